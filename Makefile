@@ -1,0 +1,53 @@
+# Two commands a newcomer needs: `make run` and `make test`. Both set everything up on first
+# use (two virtual environments, the trained model) and skip what is already up to date.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+RASA_VENV := .venv-rasa
+MODEL := models/onramp.tar.gz
+TRAINING_FILES := $(shell find data bot/assistant -type f -name '*.yml' 2>/dev/null) actions/__init__.py
+
+# Python >= 3.11 for the app; exactly 3.10 for Rasa 3.6 (it does not run on newer Pythons).
+PYTHON_APP ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { command -v $$p; break; }; done)
+PYTHON_RASA ?= $(shell command -v python3.10 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.10*/bin/python3.10 2>/dev/null | tail -n 1)
+
+.PHONY: help setup run test bench clean
+
+help:
+	@echo "make run   - set up on first use, then start rasa, actions, api and worker"
+	@echo "make test  - set up on first use, then run the whole test suite"
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON_APP)" || { echo "Onramp needs Python 3.11 or newer: install it (e.g. 'pyenv install 3.11' or your OS package) and run make again."; exit 1; }
+	$(PYTHON_APP) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[test]'
+	@touch $@
+
+$(RASA_VENV)/.installed: requirements-rasa.txt requirements-rasa.lock
+	@test -n "$(PYTHON_RASA)" || { echo "Rasa 3.6 needs Python 3.10, and none was found on PATH or under ~/.pyenv. Install it (e.g. 'pyenv install 3.10' or 'apt-get install python3.10 python3.10-venv') and run make again."; exit 1; }
+	$(PYTHON_RASA) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install --quiet --upgrade pip
+	$(RASA_VENV)/bin/pip install --quiet -r requirements-rasa.txt -c requirements-rasa.lock
+	@touch $@
+
+# Retrained only when the training data, domain or config changed.
+$(MODEL): $(RASA_VENV)/.installed $(TRAINING_FILES)
+	@echo "training the Rasa model (a few minutes)..."
+	$(RASA_VENV)/bin/rasa train --domain bot/assistant/domain.yml --config bot/assistant/config.yml \
+		--data data --out models --fixed-model-name onramp --quiet
+	@touch $@
+
+setup: $(VENV)/.installed $(RASA_VENV)/.installed $(MODEL)
+
+run: setup
+	$(VENV)/bin/onramp run
+
+test: setup
+	$(VENV)/bin/onramp catalogs check
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) $(RASA_VENV) models var

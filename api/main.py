@@ -1,0 +1,48 @@
+"""The FastAPI application: webhooks, the REST API and the web chat, plus the inbound runner."""
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+
+from api import errors
+from api.deps import require_service_token
+from api.routes import places, teams, volunteers, webchat
+from bot.pipeline.runner import InboundRunner
+from onramp.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(run_pipeline: bool = True) -> FastAPI:
+    settings = get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        task = None
+        if run_pipeline:
+            app.state.runner = InboundRunner(settings)
+            task = asyncio.create_task(app.state.runner.run_forever())
+        yield
+        if task is not None:
+            app.state.runner.stop()
+            await asyncio.wait([task], timeout=5)
+
+    app = FastAPI(
+        title="Onramp",
+        version="0.1.0",
+        description="Onboards supporters into local teams and shifts. The /v1 API takes "
+        "'Authorization: Bearer <SERVICE_TOKEN>'.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    protected = [Depends(require_service_token)]
+    for router in (volunteers.router, teams.router, places.router):
+        app.include_router(router, dependencies=protected)
+    app.include_router(webchat.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def health():
+        return {"ok": True}
+
+    return app

@@ -1,0 +1,117 @@
+"""Volunteers: read, update what the bot learned, assign a team, offer and book shifts."""
+from fastapi import APIRouter, HTTPException, Query
+from sqlalchemy import func, select
+
+from api.deps import SessionDep
+from api.schemas import (AssignmentIn, AssignmentOut, BookingIn, BookingOut, HandoffIn, HandoffOut, OptOutIn,
+                         ShiftOut, TeamOut, VolunteerOut, VolunteerPage, VolunteerPatch)
+from campaign import assignment, consent, handoffs, shifts
+from campaign.models import Neighborhood, Team, Volunteer
+from onramp.settings import get_settings
+
+router = APIRouter(prefix="/v1/volunteers", tags=["volunteers"])
+
+
+def _volunteer(session: SessionDep, volunteer_id: int) -> Volunteer:
+    volunteer = session.get(Volunteer, volunteer_id)
+    if volunteer is None:
+        raise HTTPException(404, f"volunteer {volunteer_id} does not exist")
+    return volunteer
+
+
+def to_out(volunteer: Volunteer) -> VolunteerOut:
+    out = VolunteerOut.model_validate(volunteer)
+    out.neighborhood = volunteer.neighborhood.name if volunteer.neighborhood else None
+    out.team = TeamOut.model_validate(volunteer.team) if volunteer.team else None
+    return out
+
+
+def shift_out(session: SessionDep, shift) -> ShiftOut:
+    out = ShiftOut.model_validate(shift)
+    out.booked = shifts.booked_count(session, shift.id)
+    return out
+
+
+@router.get("", response_model=VolunteerPage)
+def list_volunteers(session: SessionDep, team_id: int | None = None, stage: str | None = None,
+                    language: str | None = None, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
+    query = select(Volunteer)
+    for column, value in ((Volunteer.team_id, team_id), (Volunteer.stage, stage), (Volunteer.language, language)):
+        if value is not None:
+            query = query.where(column == value)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Volunteer.id).limit(limit).offset(offset))
+    return VolunteerPage(items=[to_out(v) for v in rows], total=total or 0)
+
+
+@router.get("/{volunteer_id}", response_model=VolunteerOut)
+def get_volunteer(session: SessionDep, volunteer_id: int):
+    return to_out(_volunteer(session, volunteer_id))
+
+
+@router.patch("/{volunteer_id}", response_model=VolunteerOut)
+def update_volunteer(session: SessionDep, volunteer_id: int, patch: VolunteerPatch):
+    volunteer = _volunteer(session, volunteer_id)
+    changes = patch.model_dump(exclude_unset=True)
+    if changes.get("neighborhood_id") is not None and session.get(Neighborhood, changes["neighborhood_id"]) is None:
+        raise HTTPException(422, f"neighborhood_id {changes['neighborhood_id']} does not exist")
+    if "language" in changes and changes["language"] not in get_settings().languages:
+        raise HTTPException(422, f"language {changes['language']!r} is not one of {get_settings().languages}")
+    for name, value in changes.items():
+        setattr(volunteer, name, value)
+    session.flush()
+    return to_out(volunteer)
+
+
+@router.post("/{volunteer_id}/assignment", response_model=AssignmentOut)
+def assign_team(session: SessionDep, volunteer_id: int, body: AssignmentIn | None = None):
+    """Assign by the volunteer's neighborhood or ZIP (and say why), or override with a team."""
+    volunteer = _volunteer(session, volunteer_id)
+    team = None
+    if body and body.team_id is not None:
+        team = session.get(Team, body.team_id)
+        if team is None:
+            raise HTTPException(422, f"team_id {body.team_id} does not exist")
+    result = assignment.assign(session, volunteer, team=team, reason=body.reason if body else None)
+    return AssignmentOut(team=TeamOut.model_validate(result.team), reason=result.reason, code=result.code)
+
+
+@router.get("/{volunteer_id}/shift-offers", response_model=list[ShiftOut])
+def shift_offers(session: SessionDep, volunteer_id: int, limit: int = Query(3, ge=1, le=10)):
+    """The next shifts of the volunteer's team that fit their availability."""
+    volunteer = _volunteer(session, volunteer_id)
+    found = shifts.upcoming_fitting(session, volunteer, get_settings().campaign_timezone, limit=limit)
+    return [shift_out(session, s) for s in found]
+
+
+@router.post("/{volunteer_id}/bookings", response_model=BookingOut, status_code=201)
+def book_shift(session: SessionDep, volunteer_id: int, body: BookingIn):
+    volunteer = _volunteer(session, volunteer_id)
+    try:
+        booking = shifts.book(session, volunteer, body.shift_id)
+    except LookupError as error:
+        raise HTTPException(404, str(error)) from error
+    return BookingOut(id=booking.id, status=booking.status, shift=shift_out(session, booking.shift))
+
+
+@router.post("/{volunteer_id}/bookings/cancel-next", response_model=BookingOut | None)
+def cancel_next_booking(session: SessionDep, volunteer_id: int):
+    """Cancel the volunteer's next booking; null when there was none."""
+    booking = shifts.cancel(session, _volunteer(session, volunteer_id))
+    if booking is None:
+        return None
+    return BookingOut(id=booking.id, status=booking.status, shift=shift_out(session, booking.shift))
+
+
+@router.post("/{volunteer_id}/handoffs", response_model=HandoffOut, status_code=201)
+def open_handoff(session: SessionDep, volunteer_id: int, body: HandoffIn):
+    volunteer = _volunteer(session, volunteer_id)
+    return handoffs.open_for(session, volunteer.id, body.reason, body.summary)
+
+
+@router.post("/{volunteer_id}/opt-out", response_model=VolunteerOut)
+def opt_out(session: SessionDep, volunteer_id: int, body: OptOutIn):
+    """Record a natural-language opt-out that the model recognized ("stop texting me")."""
+    volunteer = _volunteer(session, volunteer_id)
+    consent.opt_out(session, volunteer, body.channel, body.words)
+    return to_out(volunteer)

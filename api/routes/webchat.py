@@ -1,0 +1,67 @@
+"""The web chat channel: a page at /chat and its JSON endpoints (post a message, poll replies)."""
+import json
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+
+from api.deps import SessionDep
+from bot.channels import webchat
+from bot.pipeline.receive import receive
+from campaign.models import Message
+from campaign.volunteers import find_identity
+
+router = APIRouter(tags=["web chat"])
+PAGE = Path(__file__).resolve().parent.parent / "static" / "chat.html"
+MAX_BODY = 64 * 1024
+
+
+@router.get("/chat", response_class=HTMLResponse, include_in_schema=False)
+def chat_page():
+    return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+
+
+@router.post("/chat/api/messages", status_code=202)
+async def post_message(request: Request, session: SessionDep):
+    """Store the message and acknowledge; the reply arrives through GET /chat/api/messages."""
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise HTTPException(413, f"the request body is larger than {MAX_BODY} bytes")
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise HTTPException(400, f"the body is not JSON: {error}") from error
+    if not isinstance(body, dict):
+        raise HTTPException(400, "the body must be a JSON object")
+    try:
+        inbound = webchat.parse(body)
+    except webchat.BadRequest as error:
+        raise HTTPException(422, str(error)) from error
+    message_id, created = receive(session, inbound)
+    session.commit()  # acknowledged only once it is stored
+    runner = getattr(request.app.state, "runner", None)
+    if runner is not None:
+        runner.nudge()
+    return {"id": message_id, "duplicate": not created}
+
+
+@router.get("/chat/api/messages")
+def poll_messages(session: SessionDep, session_id: str = Query(..., alias="session", min_length=8, max_length=64),
+                  after: int = Query(0, ge=0)):
+    """The conversation since message `after`, both directions, oldest first."""
+    identity = find_identity(session, "webchat", session_id)
+    if identity is None:
+        return {"messages": []}
+    rows = session.scalars(
+        select(Message).where(Message.identity_id == identity.id, Message.id > after).order_by(Message.id).limit(200)
+    )
+    return {
+        "volunteer_id": identity.volunteer_id,
+        "messages": [
+            {"id": m.id, "direction": m.direction, "text": m.body, "language": m.language,
+             "choices": (m.payload or {}).get("choices", []) if m.direction == "out" else [],
+             "created_at": m.created_at.isoformat()}
+            for m in rows
+        ],
+    }

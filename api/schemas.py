@@ -1,0 +1,137 @@
+"""What the REST API takes and returns."""
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from campaign.availability import DAYS, PARTS
+
+Slot = Annotated[str, StringConstraints(pattern=rf"^({'|'.join(DAYS)}):({'|'.join(PARTS)})$")]
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class TeamOut(Out):
+    id: int
+    slug: str
+    name: str
+    borough: str | None
+    capacity: int
+    languages: list[str]
+    lead_name: str | None
+    lead_language: str | None
+
+
+class VolunteerOut(Out):
+    id: int
+    name: str | None
+    language: str | None
+    language_source: str | None
+    neighborhood: str | None = None
+    zip_code: str | None
+    availability: list[str]
+    stage: str
+    team: TeamOut | None = None
+    assignment_reason: str | None
+    consent_status: str
+    signup_source: str | None
+    created_at: datetime
+
+
+class VolunteerPage(BaseModel):
+    items: list[VolunteerOut]
+    total: int
+
+
+class VolunteerPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] | None = None
+    neighborhood_id: int | None = None
+    zip_code: Annotated[str, StringConstraints(pattern=r"^\d{5}$")] | None = None
+    availability: list[Slot] | None = None
+    language: LanguageCode | None = None
+    language_source: Literal["chosen", "detected"] | None = None
+
+
+class AssignmentIn(BaseModel):
+    """Empty to assign by the volunteer's neighborhood or ZIP; a team to override."""
+
+    model_config = ConfigDict(extra="forbid")
+    team_id: int | None = None
+    reason: Annotated[str, StringConstraints(max_length=300)] | None = None
+
+
+class AssignmentOut(BaseModel):
+    team: TeamOut
+    reason: str
+    code: str
+
+
+class PlaceOut(BaseModel):
+    neighborhood_id: int
+    neighborhood: str
+    zip_code: str | None
+    team_id: int
+    matched: str
+
+
+class LocateOut(BaseModel):
+    match: PlaceOut | None
+    unknown_zip: str | None = Field(None, description="a ZIP code in the text that no team covers")
+
+
+class TextIn(BaseModel):
+    text: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class AvailabilityOut(BaseModel):
+    slots: list[str]
+
+
+class ShiftOut(Out):
+    id: int
+    team_id: int
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    capacity: int
+    booked: int = 0
+
+
+class BookingIn(BaseModel):
+    shift_id: int
+
+
+class BookingOut(BaseModel):
+    id: int
+    status: str
+    shift: ShiftOut
+
+
+class HandoffIn(BaseModel):
+    reason: Literal["asked", "not_understood", "sensitive"] = "asked"
+    summary: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+class HandoffOut(Out):
+    id: int
+    volunteer_id: int
+    reason: str
+    status: str
+    opened_at: datetime
+
+
+class OptOutIn(BaseModel):
+    channel: Annotated[str, StringConstraints(max_length=16)]
+    words: Annotated[str, StringConstraints(max_length=500)]
+
+    @field_validator("words")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("say which words the person used")
+        return value

@@ -1,0 +1,62 @@
+"""The web chat: the browser posts messages and polls for replies (api/routes/webchat.py).
+
+Sending means storing the outbound message where the page reads it, in the same transaction
+that marks the outbox row sent, so a reply is shown exactly once.
+"""
+import re
+
+from sqlalchemy.orm import Session
+
+from bot.channels.base import Rendered
+from bot.pipeline.inbound import Inbound
+from campaign.db import insert_ignore
+from campaign.models import Message, OutboxRow, utcnow
+
+SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+MAX_TEXT = 2000
+
+
+class BadRequest(ValueError):
+    """What was wrong with the request, in words a developer can act on."""
+
+
+def parse(body: dict) -> Inbound:
+    """A web chat message: {"session", "client_message_id", "text" | "payload", "language"}."""
+    session_id = body.get("session")
+    if not isinstance(session_id, str) or not SESSION_RE.match(session_id):
+        raise BadRequest("session must be 8-64 letters, digits, '-' or '_'")
+    client_id = body.get("client_message_id")
+    if not isinstance(client_id, str) or not SESSION_RE.match(client_id):
+        raise BadRequest("client_message_id must be 8-64 letters, digits, '-' or '_'")
+    text, payload = body.get("text") or "", body.get("payload")
+    if not isinstance(text, str) or (payload is not None and not isinstance(payload, str)):
+        raise BadRequest("text and payload must be strings")
+    text = text.strip()
+    if not text and not payload:
+        raise BadRequest("send a text or a payload")
+    if len(text) > MAX_TEXT:
+        raise BadRequest(f"text is longer than {MAX_TEXT} characters")
+    if payload is not None and not payload.startswith("/"):
+        raise BadRequest("payload must be an intent such as /affirm")
+    hint = body.get("language")
+    hint = hint.split("-")[0].lower() if isinstance(hint, str) and hint else None
+    return Inbound(channel="webchat", external_id=session_id, provider_id=client_id, text=text or payload,
+                   payload=payload, language_hint=hint, signup_source=body.get("source") or "webchat")
+
+
+class WebChat:
+    name = "webchat"
+    idempotent = True
+
+    async def send(self, session: Session, row: OutboxRow, message: Rendered) -> str:
+        provider_id = f"outbox-{row.id}"
+        insert_ignore(
+            session,
+            Message,
+            dict(direction="out", channel=self.name, provider_id=provider_id, identity_id=row.identity_id,
+                 volunteer_id=row.volunteer_id, body=message.text, language=message.language, status="sent",
+                 payload={"choices": [{"title": c.title, "payload": c.payload} for c in message.choices]},
+                 attempts=1, created_at=utcnow()),
+            ["channel", "direction", "provider_id"],
+        )
+        return provider_id

@@ -1,0 +1,92 @@
+"""Steps 4 to 8 for one stored inbound message."""
+import logging
+
+from sqlalchemy.orm import Session
+
+from bot import compliance, language
+from bot.pipeline.replies import to_outbox
+from bot.rasa_client import RasaClient
+from campaign import consent, handoffs
+from campaign.db import session_scope
+from campaign.models import Identity, Message, Volunteer, utcnow
+from campaign.outbox import COMPLIANCE_KIND, enqueue
+from onramp.settings import Settings
+
+log = logging.getLogger(__name__)
+SWITCH_MIN_WORDS = 3  # a detected language changes only on a message at least this long
+
+
+def _finish(message: Message, status: str = "processed") -> None:
+    message.status = status
+    message.processed_at = utcnow()
+
+
+def _compliance(session: Session, message: Message, identity: Identity, volunteer: Volunteer) -> bool:
+    """Handle STOP/START/HELP; True when the message needs nothing more."""
+    kind = compliance.classify(message.body, opted_out=volunteer.opted_out)
+    if kind == "stop":
+        if consent.opt_out(session, volunteer, message.channel, message.body):
+            enqueue(session, identity, key="opt_out_confirmed", kind=COMPLIANCE_KIND, source_message_id=message.id)
+    elif kind == "start":
+        if consent.opt_in(session, volunteer, message.channel, message.body):
+            enqueue(session, identity, key="opt_in_confirmed", kind=COMPLIANCE_KIND, source_message_id=message.id)
+    elif kind == "help":
+        enqueue(session, identity, key="help", kind=COMPLIANCE_KIND, source_message_id=message.id)
+    elif volunteer.opted_out:
+        kind = "ignored_opted_out"  # we never write to someone who opted out, until START
+    else:
+        return False
+    _finish(message)
+    message.error = kind if kind == "ignored_opted_out" else None
+    return True
+
+
+def _language(volunteer: Volunteer, message: Message, settings: Settings) -> str:
+    """The stored choice wins; otherwise detection, which a short message never changes."""
+    if volunteer.language_source == "chosen" and volunteer.language:
+        return volunteer.language
+    if not message.payload.get("button"):
+        hint = message.payload.get("language_hint")
+        detected = language.detect(message.body, settings.languages, hint=hint)
+        long_enough = len(message.body.split()) >= SWITCH_MIN_WORDS
+        if detected and (volunteer.language is None or long_enough):
+            volunteer.language, volunteer.language_source = detected, "detected"
+        elif volunteer.language is None and hint in settings.languages:
+            volunteer.language, volunteer.language_source = hint, "detected"
+    return volunteer.language or settings.default_language
+
+
+async def process(message_id: int, rasa: RasaClient, settings: Settings) -> None:
+    """Process one message. Safe to run again after a crash: Rasa is asked at most once per
+    message when it can be told (its tracker is read back), and replies are queued once."""
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        if message is None or message.status != "received":
+            return
+        identity = session.get(Identity, message.identity_id)
+        volunteer = session.get(Volunteer, message.volunteer_id)
+        if _compliance(session, message, identity, volunteer):
+            return
+        lang = _language(volunteer, message, settings)
+        message.language = lang
+        if handoffs.open_handoff(session, volunteer.id) is not None:
+            _finish(message, "for_organizer")
+            return
+        if volunteer.stage == "new":
+            volunteer.stage = "onboarding"
+        message.attempts += 1
+        retry = message.attempts > 1
+        sender, text = volunteer.conversation_id, message.payload.get("button") or message.body
+        metadata = {"message_id": message.id, "volunteer_id": volunteer.id, "language": lang,
+                    "channel": message.channel}
+
+    # Rasa may be slow: no transaction is held open while it thinks.
+    replies = await rasa.replies_to(sender, message_id) if retry else None
+    if replies is None:
+        replies = await rasa.send(sender, text, metadata)
+
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        identity = session.get(Identity, message.identity_id)
+        to_outbox(session, identity, message.id, replies)
+        _finish(message)

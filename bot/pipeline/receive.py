@@ -1,0 +1,16 @@
+"""Steps 2 and 5: identify the contact and persist the message; the webhook answers after this."""
+from sqlalchemy.orm import Session
+
+from bot.pipeline.inbound import Inbound
+from campaign.inbox import store_inbound
+from campaign.volunteers import identify
+
+
+def receive(session: Session, message: Inbound) -> tuple[int, bool]:
+    """Store the message (a repeat of a provider id is a no-op); returns (message id, created)."""
+    identity = identify(session, message.channel, message.external_id, phone=message.phone,
+                        signup_source=message.signup_source)
+    payload = {"button": message.payload} if message.payload else {}
+    if message.language_hint:
+        payload["language_hint"] = message.language_hint
+    return store_inbound(session, identity, message.channel, message.provider_id, message.text, payload)

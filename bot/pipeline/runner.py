@@ -1,0 +1,100 @@
+"""Step 3: process stored messages in order per contact, several contacts at once.
+
+Runs inside the api process, after the webhooks have acknowledged. Each contact is leased to
+one runner at a time (campaign.inbox), so more api processes can share the work; a runner
+that dies lets go when its lease expires, and whatever it had not finished is done again.
+"""
+import asyncio
+import logging
+import os
+import uuid
+
+from bot.pipeline.process import process
+from bot.rasa_client import RasaClient, RasaUnavailable
+from campaign import inbox
+from campaign.db import session_scope
+from onramp.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class InboundRunner:
+    def __init__(self, settings: Settings, rasa: RasaClient | None = None):
+        self.settings = settings
+        self.rasa = rasa or RasaClient(settings)
+        self.owner = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.active: set[int] = set()
+        self.wakeup = asyncio.Event()
+        self._stopping = False
+
+    def nudge(self) -> None:
+        """A message was just stored: look now instead of at the next poll."""
+        self.wakeup.set()
+
+    async def run_forever(self) -> None:
+        limit = asyncio.Semaphore(self.settings.inbound_concurrency)
+        tasks: set[asyncio.Task] = set()
+        while not self._stopping:
+            try:
+                with session_scope() as session:
+                    waiting = [c for c in inbox.contacts_waiting(session) if c not in self.active]
+            except Exception:
+                log.exception("inbound runner: could not read the queue")
+                waiting = []
+            for identity_id in waiting:
+                if limit.locked():
+                    break
+                with session_scope() as session:
+                    if not inbox.claim_contact(session, identity_id, self.owner, self.settings.inbound_lease_seconds):
+                        continue
+                self.active.add(identity_id)
+                await limit.acquire()
+                task = asyncio.create_task(self._drain(identity_id, limit))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+            try:
+                await asyncio.wait_for(self.wakeup.wait(), timeout=self.settings.inbound_poll_seconds)
+            except TimeoutError:
+                pass
+            self.wakeup.clear()
+        for task in list(tasks):
+            task.cancel()
+
+    async def _drain(self, identity_id: int, limit: asyncio.Semaphore) -> None:
+        """Process this contact's messages one by one, oldest first, while holding its lease."""
+        try:
+            while True:
+                with session_scope() as session:
+                    if not inbox.claim_contact(session, identity_id, self.owner, self.settings.inbound_lease_seconds):
+                        return  # our lease ran out and someone else took the contact
+                    message = inbox.next_message(session, identity_id)
+                    message_id = message.id if message else None
+                if message_id is None:
+                    return
+                try:
+                    await process(message_id, self.rasa, self.settings)
+                except RasaUnavailable as error:
+                    log.warning("message %s waits for Rasa: %s", message_id, error)
+                    await asyncio.sleep(1.0)
+                    return  # keep the order: the contact is retried at the next poll
+                except Exception:
+                    log.exception("message %s failed", message_id)
+                    self._mark_failed(message_id)
+        finally:
+            with session_scope() as session:
+                inbox.release_contact(session, identity_id, self.owner)
+            self.active.discard(identity_id)
+            limit.release()
+
+    def _mark_failed(self, message_id: int) -> None:
+        from campaign.models import Message, utcnow
+
+        with session_scope() as session:
+            message = session.get(Message, message_id)
+            if message is not None and message.status == "received":
+                message.status = "failed"
+                message.processed_at = utcnow()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self.wakeup.set()

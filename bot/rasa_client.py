@@ -1,0 +1,60 @@
+"""The app's only door into Rasa: its REST channel and its tracker API, over HTTP."""
+import httpx
+
+from onramp.settings import Settings
+
+
+class RasaUnavailable(RuntimeError):
+    """Rasa did not answer; the message stays queued and is tried again."""
+
+
+class RasaClient:
+    def __init__(self, settings: Settings, client: httpx.AsyncClient | None = None):
+        self.base = settings.rasa_url.rstrip("/")
+        self.client = client or httpx.AsyncClient(timeout=settings.rasa_timeout_seconds)
+
+    async def send(self, sender: str, text: str, metadata: dict) -> list[dict]:
+        """Hand one user message to Rasa; returns the bot's messages."""
+        try:
+            response = await self.client.post(
+                f"{self.base}/webhooks/rest/webhook", json={"sender": sender, "message": text, "metadata": metadata}
+            )
+            response.raise_for_status()
+        except httpx.HTTPError as error:
+            raise RasaUnavailable(f"Rasa at {self.base}: {error!r}") from error
+        return response.json()
+
+    async def replies_to(self, sender: str, message_id: int) -> list[dict] | None:
+        """If Rasa already handled our message `message_id` (a crash came between its answer and
+        our commit), the replies it gave, read back from its tracker; None if it never saw it."""
+        try:
+            response = await self.client.get(f"{self.base}/conversations/{sender}/tracker", params={"include_events": "ALL"})
+            response.raise_for_status()
+        except httpx.HTTPError as error:
+            raise RasaUnavailable(f"Rasa at {self.base}: {error!r}") from error
+        events = response.json().get("events") or []
+        replies: list[dict] | None = None
+        for event in events:
+            kind = event.get("event")
+            if kind == "user":
+                if replies is not None:
+                    break
+                if (event.get("metadata") or {}).get("message_id") == message_id:
+                    replies = []
+            elif kind == "bot" and replies is not None:
+                data = event.get("data") or {}
+                reply = {"text": event.get("text")} if event.get("text") else {}
+                if data.get("custom"):
+                    reply["custom"] = data["custom"]
+                replies.append(reply)
+        return replies
+
+    async def ready(self) -> bool:
+        try:
+            response = await self.client.get(f"{self.base}/status")
+            return response.status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,28 @@
+"""Consent: opting out is recorded with its time, channel and words, and honoured everywhere."""
+from sqlalchemy.orm import Session
+
+from campaign.models import Volunteer, utcnow
+from campaign.outbox import cancel_pending
+
+
+def opt_out(session: Session, volunteer: Volunteer, channel: str, words: str) -> bool:
+    """Returns False when the person had already opted out (so no second confirmation)."""
+    if volunteer.opted_out:
+        return False
+    volunteer.consent_status = "opted_out"
+    volunteer.consent_at = utcnow()
+    volunteer.consent_source = channel
+    volunteer.opt_out_words = words[:500]
+    cancel_pending(session, volunteer.id, "opted_out")
+    return True
+
+
+def opt_in(session: Session, volunteer: Volunteer, channel: str, words: str) -> bool:
+    """Returns False when the person was already subscribed."""
+    if not volunteer.opted_out:
+        return False
+    volunteer.consent_status = "subscribed"
+    volunteer.consent_at = utcnow()
+    volunteer.consent_source = channel
+    volunteer.opt_out_words = None
+    return True

@@ -1,0 +1,79 @@
+"""Shifts that fit a volunteer, and booking within capacity (the rest go on a waitlist)."""
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from campaign.availability import DAYS, part_of_day
+from campaign.db import is_postgres
+from campaign.models import Booking, Shift, Volunteer, utcnow
+
+
+def slot_of(starts_at: datetime, timezone: str) -> str:
+    local = starts_at.astimezone(ZoneInfo(timezone))
+    return f"{DAYS[local.weekday()]}:{part_of_day(local.hour)}"
+
+
+def booked_count(session: Session, shift_id: int) -> int:
+    query = select(func.count()).select_from(Booking).where(Booking.shift_id == shift_id, Booking.status == "booked")
+    return session.scalar(query) or 0
+
+
+def upcoming_fitting(session: Session, volunteer: Volunteer, timezone: str, limit: int = 3,
+                     after: datetime | None = None) -> list[Shift]:
+    """The next shifts of the volunteer's team whose time fits their availability."""
+    if volunteer.team_id is None:
+        return []
+    slots = set(volunteer.availability or [])
+    taken = select(Booking.shift_id).where(Booking.volunteer_id == volunteer.id, Booking.status != "cancelled")
+    query = (
+        select(Shift)
+        .where(Shift.team_id == volunteer.team_id, Shift.starts_at > (after or utcnow()), Shift.id.not_in(taken))
+        .order_by(Shift.starts_at)
+    )
+    found = []
+    for shift in session.scalars(query):
+        if slots and slot_of(shift.starts_at, timezone) not in slots:
+            continue
+        found.append(shift)
+        if len(found) == limit:
+            break
+    return found
+
+
+def book(session: Session, volunteer: Volunteer, shift_id: int) -> Booking:
+    """Book a place, or the waitlist when the shift is full. Safe under concurrent bookings."""
+    query = select(Shift).where(Shift.id == shift_id)
+    if is_postgres(session.get_bind()):
+        query = query.with_for_update()  # one booking decision per shift at a time
+    shift = session.scalars(query).one_or_none()
+    if shift is None:
+        raise LookupError(f"shift {shift_id} does not exist")
+    existing = session.scalars(
+        select(Booking).where(Booking.shift_id == shift_id, Booking.volunteer_id == volunteer.id)
+    ).one_or_none()
+    if existing is not None and existing.status != "cancelled":
+        return existing
+    status = "booked" if booked_count(session, shift_id) < shift.capacity else "waitlisted"
+    booking = existing or Booking(shift_id=shift_id, volunteer_id=volunteer.id)
+    booking.status = status
+    session.add(booking)
+    if status == "booked":
+        volunteer.stage = "booked"
+    session.flush()
+    return booking
+
+
+def cancel(session: Session, volunteer: Volunteer) -> Booking | None:
+    """Cancel the volunteer's next booking; returns it, or None when there was nothing to cancel."""
+    booking = session.scalars(
+        select(Booking).join(Shift)
+        .where(Booking.volunteer_id == volunteer.id, Booking.status.in_(("booked", "waitlisted")), Shift.starts_at > utcnow())
+        .order_by(Shift.starts_at)
+    ).first()
+    if booking is not None:
+        booking.status = "cancelled"
+        if volunteer.stage == "booked":
+            volunteer.stage = "assigned"
+    return booking

@@ -1,0 +1,1 @@
+"""Onramp: the composition root — settings shared by every process, and the `onramp` command."""

@@ -1,0 +1,66 @@
+"""Every setting in one place, read from the environment and from `.env` when present.
+
+Provider base URLs are settings so that tests and benchmarks can point them at local fakes.
+"""
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from typing import Annotated
+
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    # storage
+    database_url: str = f"sqlite:///{VAR / 'onramp.db'}"
+    rasa_tracker_store_url: str = f"sqlite:///{VAR / 'rasa-tracker.db'}"
+    rasa_lock_store: str = "in_memory"  # or "redis" in production
+    redis_url: str = "redis://127.0.0.1:6379/0"
+
+    # the processes and how they reach each other
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_base_url: str = ""  # defaults to http://api_host:api_port
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    rasa_timeout_seconds: float = 30.0
+    # the action server authenticates to the REST API with this token
+    service_token: str = "dev-service-token-change-me"
+
+    # campaign
+    campaign_name: str = "NYC for All"
+    campaign_timezone: str = "America/New_York"
+    languages: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["en", "es"])
+    default_language: str = "en"
+
+    # inbound pipeline
+    inbound_poll_seconds: float = 0.2
+    inbound_lease_seconds: float = 60.0  # a contact held by a crashed process is free again after this
+    inbound_concurrency: int = 8
+
+    # outbox worker
+    outbox_poll_seconds: float = 0.2
+    outbox_max_attempts: int = 8
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _split_languages(cls, value):
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def base_url(self) -> str:
+        return self.public_base_url.rstrip("/") or f"http://{self.api_host}:{self.api_port}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""The worker process: sends the outbox (replies, reminders, notifications, broadcasts)."""

@@ -11,7 +11,8 @@ TRAINING_FILES := $(shell find data bot/assistant -type f -name '*.yml' 2>/dev/n
 # Python >= 3.11 for the app; exactly 3.10 for Rasa 3.6 (it does not run on newer Pythons).
 PYTHON_APP ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { command -v $$p; break; }; done)
-PYTHON_RASA ?= $(shell command -v python3.10 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.10*/bin/python3.10 2>/dev/null | tail -n 1)
+PYTHON_RASA ?= $(shell for p in $$(command -v python3.10) $$(ls -d $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/bin/python3.10 2>/dev/null); do \
+	$$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null && { echo $$p; break; }; done)
 
 .PHONY: help setup run test bench clean
 

@@ -27,8 +27,14 @@ def _intent(tracker: Tracker) -> tuple[str | None, float]:
     return intent.get("name"), float(intent.get("confidence") or 0.0)
 
 
+# The languages a change_language request can name (entity values, see data/nlu).
+LANGUAGE_CODES = {"en", "es", "fr", "zh", "bn", "ar", "ur", "hi"}
+
+
 def _is_answer(tracker: Tracker) -> bool:
     name, confidence = _intent(tracker)
+    if name == "change_language" and not set(tracker.get_latest_entity_values("language")) & LANGUAGE_CODES:
+        return True  # "Carmen" is a name, not a language
     return name not in NOT_AN_ANSWER or confidence < 0.6
 
 

@@ -6,21 +6,14 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException
 from sqlalchemy.orm import Session
 
-from campaign.db import session_factory
+from campaign.db import session_scope
 from onramp.settings import get_settings
 
 
 def get_session() -> Iterator[Session]:
     """One transaction per request: committed when the route returns, rolled back on any error."""
-    session = session_factory()()
-    try:
+    with session_scope() as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def require_service_token(authorization: Annotated[str | None, Header()] = None) -> None:
@@ -29,4 +22,6 @@ def require_service_token(authorization: Annotated[str | None, Header()] = None)
         raise HTTPException(401, "send the service token as 'Authorization: Bearer <SERVICE_TOKEN>'")
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the transaction commits when the route returns, before the response is sent,
+# so whoever got the answer (the action server, say) reads what was written.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -30,7 +30,7 @@ class VolunteerOut(Out):
     name: str | None
     language: str | None
     language_source: str | None
-    neighborhood: str | None = None
+    neighborhood: str | None = Field(None, validation_alias="neighborhood_name")
     zip_code: str | None
     availability: list[str]
     stage: str

@@ -20,10 +20,7 @@ def _volunteer(session: SessionDep, volunteer_id: int) -> Volunteer:
 
 
 def to_out(volunteer: Volunteer) -> VolunteerOut:
-    out = VolunteerOut.model_validate(volunteer)
-    out.neighborhood = volunteer.neighborhood.name if volunteer.neighborhood else None
-    out.team = TeamOut.model_validate(volunteer.team) if volunteer.team else None
-    return out
+    return VolunteerOut.model_validate(volunteer)
 
 
 def shift_out(session: SessionDep, shift) -> ShiftOut:
@@ -60,6 +57,7 @@ def update_volunteer(session: SessionDep, volunteer_id: int, patch: VolunteerPat
     for name, value in changes.items():
         setattr(volunteer, name, value)
     session.flush()
+    session.refresh(volunteer)  # so the answer shows the new neighborhood, not the old one
     return to_out(volunteer)
 
 

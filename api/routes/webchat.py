@@ -3,12 +3,14 @@ import json
 from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from api.deps import SessionDep
 from bot.channels import webchat
 from bot.pipeline.receive import receive
+from campaign.db import session_scope
 from campaign.models import Message
 from campaign.volunteers import find_identity
 
@@ -22,8 +24,13 @@ def chat_page():
     return HTMLResponse(PAGE.read_text(encoding="utf-8"))
 
 
+def _store(inbound) -> tuple[int, bool]:
+    with session_scope() as session:
+        return receive(session, inbound)
+
+
 @router.post("/chat/api/messages", status_code=202)
-async def post_message(request: Request, session: SessionDep):
+async def post_message(request: Request):
     """Store the message and acknowledge; the reply arrives through GET /chat/api/messages."""
     raw = await request.body()
     if len(raw) > MAX_BODY:
@@ -38,8 +45,8 @@ async def post_message(request: Request, session: SessionDep):
         inbound = webchat.parse(body)
     except webchat.BadRequest as error:
         raise HTTPException(422, str(error)) from error
-    message_id, created = receive(session, inbound)
-    session.commit()  # acknowledged only once it is stored
+    # acknowledged only once it is committed; in a thread, so the event loop never waits on a lock
+    message_id, created = await run_in_threadpool(_store, inbound)
     runner = getattr(request.app.state, "runner", None)
     if runner is not None:
         runner.nudge()

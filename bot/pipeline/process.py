@@ -1,4 +1,5 @@
 """Steps 4 to 8 for one stored inbound message."""
+import asyncio
 import logging
 
 from sqlalchemy.orm import Session
@@ -56,37 +57,51 @@ def _language(volunteer: Volunteer, message: Message, settings: Settings) -> str
     return volunteer.language or settings.default_language
 
 
-async def process(message_id: int, rasa: RasaClient, settings: Settings) -> None:
-    """Process one message. Safe to run again after a crash: Rasa is asked at most once per
-    message when it can be told (its tracker is read back), and replies are queued once."""
+def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool] | None:
+    """Steps 4 to 7 in one transaction; returns what to send to Rasa, or None when done."""
     with session_scope() as session:
         message = session.get(Message, message_id)
         if message is None or message.status != "received":
-            return
+            return None
         identity = session.get(Identity, message.identity_id)
         volunteer = session.get(Volunteer, message.volunteer_id)
         if _compliance(session, message, identity, volunteer):
-            return
+            return None
         lang = _language(volunteer, message, settings)
         message.language = lang
         if handoffs.open_handoff(session, volunteer.id) is not None:
             _finish(message, "for_organizer")
-            return
+            return None
         if volunteer.stage == "new":
             volunteer.stage = "onboarding"
         message.attempts += 1
-        retry = message.attempts > 1
-        sender, text = volunteer.conversation_id, message.payload.get("button") or message.body
         metadata = {"message_id": message.id, "volunteer_id": volunteer.id, "language": lang,
                     "channel": message.channel}
+        text = message.payload.get("button") or message.body
+        return volunteer.conversation_id, text, metadata, message.attempts > 1
 
-    # Rasa may be slow: no transaction is held open while it thinks.
-    replies = await rasa.replies_to(sender, message_id) if retry else None
-    if replies is None:
-        replies = await rasa.send(sender, text, metadata)
 
+def _record(message_id: int, replies: list[dict]) -> None:
+    """Step 8: queue the replies and mark the message done, in one transaction."""
     with session_scope() as session:
         message = session.get(Message, message_id)
         identity = session.get(Identity, message.identity_id)
         to_outbox(session, identity, message.id, replies)
         _finish(message)
+
+
+async def process(message_id: int, rasa: RasaClient, settings: Settings) -> None:
+    """Process one message. Safe to run again after a crash: Rasa is asked at most once per
+    message when it can be told (its tracker is read back), and replies are queued once.
+
+    Database work runs in a thread: a SQLite writer waiting for its lock must not block the
+    event loop that the other requests of this process need to finish theirs."""
+    job = await asyncio.to_thread(_prepare, message_id, settings)
+    if job is None:
+        return
+    sender, text, metadata, retry = job
+    # Rasa may be slow: no transaction is held open while it thinks.
+    replies = await rasa.replies_to(sender, message_id) if retry else None
+    if replies is None:
+        replies = await rasa.send(sender, text, metadata)
+    await asyncio.to_thread(_record, message_id, replies)

@@ -36,17 +36,15 @@ class InboundRunner:
         tasks: set[asyncio.Task] = set()
         while not self._stopping:
             try:
-                with session_scope() as session:
-                    waiting = [c for c in inbox.contacts_waiting(session) if c not in self.active]
+                waiting = [c for c in await asyncio.to_thread(self._waiting) if c not in self.active]
             except Exception:
                 log.exception("inbound runner: could not read the queue")
                 waiting = []
             for identity_id in waiting:
                 if limit.locked():
                     break
-                with session_scope() as session:
-                    if not inbox.claim_contact(session, identity_id, self.owner, self.settings.inbound_lease_seconds):
-                        continue
+                if not await asyncio.to_thread(self._claim, identity_id):
+                    continue
                 self.active.add(identity_id)
                 await limit.acquire()
                 task = asyncio.create_task(self._drain(identity_id, limit))
@@ -64,11 +62,9 @@ class InboundRunner:
         """Process this contact's messages one by one, oldest first, while holding its lease."""
         try:
             while True:
-                with session_scope() as session:
-                    if not inbox.claim_contact(session, identity_id, self.owner, self.settings.inbound_lease_seconds):
-                        return  # our lease ran out and someone else took the contact
-                    message = inbox.next_message(session, identity_id)
-                    message_id = message.id if message else None
+                if not await asyncio.to_thread(self._claim, identity_id):
+                    return  # our lease ran out and someone else took the contact
+                message_id = await asyncio.to_thread(self._next, identity_id)
                 if message_id is None:
                     return
                 try:
@@ -79,12 +75,29 @@ class InboundRunner:
                     return  # keep the order: the contact is retried at the next poll
                 except Exception:
                     log.exception("message %s failed", message_id)
-                    self._mark_failed(message_id)
+                    await asyncio.to_thread(self._mark_failed, message_id)
         finally:
-            with session_scope() as session:
-                inbox.release_contact(session, identity_id, self.owner)
+            await asyncio.to_thread(self._release, identity_id)
             self.active.discard(identity_id)
             limit.release()
+
+    # Database steps, run in threads (see process.py for why).
+    def _waiting(self) -> list[int]:
+        with session_scope() as session:
+            return inbox.contacts_waiting(session)
+
+    def _claim(self, identity_id: int) -> bool:
+        with session_scope() as session:
+            return inbox.claim_contact(session, identity_id, self.owner, self.settings.inbound_lease_seconds)
+
+    def _next(self, identity_id: int) -> int | None:
+        with session_scope() as session:
+            message = inbox.next_message(session, identity_id)
+            return message.id if message else None
+
+    def _release(self, identity_id: int) -> None:
+        with session_scope() as session:
+            inbox.release_contact(session, identity_id, self.owner)
 
     def _mark_failed(self, message_id: int) -> None:
         from campaign.models import Message, utcnow

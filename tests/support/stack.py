@@ -1,0 +1,123 @@
+"""The four processes (rasa, actions, api, worker) started for real, on free ports and a fresh
+SQLite database, once per test session: the trained model takes a while to load."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from onramp.settings import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Stack:
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.ports = {name: free_port() for name in ("rasa", "actions", "api")}
+        self.db_url = f"sqlite:///{workdir / 'onramp.db'}"
+        self.api_url = f"http://127.0.0.1:{self.ports['api']}"
+        self.rasa_url = f"http://127.0.0.1:{self.ports['rasa']}"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": self.db_url,
+            "RASA_TRACKER_STORE_URL": f"sqlite:///{workdir / 'rasa-tracker.db'}",
+            "API_PORT": str(self.ports["api"]),
+            "RASA_PORT": str(self.ports["rasa"]),
+            "ACTIONS_PORT": str(self.ports["actions"]),
+            "RASA_URL": self.rasa_url,
+            "INBOUND_LEASE_SECONDS": "3",
+            "LOG_LEVEL": "INFO",
+        }
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def onramp(self, *args: str) -> None:
+        subprocess.run([str(ROOT / ".venv/bin/onramp"), *args], env=self.env, cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)
+
+    def _rasa_env(self) -> dict[str, str]:
+        output = subprocess.run(
+            [sys.executable, "-c", "import json; from onramp.cli import rasa_environment; print(json.dumps(rasa_environment()))"],
+            env=self.env, cwd=ROOT, check=True, capture_output=True, text=True,
+        ).stdout
+        import json
+
+        return {**self.env, **json.loads(output)}
+
+    def commands(self) -> dict[str, list[str]]:
+        rasa = str(ROOT / ".venv-rasa/bin/rasa")
+        return {
+            "rasa": [rasa, "run", "--enable-api", "-i", "127.0.0.1", "-p", str(self.ports["rasa"]), "-m",
+                     "models/onramp.tar.gz", "--endpoints", "endpoint.yml", "--credentials", "bot/assistant/credentials.yml"],
+            "actions": [rasa, "run", "actions", "--actions", "actions", "-p", str(self.ports["actions"])],
+            "api": [str(ROOT / ".venv/bin/onramp"), "api"],
+            "worker": [str(ROOT / ".venv/bin/onramp"), "worker"],
+        }
+
+    def start(self, name: str) -> None:
+        log = open(self.workdir / f"{name}.log", "ab")
+        self.procs[name] = subprocess.Popen(self.commands()[name], env=self.full_env, cwd=ROOT, stdout=log,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        proc = self.procs.pop(name)
+        os.killpg(proc.pid, sig)
+        proc.wait(30)
+
+    def up(self, timeout: float = 240) -> "Stack":
+        self.onramp("db", "upgrade")
+        self.onramp("demo", "load")
+        self.full_env = self._rasa_env()
+        for name in ("rasa", "actions", "api", "worker"):
+            self.start(name)
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float = 240) -> None:
+        checks = {
+            "rasa": f"{self.rasa_url}/status",
+            "actions": f"http://127.0.0.1:{self.ports['actions']}/health",
+            "api": f"{self.api_url}/healthz",
+        }
+        deadline = time.monotonic() + timeout
+        for name, url in checks.items():
+            while True:
+                if name in self.procs and self.procs[name].poll() is not None:
+                    raise RuntimeError(f"{name} exited early:\n{self.tail(name)}")
+                try:
+                    if httpx.get(url, timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{name} not ready after {timeout}s:\n{self.tail(name)}")
+                time.sleep(0.5)
+
+    def wait_api(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.api_url}/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        raise RuntimeError(f"api not ready:\n{self.tail('api')}")
+
+    def tail(self, name: str, lines: int = 60) -> str:
+        path = self.workdir / f"{name}.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else "(no log)"
+
+    def down(self) -> None:
+        for name in list(self.procs):
+            try:
+                self.kill(name, signal.SIGTERM)
+            except Exception:
+                pass

@@ -1,0 +1,147 @@
+"""The inbound pipeline: stored once, acknowledged, processed in order per contact, answered once."""
+import asyncio
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from bot.pipeline.runner import InboundRunner
+from campaign.db import session_scope
+from campaign.models import Message, OutboxRow, Volunteer
+from onramp.settings import get_settings
+from tests.support.fake_rasa import FakeRasa
+
+
+@pytest.fixture
+def client(db):
+    from api.main import create_app
+
+    with TestClient(create_app(run_pipeline=False)) as client:
+        yield client
+
+
+def post(client, session_id, text, message_id=None, **extra):
+    body = {"session": session_id, "client_message_id": message_id or uuid.uuid4().hex, "text": text, **extra}
+    return client.post("/chat/api/messages", json=body)
+
+
+def run_until_idle(rasa: FakeRasa, timeout: float = 20.0) -> None:
+    """Run the inbound runner until no message waits."""
+    async def main():
+        runner = InboundRunner(get_settings(), rasa.client())
+        task = asyncio.create_task(runner.run_forever())
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.1)
+            with session_scope() as session:
+                waiting = session.scalar(select(func.count()).select_from(Message).where(Message.status == "received"))
+            if waiting == 0 and not runner.active:
+                break
+        runner.stop()
+        await task
+    asyncio.run(main())
+
+
+def test_the_same_message_fifty_times_at_once_is_stored_once_and_answered_once(client):
+    with ThreadPoolExecutor(10) as pool:
+        answers = list(pool.map(lambda _: post(client, "session-dup-1", "hello", "same-id-123"), range(50)))
+    assert {a.status_code for a in answers} == {202}
+    assert sum(not a.json()["duplicate"] for a in answers) == 1
+    rasa = FakeRasa()
+    run_until_idle(rasa)
+    assert len(rasa.received) == 1
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(Message).where(Message.direction == "in")) == 1
+        assert session.scalar(select(func.count()).select_from(OutboxRow)) == 2  # the two replies, once
+
+
+def test_messages_are_processed_in_order_per_contact(client):
+    sent = {f"session-order-{n}": [f"message {i} from {n}" for i in range(6)] for n in range(4)}
+    for i in range(6):
+        for session_id, texts in sent.items():
+            assert post(client, session_id, texts[i]).status_code == 202
+    rasa = FakeRasa(delay=0.05)  # replies arrive out of order across contacts
+    run_until_idle(rasa)
+    with session_scope() as session:
+        senders = {v.conversation_id: v.identities[0].external_id for v in session.scalars(select(Volunteer))}
+    seen: dict[str, list[str]] = {}
+    for sender, text in rasa.received:
+        seen.setdefault(senders[sender], []).append(text)
+    assert seen == sent
+
+
+@pytest.mark.parametrize("body, status, error", [
+    ({"client_message_id": "abcdefgh1", "text": "hi"}, 422, "session"),
+    ({"session": "short", "client_message_id": "abcdefgh1", "text": "hi"}, 422, "session"),
+    ({"session": "session-bad-1", "text": "hi"}, 422, "client_message_id"),
+    ({"session": "session-bad-1", "client_message_id": "abcdefgh1", "text": ""}, 422, "send a text"),
+    ({"session": "session-bad-1", "client_message_id": "abcdefgh1", "text": "x" * 2001}, 422, "longer than"),
+    ({"session": "session-bad-1", "client_message_id": "abcdefgh1", "payload": "affirm"}, 422, "payload"),
+])
+def test_bad_web_chat_requests_are_refused_and_write_nothing(client, body, status, error):
+    response = client.post("/chat/api/messages", json=body)
+    assert response.status_code == status
+    assert error in response.json()["error"]
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == 0
+
+
+def test_malformed_and_oversized_bodies(client):
+    assert client.post("/chat/api/messages", content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 400
+    big = b'{"text": "' + b"x" * (65 * 1024) + b'"}'
+    assert client.post("/chat/api/messages", content=big, headers={"Content-Type": "application/json"}).status_code == 413
+
+
+def test_emoji_and_rtl_text_are_stored_as_written(client):
+    text = "مرحبا 👋🏽 أريد التطوع 11372"
+    post(client, "session-rtl-1", text)
+    with session_scope() as session:
+        assert session.scalars(select(Message.body)).one() == text
+
+
+def test_stop_never_reaches_the_model_and_is_confirmed_once(client):
+    rasa = FakeRasa()
+    for text in ["hello", "STOP", "stop!", "are you there?"]:
+        post(client, "session-stop-1", text)
+    run_until_idle(rasa)
+    assert [text for _, text in rasa.received] == ["hello"]
+    with session_scope() as session:
+        volunteer = session.scalars(select(Volunteer)).one()
+        assert (volunteer.consent_status, volunteer.consent_source, volunteer.opt_out_words) == ("opted_out", "webchat", "STOP")
+        keys = session.scalars(select(OutboxRow.key).where(OutboxRow.kind == "compliance")).all()
+        assert keys == ["opt_out_confirmed"]
+    post(client, "session-stop-1", "START")
+    run_until_idle(rasa)
+    with session_scope() as session:
+        assert session.scalars(select(Volunteer.consent_status)).one() == "subscribed"
+
+
+def test_a_message_rasa_already_answered_before_a_crash_is_not_sent_to_it_again(client):
+    rasa = FakeRasa()
+    post(client, "session-crash-1", "hello")
+    run_until_idle(rasa)
+    # Simulate a crash after Rasa answered but before the replies were committed.
+    post(client, "session-crash-1", "second message")
+    with session_scope() as session:
+        message = session.scalars(select(Message).where(Message.body == "second message")).one()
+        volunteer = session.get(Volunteer, message.volunteer_id)
+        message.attempts = 1
+        message_id, sender = message.id, volunteer.conversation_id
+    asyncio.run(rasa.client().send(sender, "second message", {"message_id": message_id}))
+    run_until_idle(rasa)
+    assert [text for _, text in rasa.received] == ["hello", "second message"]  # not asked twice
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxRow).where(OutboxRow.source_message_id == message_id)) == 2
+
+
+def test_language_is_detected_and_a_short_message_does_not_change_it(client):
+    rasa = FakeRasa()
+    post(client, "session-lang-1", "hola, quiero ser voluntaria")
+    post(client, "session-lang-1", "ok")
+    post(client, "session-lang-1", "Jackson Heights")
+    run_until_idle(rasa)
+    with session_scope() as session:
+        assert session.scalars(select(Volunteer.language)).one() == "es"
+        assert session.scalars(select(Message.language).where(Message.direction == "in").order_by(Message.id)).all() == ["es"] * 3

@@ -52,3 +52,7 @@ test: setup
 
 clean:
 	rm -rf $(VENV) $(RASA_VENV) models var
+
+bench: $(VENV)/.installed
+	@echo "== assignment of 100,000 synthetic volunteers"
+	$(VENV)/bin/python -m bench.assign

@@ -14,12 +14,23 @@ def when(shift: dict) -> dict:
     return {"type": "datetime", "value": shift["starts_at"]}
 
 
-def offer(dispatcher: CollectingDispatcher, shift: dict | None) -> list[dict[str, Any]]:
-    if shift is None:
+OFFERS = 3
+
+
+def offer(dispatcher: CollectingDispatcher, shifts: list[dict]) -> list[dict[str, Any]]:
+    """One shift as a yes/no question; several as a choice, with "another time" last."""
+    if not shifts:
         say(dispatcher, "shift_offer_none")
         return [SlotSet("offered_shift_id", None)]
-    say(dispatcher, "shift_offer", choices=YES_NO, when=when(shift), place=shift["place"])
-    return [SlotSet("offered_shift_id", shift["id"])]
+    first = shifts[0]
+    if len(shifts) == 1:
+        say(dispatcher, "shift_offer", choices=YES_NO, when=when(first), place=first["place"])
+    else:
+        choices = [{"key": "choice_shift", "params": {"when": when(s)}, "payload": f'/affirm{{"shift_id": {s["id"]}}}'}
+                   for s in shifts]
+        choices.append({"key": "choice_other_time", "payload": "/reschedule"})
+        say(dispatcher, "shift_offers", choices=choices)
+    return [SlotSet("offered_shift_id", first["id"])]
 
 
 class JoinTeam(Action):
@@ -32,8 +43,8 @@ class JoinTeam(Action):
         team = assigned["team"]
         say(dispatcher, "team_joined", team=team["name"], name=tracker.get_slot("volunteer_name") or "",
             lead=team.get("lead_name") or "")
-        offers = await call("GET", f"/v1/volunteers/{vid}/shift-offers", params={"limit": 1})
-        return offer(dispatcher, offers[0] if offers else None)
+        offers = await call("GET", f"/v1/volunteers/{vid}/shift-offers", params={"limit": OFFERS})
+        return offer(dispatcher, offers)
 
 
 class OfferOtherShift(Action):
@@ -42,9 +53,9 @@ class OfferOtherShift(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain) -> list[dict[str, Any]]:
         offered = tracker.get_slot("offered_shift_id")
-        offers = await call("GET", f"/v1/volunteers/{volunteer_id(tracker)}/shift-offers", params={"limit": 5})
-        others = [s for s in offers if offered is None or s["id"] != int(offered)]
-        return offer(dispatcher, others[0] if others else None)
+        offers = await call("GET", f"/v1/volunteers/{volunteer_id(tracker)}/shift-offers", params={"limit": OFFERS + 3})
+        later = [s for s in offers if offered is None or s["id"] != int(offered)]
+        return offer(dispatcher, later[:1])
 
 
 class BookShift(Action):
@@ -52,7 +63,8 @@ class BookShift(Action):
         return "action_book_shift"
 
     async def run(self, dispatcher, tracker: Tracker, domain) -> list[dict[str, Any]]:
-        offered = tracker.get_slot("offered_shift_id")
+        # a tapped choice names its shift; a plain "yes" means the first one offered
+        offered = next(tracker.get_latest_entity_values("shift_id"), None) or tracker.get_slot("offered_shift_id")
         if offered is None:
             say(dispatcher, "shift_offer_none")
             return []

@@ -50,7 +50,7 @@ def _format_value(value, language: str, timezone: str) -> str:
 
 def render(key: str, params: dict | None, language: str, timezone: str, fallback: str = "en") -> str:
     """The text of `key` in `language` (the fallback language when that catalog lacks it)."""
-    catalog = load(language)
+    catalog = load(language) if language in available() else {}
     if key not in catalog:
         language, catalog = fallback, load(fallback)
     template = catalog[key]

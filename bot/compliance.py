@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 
 KEYWORDS = Path(__file__).resolve().parent / "compliance.yml"
+LEAD_COMMANDS = Path(__file__).resolve().parent / "lead_commands.yml"
 _EDGES = re.compile(r"^[\W_]+|[\W_]+$")
 
 
@@ -35,3 +36,15 @@ def classify(text: str, opted_out: bool = False) -> str | None:
     if key in table["help"]:
         return "help"
     return None
+
+
+@lru_cache
+def _lead_table() -> dict[str, set[str]]:
+    data = yaml.safe_load(LEAD_COMMANDS.read_text(encoding="utf-8"))
+    return {kind: {_key(str(word)) for words in by_language.values() for word in words} for kind, by_language in data.items()}
+
+
+def lead_command(text: str) -> str | None:
+    """"roster" when the whole message asks for it, in any language, else None."""
+    key = _key(text or "")
+    return next((kind for kind, words in _lead_table().items() if key in words), None)

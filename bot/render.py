@@ -16,7 +16,7 @@ def render(session: Session, row: OutboxRow, settings: Settings) -> Rendered:
     else:
         text = row.text or ""
     choices = [
-        Choice(catalog.render(c["key"], params, language, settings.campaign_timezone), c["payload"])
+        Choice(catalog.render(c["key"], {**params, **(c.get("params") or {})}, language, settings.campaign_timezone), c["payload"])
         for c in row.choices or []
     ]
     return Rendered(text=text, language=language, choices=choices)

@@ -1,15 +1,21 @@
 """Which local team a volunteer joins, and why.
 
-The team whose turf covers the volunteer's ZIP or neighborhood, if it has room; otherwise the
-nearest team with room. Among equals, a team that speaks the volunteer's language wins.
+The team whose turf covers the volunteer's neighborhood or ZIP, if it has room. Otherwise the
+nearest team with room (by the distance between the volunteer's neighborhood centroid or ZIP
+coordinates and the team's neighborhoods); among teams about as near, one whose lead speaks the
+volunteer's language wins. Every assignment stores a short reason an organizer can read.
 """
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from campaign import leads
 from campaign.models import Neighborhood, Team, Volunteer, ZipCode, utcnow
-from campaign.turf import distance_km
+from campaign.turf import distance_km, zip_coordinates
+
+# Teams within this much of the nearest one count as "about as near": language decides.
+LANGUAGE_SLACK_KM = 1.5
 
 
 class AssignmentError(ValueError):
@@ -23,57 +29,98 @@ class Assignment:
     code: str  # covers | nearest_with_room | override
 
 
-def members(session: Session, team_id: int) -> int:
-    return session.scalar(select(func.count()).select_from(Volunteer).where(Volunteer.team_id == team_id)) or 0
+@dataclass(frozen=True)
+class Origin:
+    """Where a volunteer is, as far as we know it."""
+
+    label: str  # "11372" or "Jackson Heights": what the reason names
+    lat: float | None
+    lon: float | None
+    covering_team_id: int | None
 
 
-def has_room(session: Session, team: Team) -> bool:
-    return members(session, team.id) < team.capacity
+class Assigner:
+    """Teams, their turf and their head counts, loaded once: assigning many volunteers in a row
+    (a bulk import, the benchmark) costs one query, not one per volunteer."""
 
+    def __init__(self, session: Session):
+        self.session = session
+        self.teams: dict[int, Team] = {t.id: t for t in session.scalars(select(Team))}
+        self.hoods: dict[int, Neighborhood] = {n.id: n for n in session.scalars(select(Neighborhood))}
+        self.zips: dict[str, int] = dict(session.execute(select(ZipCode.zip_code, ZipCode.neighborhood_id)).all())
+        counts = session.execute(select(Volunteer.team_id, func.count()).where(Volunteer.team_id.is_not(None)).group_by(Volunteer.team_id))
+        self.members: dict[int, int] = {team_id: n for team_id, n in counts}
+        self.points: dict[int, list[tuple[float, float]]] = {}
+        for hood in self.hoods.values():
+            if hood.lat is not None and hood.lon is not None:
+                self.points.setdefault(hood.team_id, []).append((hood.lat, hood.lon))
 
-def _origin(session: Session, volunteer: Volunteer) -> Neighborhood | None:
-    if volunteer.neighborhood_id is not None:
-        return session.get(Neighborhood, volunteer.neighborhood_id)
-    if volunteer.zip_code:
-        row = session.get(ZipCode, volunteer.zip_code)
-        return row.neighborhood if row else None
-    return None
-
-
-def choose_team(session: Session, volunteer: Volunteer) -> Assignment:
-    origin = _origin(session, volunteer)
-    if origin is None:
+    def origin(self, neighborhood_id: int | None, zip_code: str | None) -> Origin:
+        hood_id = neighborhood_id if neighborhood_id in self.hoods else self.zips.get(zip_code or "")
+        if hood_id is not None:
+            hood = self.hoods[hood_id]
+            return Origin(zip_code or hood.name, hood.lat, hood.lon, hood.team_id)
+        if zip_code:
+            point = zip_coordinates(zip_code)
+            if point is not None:
+                return Origin(zip_code, point[0], point[1], None)
+            raise AssignmentError(f"ZIP code {zip_code} is not a known US ZIP code")
         raise AssignmentError("the volunteer has no known neighborhood or ZIP code yet")
-    place = volunteer.zip_code if volunteer.zip_code else origin.name
-    covering = origin.team
-    if has_room(session, covering):
-        return Assignment(covering, f"covers {place}", "covers")
 
-    candidates: list[tuple[float, int, Team]] = []
-    for team in session.scalars(select(Team).where(Team.id != covering.id)):
-        if not has_room(session, team):
-            continue
-        distances = [
-            distance_km(origin.lat, origin.lon, hood.lat, hood.lon)
-            for hood in team.neighborhoods
-            if None not in (origin.lat, origin.lon, hood.lat, hood.lon)
-        ]
-        if distances:
-            speaks = 0 if volunteer.language in (team.languages or []) else 1
-            candidates.append((min(distances), speaks, team))
-    if not candidates:
-        raise AssignmentError("every team is full")
-    candidates.sort(key=lambda c: (round(c[0], 1), c[1]))
-    km, _, team = candidates[0]
-    return Assignment(team, f"{covering.name} is full; nearest team with room, {km:.1f} km", "nearest_with_room")
+    def has_room(self, team_id: int) -> bool:
+        return self.members.get(team_id, 0) < self.teams[team_id].capacity
+
+    def choose(self, origin: Origin, language: str | None) -> tuple[int, str, str]:
+        """(team id, reason, code) for a volunteer at `origin` who speaks `language`."""
+        covering = origin.covering_team_id
+        if covering is not None and self.has_room(covering):
+            return covering, f"covers {origin.label}", "covers"
+        if origin.lat is None or origin.lon is None:
+            raise AssignmentError(f"{self.teams[covering].name} is full and {origin.label} has no coordinates")
+        candidates = []
+        for team_id, points in self.points.items():
+            if team_id == covering or not self.has_room(team_id):
+                continue
+            km = min(distance_km(origin.lat, origin.lon, lat, lon) for lat, lon in points)
+            candidates.append((km, team_id))
+        if not candidates:
+            raise AssignmentError("every team is full")
+        nearest = min(km for km, _ in candidates)
+        near = [(km, team_id) for km, team_id in candidates if km <= nearest + LANGUAGE_SLACK_KM]
+
+        def preference(item):
+            km, team_id = item
+            team = self.teams[team_id]
+            return (team.lead_language != language, language not in (team.languages or []), km)
+
+        km, team_id = min(near, key=preference)
+        reason = f"nearest team with room, {km:.1f} km"
+        if km > nearest + 0.05:
+            reason += f"; its lead speaks {language}"
+        if covering is not None:
+            reason = f"{self.teams[covering].name} is full; {reason}"
+        return team_id, reason, "nearest_with_room"
+
+    def take(self, team_id: int) -> None:
+        self.members[team_id] = self.members.get(team_id, 0) + 1
 
 
 def assign(session: Session, volunteer: Volunteer, team: Team | None = None, reason: str | None = None) -> Assignment:
     """Assign (or, with `team`, override) and record why."""
-    result = Assignment(team, reason or "set by an organizer", "override") if team else choose_team(session, volunteer)
+    if team is not None:
+        result = Assignment(team, reason or "set by an organizer", "override")
+    else:
+        assigner = Assigner(session)
+        if volunteer.team_id is not None:
+            assigner.members[volunteer.team_id] -= 1  # re-assigning: do not count them twice
+        team_id, why, code = assigner.choose(assigner.origin(volunteer.neighborhood_id, volunteer.zip_code), volunteer.language)
+        result = Assignment(assigner.teams[team_id], why, code)
+    changed = volunteer.team_id != result.team.id
     volunteer.team_id = result.team.id
     volunteer.assignment_reason = result.reason
     volunteer.assigned_at = utcnow()
     if volunteer.stage in ("new", "onboarding"):
         volunteer.stage = "assigned"
+    if changed:
+        leads.announce_member(session, volunteer, result.team)
     return result

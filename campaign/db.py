@@ -72,3 +72,15 @@ def insert_ignore(session: Session, model, values: dict, unique: list[str]) -> i
         from sqlalchemy.dialects.sqlite import insert
     statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=unique).returning(model.id)
     return session.execute(statement).scalar_one_or_none()
+
+
+def lock_for_update(session: Session, model, row_id: int):
+    """The row, locked until the transaction ends, so that read-then-write decisions on it (is
+    there room on this shift?) are made one at a time. PostgreSQL locks the row; SQLite has one
+    writer at a time, so a no-op write takes that lock before anything is read."""
+    from sqlalchemy import select, update
+
+    if is_postgres(session.get_bind()):
+        return session.scalars(select(model).where(model.id == row_id).with_for_update()).one_or_none()
+    session.execute(update(model).where(model.id == row_id).values(id=model.id))
+    return session.get(model, row_id, populate_existing=True)

@@ -6,8 +6,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaign.availability import DAYS, part_of_day
-from campaign.db import is_postgres
+from campaign.db import lock_for_update
+from campaign import leads, outbox
 from campaign.models import Booking, Shift, Volunteer, utcnow
+from campaign.volunteers import reach
 
 
 def slot_of(starts_at: datetime, timezone: str) -> str:
@@ -44,10 +46,7 @@ def upcoming_fitting(session: Session, volunteer: Volunteer, timezone: str, limi
 
 def book(session: Session, volunteer: Volunteer, shift_id: int) -> Booking:
     """Book a place, or the waitlist when the shift is full. Safe under concurrent bookings."""
-    query = select(Shift).where(Shift.id == shift_id)
-    if is_postgres(session.get_bind()):
-        query = query.with_for_update()  # one booking decision per shift at a time
-    shift = session.scalars(query).one_or_none()
+    shift = lock_for_update(session, Shift, shift_id)  # one booking decision per shift at a time
     if shift is None:
         raise LookupError(f"shift {shift_id} does not exist")
     existing = session.scalars(
@@ -58,22 +57,51 @@ def book(session: Session, volunteer: Volunteer, shift_id: int) -> Booking:
     status = "booked" if booked_count(session, shift_id) < shift.capacity else "waitlisted"
     booking = existing or Booking(shift_id=shift_id, volunteer_id=volunteer.id)
     booking.status = status
+    booking.created_at = utcnow()  # a place on the waitlist is kept in order of asking
     session.add(booking)
     if status == "booked":
         volunteer.stage = "booked"
+        leads.announce_booking(session, volunteer, shift)
     session.flush()
     return booking
 
 
 def cancel(session: Session, volunteer: Volunteer) -> Booking | None:
-    """Cancel the volunteer's next booking; returns it, or None when there was nothing to cancel."""
+    """Cancel the volunteer's next booking; returns it, or None when there was nothing to cancel.
+    A place freed goes to the first on the waitlist, who is told."""
     booking = session.scalars(
         select(Booking).join(Shift)
         .where(Booking.volunteer_id == volunteer.id, Booking.status.in_(("booked", "waitlisted")), Shift.starts_at > utcnow())
         .order_by(Shift.starts_at)
     ).first()
-    if booking is not None:
-        booking.status = "cancelled"
-        if volunteer.stage == "booked":
-            volunteer.stage = "assigned"
+    if booking is None:
+        return None
+    freed = booking.status == "booked"
+    booking.status = "cancelled"
+    if volunteer.stage == "booked":
+        volunteer.stage = "assigned"
+    session.flush()
+    if freed:
+        promote_waitlist(session, booking.shift_id)
     return booking
+
+
+def promote_waitlist(session: Session, shift_id: int) -> Booking | None:
+    shift = lock_for_update(session, Shift, shift_id)
+    if booked_count(session, shift_id) >= shift.capacity:
+        return None
+    first = session.scalars(
+        select(Booking).where(Booking.shift_id == shift_id, Booking.status == "waitlisted").order_by(Booking.created_at, Booking.id)
+    ).first()
+    if first is None:
+        return None
+    first.status = "booked"
+    promoted = session.get(Volunteer, first.volunteer_id)
+    promoted.stage = "booked"
+    identity = reach(session, promoted.id)
+    if identity is not None:
+        when = {"type": "datetime", "value": shift.starts_at.isoformat()}
+        outbox.enqueue(session, identity, key="waitlist_promoted", params={"when": when, "place": shift.place}, kind="notification")
+    leads.announce_booking(session, promoted, shift)
+    session.flush()
+    return first

@@ -10,6 +10,8 @@ import unicodedata
 from dataclasses import dataclass
 
 import spacy
+import zipcodes
+from rapidfuzz import fuzz, process
 from spacy.matcher import PhraseMatcher
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,6 +19,8 @@ from sqlalchemy.orm import Session
 from campaign.models import Neighborhood, NeighborhoodAlias, ZipCode
 
 ZIP_RE = re.compile(r"(?<!\d)(\d{5})(?:-\d{4})?(?!\d)")
+FUZZY_MIN_LENGTH = 6
+FUZZY_CUTOFF = 85
 _SPACELESS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
@@ -59,6 +63,9 @@ class Locator:
         for neighborhood_id, docs in patterns.items():
             self.matcher.add(str(neighborhood_id), docs)
         self.spaceless.sort(key=lambda item: -len(item[0]))
+        # Misspellings ("Jackson Hieghts") are matched loosely, against longer Latin names only:
+        # short aliases ("JH", "LIC") would match too much.
+        self.fuzzy = {key: nid for name, nid in names if len(key := normalize(name)) >= FUZZY_MIN_LENGTH and key.isascii()}
 
     def find(self, text: str) -> tuple[int, str] | None:
         """The longest neighborhood mention in the text, as (neighborhood id, matched words)."""
@@ -72,7 +79,20 @@ class Locator:
         for alias, neighborhood_id in self.spaceless:
             if alias in key and (best is None or len(alias) > len(best[1])):
                 best = (neighborhood_id, alias)
-        return best
+        return best or self._fuzzy(doc)
+
+    def _fuzzy(self, doc) -> tuple[int, str] | None:
+        words = [t.text for t in doc if not t.is_punct]
+        best: tuple[float, int, str] | None = None
+        for size in (3, 2, 1):
+            for start in range(len(words) - size + 1):
+                window = " ".join(words[start:start + size])
+                if len(window) < FUZZY_MIN_LENGTH:
+                    continue
+                found = process.extractOne(window, self.fuzzy.keys(), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+                if found and (best is None or found[1] > best[0]):
+                    best = (found[1], self.fuzzy[found[0]], window)
+        return (best[1], best[2]) if best else None
 
 
 _cache: dict[str, tuple[tuple, Locator]] = {}
@@ -113,6 +133,17 @@ def unknown_zip(text: str) -> str | None:
     """A ZIP code the campaign does not cover, if the text has one."""
     match = ZIP_RE.search(text)
     return match.group(1) if match else None
+
+
+def zip_coordinates(zip_code: str) -> tuple[float, float] | None:
+    """Where a US ZIP code is (the zipcodes package ships the data; no network)."""
+    try:
+        found = zipcodes.matching(zip_code)
+    except (ValueError, TypeError):
+        return None
+    if not found:
+        return None
+    return float(found[0]["lat"]), float(found[0]["long"])
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

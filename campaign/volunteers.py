@@ -40,3 +40,12 @@ def identify(session: Session, channel: str, external_id: str, phone: str | None
         if identity is None:
             raise
     return identity
+
+
+def reach(session: Session, volunteer_id: int) -> Identity | None:
+    """The identity to write to: the reachable one they wrote from last."""
+    return session.scalars(
+        select(Identity)
+        .where(Identity.volunteer_id == volunteer_id, Identity.unreachable.is_(False))
+        .order_by(Identity.last_inbound_at.desc().nulls_last(), Identity.id.desc())
+    ).first()

@@ -3,6 +3,7 @@ import asyncio
 import logging
 import os
 import sys
+from enum import Enum
 from pathlib import Path
 
 import typer
@@ -58,6 +59,37 @@ def catalogs_check() -> None:
     if problems:
         raise typer.Exit(1)
     console.print(f"catalogs complete: {', '.join(catalog.available())}")
+
+
+class Kind(str, Enum):
+    teams = "teams"
+    turf = "turf"
+    shifts = "shifts"
+
+
+@app.command("import")
+def import_(kind: Kind, file: Path = typer.Argument(..., exists=True, dir_okay=False, help="a .csv or .yml file")) -> None:
+    """Import teams, turf or shifts from CSV or YAML. Every row is checked first; a file with
+    any error imports nothing and each error is shown with its line number."""
+    from rich.progress import Progress
+
+    from campaign import imports
+    from campaign.db import session_scope
+
+    settings = get_settings()
+    try:
+        with Progress(console=console, transient=True) as bar, session_scope() as session:
+            def progress(total: int):
+                task = bar.add_task(f"importing {kind.value}", total=total)
+                return lambda: bar.advance(task)
+
+            report = imports.run(session, kind.value, file, settings.languages, settings.campaign_timezone, progress)
+    except imports.InvalidFile as error:
+        for problem in error.errors:
+            console.print(f"[red]{file.name}: {problem}[/red]")
+        console.print(f"[red]nothing imported: {len(error.errors)} error(s) in {file.name}[/red]")
+        raise typer.Exit(1)
+    console.print(f"{kind.value}: {report.rows} rows, {report.created} created, {report.updated} updated")
 
 
 @app.command()

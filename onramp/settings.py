@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     inbound_lease_seconds: float = 60.0  # a contact held by a crashed process is free again after this
     inbound_concurrency: int = 8
 
+    # team leads: announcements wait this long so that a burst becomes one digest
+    lead_digest_seconds: float = 60.0
+
     # outbox worker
     outbox_poll_seconds: float = 0.2
     outbox_max_attempts: int = 8

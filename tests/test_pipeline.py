@@ -145,3 +145,26 @@ def test_language_is_detected_and_a_short_message_does_not_change_it(client):
     with session_scope() as session:
         assert session.scalars(select(Volunteer.language)).one() == "es"
         assert session.scalars(select(Message.language).where(Message.direction == "in").order_by(Message.id)).all() == ["es"] * 3
+
+
+def test_a_team_lead_texting_roster_gets_the_next_shift_roster_not_the_model(client, db):
+    from campaign.demo import load
+
+    with session_scope() as session:
+        load.load(session)
+        from campaign.models import Team
+
+        team = session.scalars(select(Team).where(Team.slug == "astoria")).one()
+        lead_phone = team.lead_phone
+    from bot.pipeline.inbound import Inbound
+    from bot.pipeline.receive import receive
+
+    with session_scope() as session:
+        receive(session, Inbound(channel="sms", external_id=lead_phone, provider_id="SM1", text="Roster", phone=lead_phone))
+        receive(session, Inbound(channel="webchat", external_id="not-a-lead-1", provider_id="w1", text="roster"))
+    rasa = FakeRasa()
+    run_until_idle(rasa)
+    assert [text for _, text in rasa.received] == ["roster"]  # only the non-lead reached the model
+    with session_scope() as session:
+        keys = session.scalars(select(OutboxRow.key).where(OutboxRow.channel == "sms")).all()
+        assert keys == ["lead_roster"]

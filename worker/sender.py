@@ -7,7 +7,7 @@ from sqlalchemy import update
 from bot.channels import Channel, registry
 from bot.channels.base import SendError
 from bot.render import render
-from campaign import outbox
+from campaign import leads, outbox
 from campaign.db import session_scope
 from campaign.models import OutboxRow
 from onramp.settings import Settings
@@ -39,7 +39,9 @@ class OutboxWorker:
     async def send_due(self) -> int:
         """One pass over the due rows; returns how many were handled."""
         with session_scope() as session:
-            ids = [row.id for row in outbox.claim_due(session)]
+            rows = outbox.claim_due(session)
+            leads.fold_digests(session, rows)
+            ids = [row.id for row in rows if row.status == "sending"]
         for row_id in ids:
             await self._send_one(row_id)
         return len(ids)

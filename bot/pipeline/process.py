@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from bot import compliance, language
 from bot.pipeline.replies import to_outbox
 from bot.rasa_client import RasaClient
-from campaign import consent, handoffs
+from campaign import consent, handoffs, leads
 from campaign.db import session_scope
 from campaign.models import Identity, Message, Volunteer, utcnow
 from campaign.outbox import COMPLIANCE_KIND, enqueue
@@ -42,6 +42,19 @@ def _compliance(session: Session, message: Message, identity: Identity, voluntee
     return True
 
 
+def _lead_command(session: Session, message: Message, identity: Identity, volunteer: Volunteer) -> bool:
+    """A team lead asking for their roster is answered from the database, not by the model."""
+    if compliance.lead_command(message.body) != "roster":
+        return False
+    team = leads.team_led_by(session, volunteer.id)
+    if team is None:
+        return False
+    key, params = leads.roster(session, team)
+    enqueue(session, identity, key=key, params=params, source_message_id=message.id)
+    _finish(message)
+    return True
+
+
 def _language(volunteer: Volunteer, message: Message, settings: Settings) -> str:
     """The stored choice wins; otherwise detection, which a short message never changes."""
     if volunteer.language_source == "chosen" and volunteer.language:
@@ -65,7 +78,7 @@ def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool]
             return None
         identity = session.get(Identity, message.identity_id)
         volunteer = session.get(Volunteer, message.volunteer_id)
-        if _compliance(session, message, identity, volunteer):
+        if _compliance(session, message, identity, volunteer) or _lead_command(session, message, identity, volunteer):
             return None
         lang = _language(volunteer, message, settings)
         message.language = lang

@@ -7,6 +7,7 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from campaign import leads
 from campaign.availability import DAYS
 from campaign.models import Neighborhood, NeighborhoodAlias, Shift, Team, ZipCode
 
@@ -30,6 +31,7 @@ def load(session: Session, path: Path = NYC, start: date | None = None, days: in
                     lead_name=lead.get("name"), lead_phone=lead.get("phone"), lead_language=lead.get("language"))
         session.add(team)
         session.flush()
+        leads.ensure_lead_contact(session, team)
         counts["teams"] += 1
         for turf in spec.get("turf") or []:
             hood = Neighborhood(team_id=team.id, name=turf["neighborhood"], lat=turf.get("lat"), lon=turf.get("lon"))

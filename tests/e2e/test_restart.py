@@ -45,4 +45,4 @@ def test_killing_the_api_loses_nothing_and_answers_nothing_twice(stack):
         assert len(seen) == 4 and seen == sorted(seen) and len(set(seen)) == 4
     for chat in chats:
         keys = chat.keys(chat.replies(), "en")
-        assert keys == ["welcome", "ask_name", "ask_neighborhood", "ask_availability", "team_joined", "shift_offer"], chat.transcript
+        assert keys == ["welcome", "ask_name", "ask_neighborhood", "ask_availability", "team_joined", "shift_offers"], chat.transcript

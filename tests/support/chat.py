@@ -16,8 +16,9 @@ def _patterns(language: str) -> list[tuple[str, re.Pattern]]:
     patterns = []
     for key, template in catalog.load(language).items():
         parts = re.split(r"{\w+}", template)
-        patterns.append((key, re.compile(".+?".join(re.escape(p) for p in parts), re.DOTALL)))
-    return patterns
+        patterns.append((key, re.compile(".+?".join(re.escape(p) for p in parts), re.DOTALL), len("".join(parts))))
+    # the most specific template first: "{when}" alone would match any text
+    return [(key, pattern) for key, pattern, _ in sorted(patterns, key=lambda p: -p[2])]
 
 
 def catalog_key(text: str, language: str) -> str | None:

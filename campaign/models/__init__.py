@@ -1,0 +1,12 @@
+"""SQLAlchemy models, one module per area. Import from here."""
+from campaign.models.base import Base, utcnow
+from campaign.models.volunteer import Identity, Volunteer
+from campaign.models.team import Neighborhood, NeighborhoodAlias, Team, ZipCode
+from campaign.models.shift import Booking, Shift
+from campaign.models.message import Handoff, Message
+from campaign.models.outbox import OutboxRow
+
+__all__ = [
+    "Base", "utcnow", "Volunteer", "Identity", "Team", "Neighborhood", "NeighborhoodAlias",
+    "ZipCode", "Shift", "Booking", "Message", "Handoff", "OutboxRow",
+]

@@ -15,10 +15,16 @@ from actions.api import call, say, volunteer_id
 # Intents that are about something else: their words are never taken as an answer.
 NOT_AN_ANSWER = {"ask_human", "opt_out", "change_language", "help", "ask_what", "cancel", "reschedule",
                  "goodbye", "thanks", "greet", "affirm", "deny", "volunteer"}
-# How people introduce themselves when the model did not mark the name itself.
+# How people introduce themselves when the model did not mark the name itself, in each language.
 NAME_PREFIXES = re.compile(
-    r"^(my name is|my name's|name's|i am|i'm|im|it's|its|this is|call me|me llamo|mi nombre es|soy|"
-    r"je m'appelle|je suis|moi c'est)\s+", re.IGNORECASE)
+    r"^(my name is|my name's|name's|i am|i'm|im|it's|its|this is|call me|"
+    r"me llamo|mi nombre es|soy|"
+    r"je m'appelle|je suis|moi c'est|c'est|mon nom c'est|mon nom est|mwen rele|"
+    r"mera naam|mera nam|मेरा नाम|میرا نام|amar nam|amar naam|আমার নাম|আমি|"
+    r"اسمي|انا|أنا|ana esmi|esmi)\s+"
+    r"|^(我叫|我是|我係|我名叫|我的名字是|我嘅名係)\s*", re.IGNORECASE)
+# ...and what some languages put after the name ("mera naam Ravi hai", "আমার নাম রফিক")
+NAME_SUFFIXES = re.compile(r"\s+(hai|he|hoon|hu|है|ہے|হয়|বলে)$", re.IGNORECASE)
 MAX_NAME_WORDS = 4
 
 
@@ -43,7 +49,7 @@ def _text(tracker: Tracker) -> str:
 
 
 def clean_name(text: str) -> str | None:
-    text = NAME_PREFIXES.sub("", text.strip()).strip(" .!,;:")
+    text = NAME_SUFFIXES.sub("", NAME_PREFIXES.sub("", text.strip()).strip(" .!,;:。，！")).strip(" .!,;:。，！")
     if not text or any(ch.isdigit() for ch in text) or len(text.split()) > MAX_NAME_WORDS:
         return None
     return text.title() if text.islower() else text

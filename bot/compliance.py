@@ -1,5 +1,4 @@
 """STOP / START / HELP in every language, matched deterministically before the model."""
-import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -8,13 +7,19 @@ import yaml
 
 KEYWORDS = Path(__file__).resolve().parent / "compliance.yml"
 LEAD_COMMANDS = Path(__file__).resolve().parent / "lead_commands.yml"
-_EDGES = re.compile(r"^[\W_]+|[\W_]+$")
+def _is_edge(char: str) -> bool:
+    # punctuation, symbols, spaces: not letters, digits or the vowel signs of Bengali and Hindi
+    return unicodedata.category(char)[0] in "PSZC"
 
 
 def _key(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = _EDGES.sub("", text.strip())
-    return " ".join(text.split())
+    text = unicodedata.normalize("NFKC", text).casefold().strip()
+    start, end = 0, len(text)
+    while start < end and _is_edge(text[start]):
+        start += 1
+    while end > start and _is_edge(text[end - 1]):
+        end -= 1
+    return " ".join(text[start:end].split())
 
 
 @lru_cache
@@ -31,7 +36,8 @@ def classify(text: str, opted_out: bool = False) -> str | None:
     table = _table()
     if key in table["stop"]:
         return "stop"
-    if key in table["start"] or (opted_out and key in table["start_when_opted_out"]):
+    # START means something only to someone who has opted out; otherwise it is a normal message
+    if opted_out and (key in table["start"] or key in table["start_when_opted_out"]):
         return "start"
     if key in table["help"]:
         return "help"

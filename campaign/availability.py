@@ -2,7 +2,7 @@
 
 The words live in lexicon/availability.yml, one block per language, so a new language is data.
 """
-import re
+import regex
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,7 +18,7 @@ LEXICON = Path(__file__).resolve().parent / "lexicon" / "availability.yml"
 
 
 @lru_cache
-def _patterns() -> list[tuple[re.Pattern, str, str]]:
+def _patterns() -> list[tuple[regex.Pattern, str, str]]:
     """(pattern, "day"|"part", value), longest phrases first so "fin de semana" beats "semana"."""
     entries: list[tuple[str, str, str, bool]] = []
     for language, block in yaml.safe_load(LEXICON.read_text(encoding="utf-8")).items():
@@ -29,9 +29,10 @@ def _patterns() -> list[tuple[re.Pattern, str, str]]:
     entries.sort(key=lambda e: -len(e[0]))
     compiled = []
     for word, kind, value, spaceless in entries:
-        body = re.escape(word)
-        pattern = body if spaceless else rf"(?<!\w){body}(?!\w)"
-        compiled.append((re.compile(pattern), "day" if kind == "day" else "part", value))
+        body = regex.escape(word)
+        # a word ends where letters and their vowel signs (\p{M}: Bengali, Devanagari) end
+        pattern = body if spaceless else rf"(?<![\w\p{{M}}]){body}(?![\w\p{{M}}])"
+        compiled.append((regex.compile(pattern), "day" if kind == "day" else "part", value))
     return compiled
 
 

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, field_validator
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -37,8 +37,9 @@ class Settings(BaseSettings):
     # campaign
     campaign_name: str = "NYC for All"
     campaign_timezone: str = "America/New_York"
-    languages: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["en", "es"])
+    languages: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["en", "es", "fr", "zh", "bn", "ar", "ur", "hi"])
     default_language: str = "en"
+    language_detector: Literal["lingua", "langdetect"] = "lingua"
 
     # inbound pipeline
     inbound_poll_seconds: float = 0.2

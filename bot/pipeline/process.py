@@ -61,7 +61,7 @@ def _language(volunteer: Volunteer, message: Message, settings: Settings) -> str
         return volunteer.language
     if not message.payload.get("button"):
         hint = message.payload.get("language_hint")
-        detected = language.detect(message.body, settings.languages, hint=hint)
+        detected = language.detect(message.body, settings.languages, hint=hint, backend=settings.language_detector)
         long_enough = len(message.body.split()) >= SWITCH_MIN_WORDS
         if detected and (volunteer.language is None or long_enough):
             volunteer.language, volunteer.language_source = detected, "detected"

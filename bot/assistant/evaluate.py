@@ -1,0 +1,87 @@
+"""Held-out intent evaluation per language (runs inside .venv-rasa; `onramp nlu eval` calls it).
+
+Each data/nlu/<lang>.yml is split per intent: every fifth example (in file order) is held out and
+never trained on. A model is trained on the rest (with names.yml and every synonym), the held-out
+examples are parsed, and accuracy, macro F1 and the most frequent confusions are written as JSON.
+"""
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+HOLD_OUT_EVERY = 5
+
+
+def split(nlu_dir: Path, train_dir: Path) -> dict[str, list[tuple[str, str]]]:
+    from rasa.shared.nlu.training_data.loading import load_data
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    held_out: dict[str, list[tuple[str, str]]] = {}
+    for path in sorted(nlu_dir.glob("*.yml")):
+        data = load_data(str(path))
+        if len(path.stem) != 2:  # shared files (names.yml): train on all of it
+            (train_dir / path.name).write_text(data.nlu_as_yaml(), encoding="utf-8")
+            continue
+        seen: Counter = Counter()
+        train, test = [], []
+        for example in data.intent_examples:
+            intent = example.get("intent")
+            (test if seen[intent] % HOLD_OUT_EVERY == HOLD_OUT_EVERY - 1 else train).append(example)
+            seen[intent] += 1
+        kept = TrainingData(train, entity_synonyms=data.entity_synonyms, regex_features=data.regex_features,
+                            lookup_tables=data.lookup_tables)
+        (train_dir / path.name).write_text(kept.nlu_as_yaml(), encoding="utf-8")
+        held_out[path.stem] = [(e.get("text"), e.get("intent")) for e in test]
+    return held_out
+
+
+def f1_macro(pairs: list[tuple[str, str]]) -> float:
+    from sklearn.metrics import f1_score
+
+    truth, predicted = zip(*pairs)
+    return float(f1_score(truth, predicted, average="macro", zero_division=0))
+
+
+async def parse_all(model: Path, held_out: dict[str, list[tuple[str, str]]]) -> dict:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    results = {}
+    for language, examples in held_out.items():
+        pairs = []
+        for text, intent in examples:
+            parsed = await agent.parse_message(text)
+            pairs.append((intent, (parsed.get("intent") or {}).get("name")))
+        confusions = Counter((t, p) for t, p in pairs if t != p)
+        results[language] = {
+            "examples": len(pairs),
+            "accuracy": sum(t == p for t, p in pairs) / len(pairs),
+            "f1_macro": f1_macro(pairs),
+            "confusions": [{"intent": t, "predicted": p, "count": n} for (t, p), n in confusions.most_common(5)],
+        }
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--nlu", default="data/nlu")
+    parser.add_argument("--config", default="bot/assistant/config.yml")
+    parser.add_argument("--out", required=True, help="where to write the results (JSON)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        train_dir = Path(tmp) / "nlu"
+        train_dir.mkdir()
+        held_out = split(Path(args.nlu), train_dir)
+        print(f"held out: {sum(map(len, held_out.values()))} examples in {len(held_out)} languages", flush=True)
+        subprocess.run([sys.executable, "-m", "rasa", "train", "nlu", "--nlu", str(train_dir), "--config", args.config,
+                        "--out", tmp, "--fixed-model-name", "heldout", "--quiet"], check=True)
+        results = asyncio.run(parse_all(Path(tmp) / "heldout.tar.gz", held_out))
+    Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

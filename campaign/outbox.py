@@ -69,12 +69,13 @@ def mark_sent(row: OutboxRow, provider_id: str | None) -> None:
     row.last_error = None
 
 
-def mark_failed(row: OutboxRow, error: str, retry: bool, max_attempts: int) -> None:
-    """Transient failures go back to pending with exponential backoff; others stop here."""
+def mark_failed(row: OutboxRow, error: str, retry: bool, max_attempts: int, retry_after: float | None = None) -> None:
+    """Transient failures go back to pending, after the provider's Retry-After or an exponential
+    backoff; others stop here."""
     row.last_error = error[:2000]
     if retry and row.attempts < max_attempts:
         row.status = "pending"
-        row.send_after = utcnow() + timedelta(seconds=min(2 ** row.attempts, 300))
+        row.send_after = utcnow() + timedelta(seconds=retry_after if retry_after is not None else min(2 ** row.attempts, 300))
     else:
         row.status = "failed"
 

@@ -20,6 +20,8 @@ def identify(session: Session, channel: str, external_id: str, phone: str | None
     """
     identity = find_identity(session, channel, external_id)
     if identity is not None:
+        if phone and identity.phone is None:
+            link_phone(session, identity, phone)
         return identity
     volunteer = None
     if phone:
@@ -40,6 +42,15 @@ def identify(session: Session, channel: str, external_id: str, phone: str | None
         if identity is None:
             raise
     return identity
+
+
+def link_phone(session: Session, identity: Identity, phone: str) -> None:
+    """A contact now known to have this phone (a Telegram user shared their own contact): if the
+    phone is already a volunteer's, this identity becomes theirs, so both channels reach one person."""
+    identity.phone = phone
+    other = session.scalars(select(Identity).where(Identity.phone == phone, Identity.id != identity.id)).first()
+    if other is not None and other.volunteer_id != identity.volunteer_id:
+        identity.volunteer_id = other.volunteer_id
 
 
 def reach(session: Session, volunteer_id: int) -> Identity | None:

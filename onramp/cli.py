@@ -146,6 +146,32 @@ def nlu_eval(write_docs: bool = typer.Option(True, help="write the results into 
     print(f"lowest intent accuracy: {worst:.3f}")
 
 
+telegram_app = typer.Typer(help="Telegram.", no_args_is_help=True)
+app.add_typer(telegram_app, name="telegram")
+
+
+@telegram_app.command("set-webhook")
+def telegram_set_webhook() -> None:
+    """Register PUBLIC_BASE_URL/webhooks/telegram with Telegram, with our secret token."""
+    from bot.channels.telegram import make_bot
+
+    settings = get_settings()
+    if not settings.telegram_bot_token or not settings.telegram_webhook_secret:
+        console.print("[red]set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET first[/red]")
+        raise typer.Exit(1)
+    if not settings.public_base_url.startswith("https://"):
+        console.print("[yellow]PUBLIC_BASE_URL should be an https:// address Telegram can reach[/yellow]")
+    url = f"{settings.base_url}/webhooks/telegram"
+
+    async def register() -> None:
+        async with make_bot(settings) as bot:
+            await bot.set_webhook(url=url, secret_token=settings.telegram_webhook_secret,
+                                  allowed_updates=["message", "callback_query"])
+
+    asyncio.run(register())
+    console.print(f"Telegram will post updates to {url}")
+
+
 class Kind(str, Enum):
     teams = "teams"
     turf = "turf"

@@ -34,6 +34,28 @@ class Settings(BaseSettings):
     # the action server authenticates to the REST API with this token
     service_token: str = "dev-service-token-change-me"
 
+    # Twilio (SMS and WhatsApp): on when the account SID and auth token are set
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_sms_from: str = ""  # an E.164 number, or a messaging service SID (MG...)
+    twilio_whatsapp_from: str = ""  # the WhatsApp sender, E.164
+    twilio_api_base: str = "https://api.twilio.com"
+
+    # Telegram: on when the bot token is set
+    telegram_bot_token: str = ""
+    telegram_webhook_secret: str = ""
+    telegram_api_base: str = "https://api.telegram.org"
+
+    # WhatsApp Cloud API (Meta): on when the access token and phone number id are set
+    whatsapp_access_token: str = ""
+    whatsapp_phone_number_id: str = ""
+    whatsapp_app_secret: str = ""
+    whatsapp_verify_token: str = ""
+    whatsapp_template: str = ""  # approved template with one body parameter, for outside the 24-hour window
+    whatsapp_template_language: str = "en"
+    graph_api_base: str = "https://graph.facebook.com"
+    graph_api_version: str = "v21.0"
+
     # campaign
     campaign_name: str = "NYC for All"
     campaign_timezone: str = "America/New_York"
@@ -52,6 +74,7 @@ class Settings(BaseSettings):
     # outbox worker
     outbox_poll_seconds: float = 0.2
     outbox_max_attempts: int = 8
+    rate_limit_storage: Literal["memory", "redis"] = "memory"  # redis when several workers share a sender
 
     @field_validator("languages", mode="before")
     @classmethod
@@ -59,6 +82,18 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @property
+    def twilio_enabled(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_bot_token)
+
+    @property
+    def whatsapp_cloud_enabled(self) -> bool:
+        return bool(self.whatsapp_access_token and self.whatsapp_phone_number_id)
 
     @property
     def base_url(self) -> str:

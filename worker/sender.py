@@ -1,24 +1,50 @@
 """Claim due outbox rows and send each one exactly once through its channel."""
 import asyncio
 import logging
+from datetime import timedelta
+
+from limits import parse as parse_limit
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy.orm import Session
 
 from sqlalchemy import update
 
 from bot.channels import Channel, registry
-from bot.channels.base import SendError
+from bot.channels.base import Rendered, SendError
 from bot.render import render
-from campaign import leads, outbox
-from campaign.db import session_scope
-from campaign.models import OutboxRow
+from campaign import consent, leads, outbox
+from campaign.db import insert_ignore, session_scope
+from campaign.volunteers import identify
+from campaign.models import Identity, Message, OutboxRow, Volunteer, utcnow
 from onramp.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
+# Sends per second per channel, kept below what each provider allows for one sender.
+RATE_LIMITS = {name: parse_limit(rate) for name, rate in {
+    "sms": "10/second", "whatsapp": "20/second", "telegram": "25/second", "whatsapp_cloud": "50/second",
+    "webchat": "1000/second"}.items()}
+DEFAULT_RATE = parse_limit("10/second")
+
+
+def record_outbound(session: Session, row: OutboxRow, message: Rendered, provider_id: str) -> None:
+    """The transcript (and the choices a number reply refers to) keeps what was sent."""
+    insert_ignore(session, Message, dict(
+        direction="out", channel=row.channel, provider_id=provider_id or f"outbox-{row.id}", identity_id=row.identity_id,
+        volunteer_id=row.volunteer_id, body=message.text, language=message.language, status="sent", attempts=1,
+        payload={"choices": [{"title": c.title, "payload": c.payload} for c in message.choices], "outbox_id": row.id},
+        created_at=utcnow()), ["channel", "direction", "provider_id"])
+
+
 class OutboxWorker:
     def __init__(self, settings: Settings, channels: dict[str, Channel] | None = None):
         self.settings = settings
-        self.channels = channels or registry()
+        self.channels = channels or registry(settings)
+        # shared by every worker through Redis in production; in memory for one worker
+        storage = storage_from_string(settings.redis_url if settings.rate_limit_storage == "redis" else "memory://")
+        self.limiter = MovingWindowRateLimiter(storage)
         self._stopping = False
 
     def recover(self) -> int:
@@ -55,18 +81,41 @@ class OutboxWorker:
                 return
             channel = self.channels.get(row.channel)
             if channel is None:
-                outbox.mark_failed(row, f"no channel {row.channel!r} is configured", retry=False, max_attempts=0)
+                outbox.mark_failed(row, f"the {row.channel} channel is not configured", retry=False, max_attempts=0)
                 return
+            if not self.limiter.hit(RATE_LIMITS.get(row.channel, DEFAULT_RATE), row.channel):
+                row.status, row.attempts = "pending", row.attempts - 1  # over the provider's rate: a moment later
+                row.send_after = utcnow() + timedelta(seconds=0.5)
+                return
+            message = render(session, row, self.settings)
             try:
-                provider_id = await channel.send(session, row, render(session, row, self.settings))
+                provider_id = await channel.send(session, row, message)
             except SendError as error:
-                outbox.mark_failed(row, str(error), error.retry, self.settings.outbox_max_attempts)
+                if error.opted_out:
+                    volunteer = session.get(Volunteer, row.volunteer_id)
+                    consent.opt_out(session, volunteer, row.channel, f"provider: {error}")
+                if error.unreachable and row.identity_id is not None:
+                    session.get(Identity, row.identity_id).unreachable = True
+                if error.fallback and self.reroute(session, row, error.fallback, str(error)):
+                    return
+                outbox.mark_failed(row, str(error), error.retry, self.settings.outbox_max_attempts, error.retry_after)
                 return
             except Exception as error:  # an unknown failure: retry with backoff, never silently drop
                 log.exception("outbox row %s", row_id)
                 outbox.mark_failed(row, repr(error), True, self.settings.outbox_max_attempts)
                 return
             outbox.mark_sent(row, provider_id)
+            record_outbound(session, row, message, provider_id)
+
+    def reroute(self, session: Session, row: OutboxRow, channel: str, why: str) -> bool:
+        """Send the row on another channel of the same volunteer (WhatsApp → SMS to their phone)."""
+        identity = session.get(Identity, row.identity_id) if row.identity_id else None
+        if channel not in self.channels or identity is None or not identity.phone:
+            return False
+        target = identify(session, channel, identity.phone, phone=identity.phone)
+        row.channel, row.recipient, row.identity_id = channel, target.external_id, target.id
+        row.status, row.send_after, row.last_error = "pending", utcnow(), f"rerouted to {channel}: {why}"[:2000]
+        return True
 
     async def run_forever(self) -> None:
         recovered = self.recover()

@@ -22,11 +22,19 @@ class Rendered:
 
 
 class SendError(Exception):
-    """A send failed; `retry` says whether trying again later can help."""
+    """A send failed. `retry`: trying again later can help (rate limit, provider down), after
+    `retry_after` seconds when the provider said so. `opted_out`: the provider says the person
+    unsubscribed (Twilio 21610) or blocked us (Telegram 403), which is recorded as an opt-out.
+    `fallback`: this channel cannot carry it now (WhatsApp outside the 24-hour window), another can."""
 
-    def __init__(self, message: str, retry: bool):
+    def __init__(self, message: str, retry: bool, retry_after: float | None = None, opted_out: bool = False,
+                 unreachable: bool = False, fallback: str | None = None):
         super().__init__(message)
+        self.fallback = fallback  # another channel to try, e.g. "sms" outside WhatsApp's window
         self.retry = retry
+        self.retry_after = retry_after
+        self.opted_out = opted_out
+        self.unreachable = unreachable
 
 
 class Channel(Protocol):

@@ -1,16 +1,11 @@
-"""The web chat: the browser posts messages and polls for replies (api/routes/webchat.py).
-
-Sending means storing the outbound message where the page reads it, in the same transaction
-that marks the outbox row sent, so a reply is shown exactly once.
-"""
+"""The web chat: the browser posts messages and polls for replies (api/routes/webchat.py)."""
 import re
 
 from sqlalchemy.orm import Session
 
 from bot.channels.base import Rendered
 from bot.pipeline.inbound import Inbound
-from campaign.db import insert_ignore
-from campaign.models import Message, OutboxRow, utcnow
+from campaign.models import OutboxRow
 
 SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MAX_TEXT = 2000
@@ -45,18 +40,11 @@ def parse(body: dict) -> Inbound:
 
 
 class WebChat:
+    """Sending is storing: the worker records the outbound message (where the page reads it) in
+    the same transaction that marks the outbox row sent, so a reply shows exactly once."""
+
     name = "webchat"
     idempotent = True
 
     async def send(self, session: Session, row: OutboxRow, message: Rendered) -> str:
-        provider_id = f"outbox-{row.id}"
-        insert_ignore(
-            session,
-            Message,
-            dict(direction="out", channel=self.name, provider_id=provider_id, identity_id=row.identity_id,
-                 volunteer_id=row.volunteer_id, body=message.text, language=message.language, status="sent",
-                 payload={"choices": [{"title": c.title, "payload": c.payload} for c in message.choices]},
-                 attempts=1, created_at=utcnow()),
-            ["channel", "direction", "provider_id"],
-        )
-        return provider_id
+        return f"outbox-{row.id}"

@@ -2,6 +2,7 @@
 import asyncio
 import logging
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import compliance, language
@@ -42,6 +43,23 @@ def _compliance(session: Session, message: Message, identity: Identity, voluntee
     return True
 
 
+# Channels without buttons show choices as a numbered list; "2" means the second choice.
+NUMBERED_CHANNELS = {"sms", "whatsapp"}
+
+
+def _numbered_choice(session: Session, message: Message) -> None:
+    text = message.body.strip().rstrip(".)")
+    if message.channel not in NUMBERED_CHANNELS or not text.isdigit() or message.payload.get("button"):
+        return
+    last = session.scalars(
+        select(Message).where(Message.identity_id == message.identity_id, Message.direction == "out", Message.id < message.id)
+        .order_by(Message.id.desc()).limit(1)
+    ).first()
+    choices = (last.payload or {}).get("choices") if last else None
+    if choices and 1 <= int(text) <= len(choices):
+        message.payload = {**message.payload, "button": choices[int(text) - 1]["payload"]}
+
+
 def _lead_command(session: Session, message: Message, identity: Identity, volunteer: Volunteer) -> bool:
     """A team lead asking for their roster is answered from the database, not by the model."""
     if compliance.lead_command(message.body) != "roster":
@@ -80,6 +98,7 @@ def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool]
         volunteer = session.get(Volunteer, message.volunteer_id)
         if _compliance(session, message, identity, volunteer) or _lead_command(session, message, identity, volunteer):
             return None
+        _numbered_choice(session, message)
         lang = _language(volunteer, message, settings)
         message.language = lang
         if handoffs.open_handoff(session, volunteer.id) is not None:

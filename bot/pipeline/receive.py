@@ -6,6 +6,12 @@ from campaign.inbox import store_inbound
 from campaign.volunteers import identify
 
 
+def clean(text: str) -> str:
+    """Text any database can store: a lone surrogate becomes U+FFFD (a valid pair becomes its
+    character), and NUL characters go."""
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").replace("\x00", "")
+
+
 def receive(session: Session, message: Inbound) -> tuple[int, bool]:
     """Store the message (a repeat of a provider id is a no-op); returns (message id, created)."""
     identity = identify(session, message.channel, message.external_id, phone=message.phone,
@@ -13,4 +19,4 @@ def receive(session: Session, message: Inbound) -> tuple[int, bool]:
     payload = {"button": message.payload} if message.payload else {}
     if message.language_hint:
         payload["language_hint"] = message.language_hint
-    return store_inbound(session, identity, message.channel, message.provider_id, message.text, payload)
+    return store_inbound(session, identity, message.channel, message.provider_id, clean(message.text), payload)

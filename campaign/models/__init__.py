@@ -5,8 +5,9 @@ from campaign.models.team import Neighborhood, NeighborhoodAlias, Team, ZipCode
 from campaign.models.shift import Booking, Shift
 from campaign.models.message import Handoff, Message
 from campaign.models.outbox import OutboxRow
+from campaign.models.delivery import DeliveryEvent
 
 __all__ = [
     "Base", "utcnow", "Volunteer", "Identity", "Team", "Neighborhood", "NeighborhoodAlias",
-    "ZipCode", "Shift", "Booking", "Message", "Handoff", "OutboxRow",
+    "ZipCode", "Shift", "Booking", "Message", "Handoff", "OutboxRow", "DeliveryEvent",
 ]

@@ -31,7 +31,9 @@ class OutboxRow(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
-    provider_id: Mapped[str | None] = mapped_column(String(128))
+    provider_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    # the furthest delivery report so far: sent, delivered, read, or failed / undelivered
+    delivery_status: Mapped[str | None] = mapped_column(String(16))
     source_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,78 @@
+"""What every fake provider shares: a record of what was sent, failure modes a test can order
+("the next 2 requests answer 429"), and running in a thread or as a process."""
+import argparse
+import asyncio
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+
+import uvicorn
+from fastapi import FastAPI, Request
+
+
+@dataclass
+class Recorder:
+    sent: list[dict] = field(default_factory=list)
+    modes: list[str] = field(default_factory=list)  # consumed one per request: "429", "500", "slow", provider codes
+    slow_seconds: float = 2.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next_mode(self) -> str | None:
+        with self.lock:
+            return self.modes.pop(0) if self.modes else None
+
+
+def control_routes(app: FastAPI, recorder: Recorder) -> None:
+    @app.get("/_sent")
+    def sent():
+        return recorder.sent
+
+    @app.delete("/_sent")
+    def reset():
+        recorder.sent.clear()
+        recorder.modes.clear()
+        return {"ok": True}
+
+    @app.post("/_mode")
+    async def mode(request: Request):
+        body = await request.json()
+        with recorder.lock:
+            recorder.modes.extend([body["mode"]] * int(body.get("count", 1)))
+        return {"ok": True}
+
+
+async def maybe_slow(mode: str | None, recorder: Recorder) -> None:
+    if mode == "slow":
+        await asyncio.sleep(recorder.slow_seconds)
+
+
+class Running:
+    """A fake served on a free local port in a background thread."""
+
+    def __init__(self, app: FastAPI, recorder: Recorder):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.recorder = recorder
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> "Running":
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(5)
+
+
+def serve_from_command_line(app: FastAPI, name: str) -> None:
+    parser = argparse.ArgumentParser(description=f"A local fake of {name}, for tests and benchmarks.")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    uvicorn.run(app, host="127.0.0.1", port=args.port)

@@ -12,9 +12,11 @@ from rasa_sdk.types import DomainDict
 
 from actions.api import call, say, volunteer_id
 
-# Intents that are about something else: their words are never taken as an answer.
-NOT_AN_ANSWER = {"ask_human", "opt_out", "change_language", "help", "ask_what", "cancel", "reschedule",
-                 "goodbye", "thanks", "greet", "affirm", "deny", "volunteer"}
+# Intents that are about something else: their words are never taken as an answer. Any other
+# message, when we asked where or when, is an attempt at one ("Narnia" gets "I couldn't find it").
+REQUESTS = {"ask_human", "opt_out", "change_language", "help", "ask_what", "cancel", "reschedule", "goodbye", "thanks"}
+# A name is more easily confused with small talk ("yes", "hi"), so those are not names either.
+NOT_A_NAME = REQUESTS | {"greet", "affirm", "deny", "volunteer"}
 # How people introduce themselves when the model did not mark the name itself, in each language.
 NAME_PREFIXES = re.compile(
     r"^(my name is|my name's|name's|i am|i'm|im|it's|its|this is|call me|"
@@ -37,11 +39,11 @@ def _intent(tracker: Tracker) -> tuple[str | None, float]:
 LANGUAGE_CODES = {"en", "es", "fr", "zh", "bn", "ar", "ur", "hi"}
 
 
-def _is_answer(tracker: Tracker) -> bool:
+def _is_answer(tracker: Tracker, not_answers: set[str] = REQUESTS) -> bool:
     name, confidence = _intent(tracker)
     if name == "change_language" and not set(tracker.get_latest_entity_values("language")) & LANGUAGE_CODES:
         return True  # "Carmen" is a name, not a language
-    return name not in NOT_AN_ANSWER or confidence < 0.6
+    return name not in not_answers or confidence < 0.6
 
 
 def _text(tracker: Tracker) -> str:
@@ -65,7 +67,7 @@ class ValidateOnboardingForm(FormValidationAction):
             return {}
         entity = next(tracker.get_latest_entity_values("name"), None)
         asked = tracker.get_slot("requested_slot") == "volunteer_name"
-        name = clean_name(entity) if entity else (clean_name(_text(tracker)) if asked and _is_answer(tracker) else None)
+        name = clean_name(entity) if entity else (clean_name(_text(tracker)) if asked and _is_answer(tracker, NOT_A_NAME) else None)
         if name is None:
             return {}
         await call("PATCH", f"/v1/volunteers/{volunteer_id(tracker)}", json={"name": name})

@@ -80,14 +80,15 @@ def guess(text: str, languages: list[str], hint: str | None = None, backend: str
     return best, min(scores[best], 1.0)
 
 
-def detect(text: str, languages: list[str], hint: str | None = None, backend: str = "lingua") -> str | None:
+def detect(text: str, languages: list[str], hint: str | None = None, backend: str = "lingua",
+           min_confidence: float = THRESHOLD) -> str | None:
     """The language of a chat message, or None when it is too short or the detector is unsure."""
     if sum(ch.isalpha() for ch in text) < MIN_LETTERS:
         # a few letters in an unambiguous script still count ("বাংলা" is not "ok")
         language, confidence = guess(text, languages, hint, backend) if _unambiguous_script(text) else (None, 0.0)
         return language if confidence == 1.0 else None
     language, confidence = guess(text, languages, hint, backend)
-    return language if confidence >= THRESHOLD else None
+    return language if confidence >= min_confidence else None
 
 
 def _unambiguous_script(text: str) -> bool:

@@ -1,14 +1,16 @@
 """The outbox: every outbound message is a row first; the worker sends due rows exactly once."""
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, select, update
+from sqlalchemy.orm import Session, aliased
 
 from campaign.db import insert_ignore, is_postgres
 from campaign.models import Identity, OutboxRow, Volunteer, utcnow
 
 # Kinds that are sent even to someone who has opted out: the one confirmation of the opt-out.
 COMPLIANCE_KIND = "compliance"
+# Rows that are part of a conversation, and so must arrive in the order they were written.
+CONVERSATION_KINDS = ("reply", COMPLIANCE_KIND)
 
 
 def enqueue(session: Session, identity: Identity, key: str | None = None, params: dict | None = None,
@@ -32,10 +34,19 @@ def enqueue(session: Session, identity: Identity, key: str | None = None, params
 
 def claim_due(session: Session, limit: int = 20) -> list[OutboxRow]:
     """Due pending rows, marked as being sent. On PostgreSQL several workers can claim at once
-    (FOR UPDATE SKIP LOCKED); on SQLite run one worker."""
+    (FOR UPDATE SKIP LOCKED); on SQLite run one worker.
+
+    The replies of a conversation keep their order: one waits while an earlier reply to the same
+    person is not sent yet (being sent, or deferred by a rate limit or a retry)."""
+    earlier = aliased(OutboxRow)
+    waits_for_earlier = exists().where(
+        earlier.identity_id == OutboxRow.identity_id, earlier.id < OutboxRow.id,
+        earlier.status.in_(("pending", "sending")), earlier.kind.in_(CONVERSATION_KINDS),
+    )
     query = (
         select(OutboxRow)
         .where(OutboxRow.status == "pending", OutboxRow.send_after <= utcnow())
+        .where(~(OutboxRow.kind.in_(CONVERSATION_KINDS) & waits_for_earlier))
         .order_by(OutboxRow.send_after, OutboxRow.id)
         .limit(limit)
     )

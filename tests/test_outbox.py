@@ -69,3 +69,21 @@ def test_rows_interrupted_by_a_crash_are_sent_again_only_on_idempotent_channels(
     asyncio.run(worker.send_due())
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(Message).where(Message.direction == "out")) == 1
+
+
+def test_replies_to_one_person_keep_their_order_when_one_is_deferred(db):
+    with session_scope() as session:
+        identity = identify(session, "webchat", "session-eeee")
+        first = outbox.enqueue(session, identity, key="ask_name")
+        second = outbox.enqueue(session, identity, key="ask_neighborhood")
+        other = outbox.enqueue(session, identify(session, "webchat", "session-ffff"), key="ask_name")
+        claimed = [row.id for row in outbox.claim_due(session)]
+        assert claimed == [first, other]  # the second reply waits for the first
+        row = session.get(OutboxRow, first)
+        outbox.mark_failed(row, "429", retry=True, max_attempts=5, retry_after=60)  # deferred a minute
+        session.get(OutboxRow, other).status = "sent"
+    with session_scope() as session:
+        assert outbox.claim_due(session) == []  # still waiting behind the deferred one
+        session.get(OutboxRow, first).send_after = session.get(OutboxRow, first).created_at
+    with session_scope() as session:
+        assert [row.id for row in outbox.claim_due(session)] == [first]

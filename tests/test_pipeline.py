@@ -168,3 +168,16 @@ def test_a_team_lead_texting_roster_gets_the_next_shift_roster_not_the_model(cli
     with session_scope() as session:
         keys = session.scalars(select(OutboxRow.key).where(OutboxRow.channel == "sms")).all()
         assert keys == ["lead_roster"]
+
+
+def test_a_place_name_does_not_switch_the_language(client, db):
+    from campaign.demo import load
+
+    with session_scope() as session:
+        load.load(session)
+    post(client, "session-lang-fr", "bonjour, je veux être bénévole")
+    post(client, "session-lang-fr", "j'habite à Washington Heights")
+    run_until_idle(FakeRasa())
+    with session_scope() as session:
+        languages = session.scalars(select(Message.language).where(Message.direction == "in").order_by(Message.id)).all()
+        assert languages == ["fr", "fr"]

@@ -8,14 +8,16 @@ from sqlalchemy.orm import Session
 from bot import compliance, language
 from bot.pipeline.replies import to_outbox
 from bot.rasa_client import RasaClient
-from campaign import consent, handoffs, leads
+from campaign import consent, handoffs, leads, turf
 from campaign.db import session_scope
 from campaign.models import Identity, Message, Volunteer, utcnow
 from campaign.outbox import COMPLIANCE_KIND, enqueue
 from onramp.settings import Settings
 
 log = logging.getLogger(__name__)
-SWITCH_MIN_WORDS = 3  # a detected language changes only on a message at least this long
+# A detected language changes only on a message at least this long, and this sure.
+SWITCH_MIN_WORDS = 3
+SWITCH_CONFIDENCE = 0.8
 
 
 def _finish(message: Message, status: str = "processed") -> None:
@@ -73,19 +75,40 @@ def _lead_command(session: Session, message: Message, identity: Identity, volunt
     return True
 
 
-def _language(volunteer: Volunteer, message: Message, settings: Settings) -> str:
-    """The stored choice wins; otherwise detection, which a short message never changes."""
+def _language(session: Session, volunteer: Volunteer, message: Message, settings: Settings) -> str:
+    """The stored choice wins; otherwise detection, which a short message never changes.
+
+    Place names and numbers are not evidence of a language ("j'habite à Washington Heights" is
+    French), so they are taken out before detecting."""
     if volunteer.language_source == "chosen" and volunteer.language:
         return volunteer.language
     if not message.payload.get("button"):
         hint = message.payload.get("language_hint")
-        detected = language.detect(message.body, settings.languages, hint=hint, backend=settings.language_detector)
-        long_enough = len(message.body.split()) >= SWITCH_MIN_WORDS
-        if detected and (volunteer.language is None or long_enough):
+        text = _without_places(session, message.body)
+        if volunteer.language is None:
+            detected = language.detect(text, settings.languages, hint=hint, backend=settings.language_detector)
+        elif len(text.split()) >= SWITCH_MIN_WORDS:
+            detected = language.detect(text, settings.languages, hint=hint, backend=settings.language_detector,
+                                       min_confidence=SWITCH_CONFIDENCE)
+        else:
+            detected = None
+        if detected:
             volunteer.language, volunteer.language_source = detected, "detected"
         elif volunteer.language is None and hint in settings.languages:
             volunteer.language, volunteer.language_source = hint, "detected"
     return volunteer.language or settings.default_language
+
+
+def _without_places(session: Session, text: str) -> str:
+    place = turf.locate(session, text)
+    if place is not None:
+        folded = turf.normalize(text)
+        at = folded.find(place.matched)
+        if at >= 0 and len(folded) == len(text):  # same positions: cut from the original, accents kept
+            text = text[:at] + " " + text[at + len(place.matched):]
+        elif at >= 0:
+            text = folded.replace(place.matched, " ")
+    return " ".join(word for word in text.split() if not any(ch.isdigit() for ch in word))
 
 
 def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool] | None:
@@ -99,7 +122,7 @@ def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool]
         if _compliance(session, message, identity, volunteer) or _lead_command(session, message, identity, volunteer):
             return None
         _numbered_choice(session, message)
-        lang = _language(volunteer, message, settings)
+        lang = _language(session, volunteer, message, settings)
         message.language = lang
         if handoffs.open_handoff(session, volunteer.id) is not None:
             _finish(message, "for_organizer")

@@ -5,10 +5,24 @@ from tests.support.stack import Stack
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory):
+def fakes():
+    """The providers' fakes, one of each for the session, in this process."""
+    from tests.fakes import graph, telegram, twilio
+
+    with twilio.running() as tw, telegram.running() as tg, graph.running() as gr:
+        yield {"twilio": tw, "telegram": tg, "graph": gr}
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory, fakes):
+    from tests.support.channel_chat import SECRETS
+
     if not (ROOT / "models/onramp.tar.gz").exists():
         pytest.fail("no trained model at models/onramp.tar.gz: run the tests with `make test`, which trains it")
     stack = Stack(tmp_path_factory.mktemp("stack"))
+    stack.env.update(SECRETS)
+    stack.env.update({"TWILIO_API_BASE": fakes["twilio"].url, "TELEGRAM_API_BASE": fakes["telegram"].url,
+                      "GRAPH_API_BASE": fakes["graph"].url})
     try:
         yield stack.up()
     finally:

@@ -46,3 +46,67 @@ def test_killing_the_api_loses_nothing_and_answers_nothing_twice(stack):
     for chat in chats:
         keys = chat.keys(chat.replies(), "en")
         assert keys == ["welcome", "ask_name", "ask_neighborhood", "ask_availability", "team_joined", "shift_offers"], chat.transcript
+
+
+def test_kill_9_during_a_burst_of_200_sms_loses_nothing_and_answers_each_once(stack, fakes):
+    """50 people each send 4 messages by SMS, 200 in all; the api is killed with SIGKILL half way
+    through. Webhooks that failed are sent again after the restart (as providers retry, with the
+    same MessageSid), and some that succeeded are sent again too."""
+    import threading
+
+    from tests.support.channel_chat import Sms
+    from tests.support.chat import catalog_key
+
+    people = [Sms(stack.api_url, stack.db_url, fakes["twilio"], 5000 + n) for n in range(50)]
+    lines = ["hi I want to volunteer", "Sam", "Astoria", "weekends"]
+    sids: dict[tuple[int, int], str] = {}
+    failed: list[tuple[int, int]] = []
+
+    def burst() -> None:
+        for step, line in enumerate(lines):
+            for n, person in enumerate(people):
+                try:
+                    sids[(n, step)] = person.post(line)
+                except httpx.HTTPError:
+                    failed.append((n, step))
+
+    sender = threading.Thread(target=burst)
+    sender.start()
+    while len(sids) < 100:
+        time.sleep(0.01)
+    stack.kill("api")
+    sender.join()
+    stack.start("api")
+    stack.wait_api()
+    # the provider retries what failed, in order per person; and repeats a few that got through
+    for n, step in sorted(failed, key=lambda k: (k[1], k[0])):
+        sids[(n, step)] = people[n].post(lines[step])
+    for n in range(0, 50, 10):  # the same MessageSid again: must be a no-op
+        _repost(stack, people[n], sids[(n, 0)], lines[0])
+    for (n, step), sid in sorted(sids.items(), key=lambda kv: kv[0][1]):
+        people[n].wait(sid, timeout=240)
+
+    engine = create_engine(stack.db_url)
+    with engine.connect() as conn:
+        statuses = conn.execute(select(Message.status).where(Message.provider_id.in_(list(sids.values())))).scalars().all()
+    assert Counter(statuses) == {"processed": 200}
+    expected = ["welcome", "ask_name", "ask_neighborhood", "ask_availability", "team_joined", "shift_offers"]
+    for person in people:
+        keys = [catalog_key(text, "en") for text, _ in person.mine()]
+        assert keys == expected, (person.phone, keys)
+
+
+def _repost(stack, person, sid, text):
+    """Post a webhook again with the same MessageSid, as a provider retrying would."""
+    from urllib.parse import urlencode
+
+    from twilio.request_validator import RequestValidator
+
+    from tests.support.channel_chat import PUBLIC, SECRETS
+
+    params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": SECRETS["TWILIO_ACCOUNT_SID"], "From": person.phone,
+              "To": SECRETS["TWILIO_SMS_FROM"], "Body": text, "NumMedia": "0", "ApiVersion": "2010-04-01"}
+    signature = RequestValidator(SECRETS["TWILIO_AUTH_TOKEN"]).compute_signature(f"{PUBLIC}/webhooks/twilio", params)
+    response = httpx.post(f"{stack.api_url}/webhooks/twilio", content=urlencode(params),
+                          headers={"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 200

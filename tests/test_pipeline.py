@@ -78,7 +78,7 @@ def test_messages_are_processed_in_order_per_contact(client):
     ({"session": "session-bad-1", "text": "hi"}, 422, "client_message_id"),
     ({"session": "session-bad-1", "client_message_id": "abcdefgh1", "text": ""}, 422, "send a text"),
     ({"session": "session-bad-1", "client_message_id": "abcdefgh1", "text": "x" * 2001}, 422, "longer than"),
-    ({"session": "session-bad-1", "client_message_id": "abcdefgh1", "payload": "affirm"}, 422, "payload"),
+    ({"session": "session-bad-1", "client_message_id": "abcdefgh1", "payload": "/" + "x" * 200}, 422, "payload"),
 ])
 def test_bad_web_chat_requests_are_refused_and_write_nothing(client, body, status, error):
     response = client.post("/chat/api/messages", json=body)

@@ -37,7 +37,7 @@ def parse(data: dict) -> Inbound | None:
         if query.message is None or not query.data:
             return None
         return Inbound(channel="telegram", external_id=str(query.message.chat.id), provider_id=provider_id,
-                       text=query.data, payload=query.data if query.data.startswith("/") else None,
+                       text=query.data, payload=query.data,
                        language_hint=query.from_user.language_code)
     message = update.message
     if message is None or message.from_user is None:

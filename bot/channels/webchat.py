@@ -9,6 +9,7 @@ from campaign.models import OutboxRow
 
 SESSION_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MAX_TEXT = 2000
+MAX_PAYLOAD = 200
 
 
 class BadRequest(ValueError):
@@ -16,7 +17,8 @@ class BadRequest(ValueError):
 
 
 def parse(body: dict) -> Inbound:
-    """A web chat message: {"session", "client_message_id", "text" | "payload", "language"}."""
+    """A web chat message: {"session", "client_message_id", "text" | "payload", "language"}.
+    A payload is what a tapped choice carries: an intent ("/affirm") or words ("weekends")."""
     session_id = body.get("session")
     if not isinstance(session_id, str) or not SESSION_RE.match(session_id):
         raise BadRequest("session must be 8-64 letters, digits, '-' or '_'")
@@ -31,8 +33,8 @@ def parse(body: dict) -> Inbound:
         raise BadRequest("send a text or a payload")
     if len(text) > MAX_TEXT:
         raise BadRequest(f"text is longer than {MAX_TEXT} characters")
-    if payload is not None and not payload.startswith("/"):
-        raise BadRequest("payload must be an intent such as /affirm")
+    if payload is not None and not 0 < len(payload) <= MAX_PAYLOAD:
+        raise BadRequest(f"payload must be 1 to {MAX_PAYLOAD} characters (a choice's payload)")
     hint = body.get("language")
     hint = hint.split("-")[0].lower() if isinstance(hint, str) and hint else None
     return Inbound(channel="webchat", external_id=session_id, provider_id=client_id, text=text or payload,

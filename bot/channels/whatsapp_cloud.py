@@ -53,11 +53,11 @@ def _text_and_payload(message: dict) -> tuple[str, str | None]:
         reply = (message.get("interactive") or {})
         chosen = reply.get("button_reply") or reply.get("list_reply") or {}
         payload = chosen.get("id")
-        return chosen.get("title") or payload or "", payload if payload and payload.startswith("/") else None
+        return chosen.get("title") or payload or "", payload or None
     if kind == "button":  # a quick reply on a template
         button = message.get("button") or {}
         payload = button.get("payload")
-        return button.get("text") or "", payload if payload and payload.startswith("/") else None
+        return button.get("text") or "", payload or None
     return "", None  # media, location, reactions: stored, nothing to say
 
 

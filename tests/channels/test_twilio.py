@@ -221,3 +221,34 @@ def test_a_failed_delivery_with_21610_opts_the_person_out(fake, client):
     post(client, status(fake.recorder.sent[0]["sid"], "undelivered", "21610"), path="/webhooks/twilio/status")
     with session_scope() as session:
         assert session.get(Volunteer, volunteer_id).consent_status == "opted_out"
+
+
+def test_a_team_lead_is_told_by_sms_in_their_language_one_message_or_one_digest(fake, monkeypatch):
+    from campaign import assignment
+    from campaign.demo import load
+    from campaign.models import Neighborhood, Team
+    from tests.support import databases
+    from tests.support.chat import catalog_key
+
+    monkeypatch.setenv("LEAD_DIGEST_SECONDS", "0")
+    databases.reset_caches()
+    with session_scope() as session:
+        load.load(session)
+        hood = session.scalars(select(Neighborhood).where(Neighborhood.name == "Astoria")).one()
+        team = session.get(Team, hood.team_id)
+        lead_phone, lead_language = team.lead_phone, team.lead_language
+
+        def join(name):
+            volunteer = identify(session, "webchat", f"session-{name.lower()}-0001").volunteer
+            volunteer.name, volunteer.neighborhood_id = name, hood.id
+            assignment.assign(session, volunteer)
+
+        join("Ana")
+    send_all()
+    with session_scope() as session:
+        for name in ("Bo", "Cy", "Di"):
+            join(name)
+    send_all()
+    to_lead = [s for s in fake.recorder.sent if s["To"] == lead_phone]
+    assert [catalog_key(s["Body"], lead_language) for s in to_lead] == ["lead_new_member", "lead_digest"]
+    assert "Ana" in to_lead[0]["Body"] and all(n in to_lead[1]["Body"] for n in ("Bo", "Cy", "Di"))

@@ -106,3 +106,29 @@ def test_an_unknown_neighborhood_is_asked_again_with_an_example(stack):
     assert "Narnia" in replies[0]["text"] and "11372" in replies[0]["text"]
     assert chat.keys(chat.say("Bed Stuy"), "en") == ["ask_availability"]
 
+
+
+@pytest.mark.parametrize("language, hello, words", [
+    ("en", "hi I want to volunteer", "please stop texting me"),
+    ("fr", "bonjour, je veux être bénévole", "ne m'écrivez plus"),
+])
+def test_a_natural_request_to_stop_opts_out_with_exactly_one_confirmation(stack, api, language, hello, words):
+    chat = Chat(stack.api_url, stack.db_url)
+    chat.say(hello)
+    assert chat.keys(chat.say(words), language) == ["opt_out_confirmed"], chat.transcript
+    assert api.get(f"/v1/volunteers/{chat.volunteer_id}").json()["consent_status"] == "opted_out"
+    assert chat.say("are you still there?") == []  # nothing more is sent, on any channel
+    assert chat.keys(chat.say("START"), language) == ["opt_in_confirmed"]
+
+
+def test_switching_language_by_asking_or_by_a_button_holds(stack, api):
+    chat = Chat(stack.api_url, stack.db_url)
+    assert chat.keys(chat.say("hola, quiero ser voluntaria"), "es") == ["welcome", "ask_name"]
+    assert chat.keys(chat.say("in English please"), "en") == ["language_changed", "ask_name"], chat.transcript
+    help_reply = chat.say("what can I do here?")
+    assert chat.keys(help_reply, "en")[0] == "help", chat.transcript
+    bangla = next(c for c in help_reply[0]["choices"] if c["title"] == "বাংলা")
+    assert chat.keys(chat.say(payload=bangla["payload"]), "bn")[:2] == ["language_changed", "ask_name"], chat.transcript
+    assert chat.keys(chat.say("Hello, my name is Sam"), "bn") == ["ask_neighborhood"]  # English words do not switch back
+    volunteer = api.get(f"/v1/volunteers/{chat.volunteer_id}").json()
+    assert (volunteer["language"], volunteer["language_source"]) == ("bn", "chosen")

@@ -76,3 +76,45 @@ def test_booking_fills_places_then_the_waitlist(demo):
         assert statuses == ["booked", "booked", "waitlisted"]
         assert shifts.book(session, volunteers[0], shift.id).status == "booked"  # booking twice is a no-op
         assert shifts.booked_count(session, shift.id) == 2
+
+
+def test_an_unknown_place_goes_to_the_nearest_team_with_the_reason(demo):
+    with session_scope() as session:
+        # 11370 (East Elmhurst) is a real ZIP the demo turf does not list: the Jackson Heights team is nearest
+        result = assignment.assign(session, _volunteer(session, zip_code="11370"))
+        assert result.code == "nearest_with_room"
+        assert result.team.slug == "jackson-heights"
+        assert result.reason.startswith("nearest team with room, ") and result.reason.endswith(" km")
+        with pytest.raises(assignment.AssignmentError, match="not a known US ZIP code"):
+            assignment.assign(session, _volunteer(session, zip_code="00000"))
+
+
+def test_a_misspelled_neighborhood_is_found_and_assigned(demo):
+    from campaign import turf
+
+    with session_scope() as session:
+        place = turf.locate(session, "I live in Jackson Hieghts")
+        result = assignment.assign(session, _volunteer(session, neighborhood_id=place.neighborhood_id))
+        assert (place.neighborhood, result.team.slug, result.reason) == ("Jackson Heights", "jackson-heights", "covers Jackson Heights")
+
+
+def test_among_teams_about_as_near_the_one_whose_lead_speaks_the_language_wins(db):
+    with session_scope() as session:
+        def team(slug, lead_language, capacity, lat, lon):
+            t = Team(slug=slug, name=slug, capacity=capacity, languages=["en"], lead_language=lead_language)
+            session.add(t)
+            session.flush()
+            hood = Neighborhood(team_id=t.id, name=f"{slug} hood", lat=lat, lon=lon)
+            session.add(hood)
+            session.flush()
+            return t, hood
+
+        _, home = team("home", "en", 0, 40.7500, -73.8800)  # full
+        near, _ = team("near", "en", 50, 40.7590, -73.8800)  # 1.0 km north
+        farther, _ = team("farther", "es", 50, 40.7500, -73.8590)  # 1.8 km east, led in Spanish
+        team("far", "es", 50, 40.8000, -73.8800)  # 5.6 km: too far to be "about as near"
+        spanish = assignment.assign(session, _volunteer(session, neighborhood_id=home.id, language="es"))
+        assert spanish.team.id == farther.id
+        assert spanish.reason == "home is full; nearest team with room, 1.8 km; its lead speaks es"
+        english = assignment.assign(session, _volunteer(session, neighborhood_id=home.id, language="en"))
+        assert (english.team.id, english.reason) == (near.id, "home is full; nearest team with room, 1.0 km")

@@ -19,6 +19,7 @@ PYTHON_RASA ?= $(shell for p in $$(command -v python3.10) $$(ls -d $$HOME/.pyenv
 help:
 	@echo "make run   - set up on first use, then start rasa, actions, api and worker"
 	@echo "make test  - set up on first use, then run the whole test suite"
+	@echo "make bench - assignment of 100,000 volunteers; webhook latency while Rasa is saturated"
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON_APP)" || { echo "Onramp needs Python 3.11 or newer: install it (e.g. 'pyenv install 3.11' or your OS package) and run make again."; exit 1; }

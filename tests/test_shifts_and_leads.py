@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from campaign import assignment, shifts
 from campaign.db import session_scope
-from campaign.models import Booking, Message, Neighborhood, OutboxRow, Shift, Team, Volunteer, utcnow
+from campaign.models import Booking, Neighborhood, OutboxRow, Shift, Team, Volunteer, utcnow
 from campaign.volunteers import identify
 from onramp.settings import get_settings
 from worker.sender import OutboxWorker

@@ -13,6 +13,7 @@ from bot.pipeline.process import process
 from bot.rasa_client import RasaClient, RasaUnavailable
 from campaign import inbox
 from campaign.db import session_scope
+from campaign.models import Message, utcnow
 from onramp.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -100,8 +101,6 @@ class InboundRunner:
             inbox.release_contact(session, identity_id, self.owner)
 
     def _mark_failed(self, message_id: int) -> None:
-        from campaign.models import Message, utcnow
-
         with session_scope() as session:
             message = session.get(Message, message_id)
             if message is not None and message.status == "received":

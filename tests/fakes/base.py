@@ -66,6 +66,12 @@ class Running:
             time.sleep(0.02)
         return self
 
+    @classmethod
+    def fake(cls, create_app) -> "Running":
+        """A fake provider's app, with a fresh record of what it was sent."""
+        recorder = Recorder()
+        return cls(create_app(recorder), recorder)
+
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
         self.thread.join(5)

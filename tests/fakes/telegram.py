@@ -63,8 +63,7 @@ def create_app(recorder: Recorder | None = None) -> FastAPI:
 
 
 def running() -> Running:
-    recorder = Recorder()
-    return Running(create_app(recorder), recorder)
+    return Running.fake(create_app)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ Create Date: 2026-11-24 00:38:22.822691
 """
 from alembic import op
 import sqlalchemy as sa
-import campaign.models.base
 
 
 revision = '0002'

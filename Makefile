@@ -6,7 +6,7 @@ SHELL := /bin/bash
 VENV := .venv
 RASA_VENV := .venv-rasa
 MODEL := models/onramp.tar.gz
-TRAINING_FILES := $(shell find data bot/assistant -type f -name '*.yml' 2>/dev/null) bot/assistant/tokenizer.py
+TRAINING_FILES := $(shell find data bot/assistant -type f -name '*.yml' 2>/dev/null) bot/assistant/tokenizer.py bot/assistant/intent_classifier.py
 
 # Python >= 3.11 for the app; exactly 3.10 for Rasa 3.6 (it does not run on newer Pythons).
 PYTHON_APP ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
@@ -37,7 +37,7 @@ $(RASA_VENV)/.installed: requirements-rasa.txt requirements-rasa.lock
 
 # Retrained only when the training data, domain or config changed.
 $(MODEL): $(RASA_VENV)/.installed $(TRAINING_FILES)
-	@echo "training the Rasa model (a few minutes)..."
+	@echo "training the Rasa model (about a minute)..."
 	$(RASA_VENV)/bin/rasa train --domain bot/assistant/domain.yml --config bot/assistant/config.yml \
 		--data data --out models --fixed-model-name onramp
 	@touch $@

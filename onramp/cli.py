@@ -114,7 +114,7 @@ NLU_MARK_START, NLU_MARK_END = "<!-- nlu-eval:start -->", "<!-- nlu-eval:end -->
 @nlu_app.command("eval")
 def nlu_eval(write_docs: bool = typer.Option(True, help="write the results into docs/benchmarks.md")) -> None:
     """Intent accuracy and F1 per language on a held-out fifth of the data that training never
-    sees (trains a separate model: a few minutes)."""
+    sees (trains a separate model: about a minute)."""
     import json
     import subprocess
 
@@ -126,10 +126,13 @@ def nlu_eval(write_docs: bool = typer.Option(True, help="write the results into 
         raise typer.Exit(1)
     subprocess.run([str(python), "-m", "bot.assistant.evaluate", "--out", str(out)], cwd=ROOT, check=True)
     results = json.loads(out.read_text(encoding="utf-8"))
-    lines = ["| language | held-out examples | intent accuracy | macro F1 | most frequent confusions |", "|---|---|---|---|---|"]
+    lines = ["| language | held-out examples | intent accuracy | macro F1 | names and languages found exactly | most frequent confusions |",
+             "|---|---|---|---|---|---|"]
     for language, r in sorted(results.items()):
         confusions = ", ".join(f"{c['intent']}→{c['predicted']} ×{c['count']}" for c in r["confusions"][:3]) or "none"
-        lines.append(f"| {language} | {r['examples']} | {r['accuracy']:.3f} | {r['f1_macro']:.3f} | {confusions} |")
+        entities = r["entities"]
+        found = f"{entities['exact']:.2f} of {entities['examples']}" if entities["examples"] else "none held out"
+        lines.append(f"| {language} | {r['examples']} | {r['accuracy']:.3f} | {r['f1_macro']:.3f} | {found} | {confusions} |")
     table = "\n".join(lines)
     console.print(table)
     if write_docs:

@@ -14,13 +14,18 @@ from collections import Counter
 from pathlib import Path
 
 HOLD_OUT_EVERY = 5
+Example = tuple[str, str, set[tuple[str, str]]]  # text, intent, the (entity, value) pairs annotated
+
+
+def _entities(entities: list[dict]) -> set[tuple[str, str]]:
+    return {(e["entity"], str(e["value"]).lower()) for e in entities}
 
 
 def split(nlu_dir: Path, train_dir: Path) -> dict[str, list[tuple[str, str]]]:
     from rasa.shared.nlu.training_data.loading import load_data
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
-    held_out: dict[str, list[tuple[str, str]]] = {}
+    held_out: dict[str, list[Example]] = {}
     for path in sorted(nlu_dir.glob("*.yml")):
         data = load_data(str(path))
         if len(path.stem) != 2:  # shared files (names.yml): train on all of it
@@ -35,7 +40,7 @@ def split(nlu_dir: Path, train_dir: Path) -> dict[str, list[tuple[str, str]]]:
         kept = TrainingData(train, entity_synonyms=data.entity_synonyms, regex_features=data.regex_features,
                             lookup_tables=data.lookup_tables)
         (train_dir / path.name).write_text(kept.nlu_as_yaml(), encoding="utf-8")
-        held_out[path.stem] = [(e.get("text"), e.get("intent")) for e in test]
+        held_out[path.stem] = [(e.get("text"), e.get("intent"), _entities(e.get("entities") or [])) for e in test]
     return held_out
 
 
@@ -46,22 +51,33 @@ def f1_macro(pairs: list[tuple[str, str]]) -> float:
     return float(f1_score(truth, predicted, average="macro", zero_division=0))
 
 
-async def parse_all(model: Path, held_out: dict[str, list[tuple[str, str]]]) -> dict:
+async def parse_all(model: Path, held_out: dict[str, list[Example]]) -> dict:
     from rasa.core.agent import Agent
 
     agent = Agent.load(str(model))
     results = {}
     for language, examples in held_out.items():
-        pairs = []
-        for text, intent in examples:
+        pairs, details, entities_right, entities_total = [], [], 0, 0
+        for text, intent, entities in examples:
             parsed = await agent.parse_message(text)
+            if entities:  # a name or a language, found exactly (no more, no less)
+                entities_total += 1
+                entities_right += _entities(parsed.get("entities") or []) == entities
             pairs.append((intent, (parsed.get("intent") or {}).get("name")))
+            # The classifier's own best guess under the fallback, to see what the threshold costs.
+            ranking = [r for r in parsed.get("intent_ranking") or [] if r["name"] != "nlu_fallback"] + [{}, {}]
+            details.append({"text": text, "intent": intent, "predicted": pairs[-1][1], "best": ranking[0].get("name"),
+                            "confidence": round(float(ranking[0].get("confidence", 0.0)), 4),
+                            "runner_up": round(float(ranking[1].get("confidence", 0.0)), 4)})
         confusions = Counter((t, p) for t, p in pairs if t != p)
         results[language] = {
             "examples": len(pairs),
             "accuracy": sum(t == p for t, p in pairs) / len(pairs),
             "f1_macro": f1_macro(pairs),
             "confusions": [{"intent": t, "predicted": p, "count": n} for (t, p), n in confusions.most_common(5)],
+            "entities": {"examples": entities_total, "exact": entities_right / entities_total if entities_total else None},
+            "fallbacks": sum(p == "nlu_fallback" for _, p in pairs),
+            "examples_detail": details,
         }
     return results
 

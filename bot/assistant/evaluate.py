@@ -2,7 +2,8 @@
 
 Each data/nlu/<lang>.yml is split per intent: every fifth example (in file order) is held out and
 never trained on. A model is trained on the rest (with names.yml and every synonym), the held-out
-examples are parsed, and accuracy, macro F1 and the most frequent confusions are written as JSON.
+examples are parsed, and accuracy, macro F1, the most frequent confusions, how many annotated names and
+languages were found exactly, and every example's prediction and confidence are written as JSON.
 """
 import argparse
 import asyncio
@@ -21,7 +22,7 @@ def _entities(entities: list[dict]) -> set[tuple[str, str]]:
     return {(e["entity"], str(e["value"]).lower()) for e in entities}
 
 
-def split(nlu_dir: Path, train_dir: Path) -> dict[str, list[tuple[str, str]]]:
+def split(nlu_dir: Path, train_dir: Path) -> dict[str, list[Example]]:
     from rasa.shared.nlu.training_data.loading import load_data
     from rasa.shared.nlu.training_data.training_data import TrainingData
 

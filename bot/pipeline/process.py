@@ -5,7 +5,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import compliance, language
+from bot import compliance, language, stamp
 from bot.pipeline.replies import to_outbox
 from bot.rasa_client import RasaClient
 from campaign import consent, handoffs, leads, offers, turf
@@ -153,8 +153,8 @@ def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool]
         if volunteer.stage == "new":
             volunteer.stage = "onboarding"
         message.attempts += 1
-        metadata = {"message_id": message.id, "volunteer_id": volunteer.id, "language": lang,
-                    "channel": message.channel}
+        metadata = stamp.sign({"message_id": message.id, "volunteer_id": volunteer.id, "language": lang,
+                               "channel": message.channel}, settings.service_token)
         return volunteer.conversation_id, _rasa_text(message), metadata, message.attempts > 1
 
 

@@ -213,7 +213,8 @@ def api() -> None:
 
     _logging()
     settings = _checked_settings()
-    uvicorn.run("api.main:create_app", factory=True, host=settings.api_host, port=settings.api_port, log_level="info")
+    uvicorn.run("api.main:create_app", factory=True, host=settings.api_host, port=settings.api_port, log_level="info",
+                proxy_headers=True, forwarded_allow_ips=settings.trusted_proxies)
 
 
 @app.command()

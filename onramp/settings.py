@@ -83,12 +83,19 @@ class Settings(BaseSettings):
     # team leads: announcements wait this long so that a burst becomes one digest
     lead_digest_seconds: float = 60.0
 
+    # web chat: other sites allowed to embed it (their origins), and how often one address may
+    # open chats and post; TRUSTED_PROXIES may name the client in X-Forwarded-For
+    webchat_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    webchat_session_rate: str = "30/minute"
+    webchat_message_rate: str = "60/minute"
+    trusted_proxies: str = "127.0.0.1"
+
     # outbox worker
     outbox_poll_seconds: float = 0.2
     outbox_max_attempts: int = 8
     rate_limit_storage: Literal["memory", "redis"] = "memory"  # redis when several workers share a sender
 
-    @field_validator("languages", mode="before")
+    @field_validator("languages", "webchat_allowed_origins", mode="before")
     @classmethod
     def _split_languages(cls, value):
         if isinstance(value, str):

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     rasa_port: int = 5005
     actions_port: int = 5055
     rasa_timeout_seconds: float = 30.0
+    # tries (with backoff up to 30 s apart) before a message is handed to an organizer
+    rasa_max_attempts: int = 12
     # the action server authenticates to the REST API with this token
     service_token: str = DEFAULT_SERVICE_TOKEN
     # signs the app's tokens for Rasa's HTTP API; derived from SERVICE_TOKEN when not set

@@ -9,7 +9,7 @@ from bot import compliance, language, stamp
 from bot.pipeline import keywords
 from bot.pipeline.replies import to_outbox
 from bot.rasa_client import RasaClient
-from campaign import consent, handoffs, leads, offers, turf
+from campaign import consent, handoffs, inbox, leads, offers, turf
 from campaign.db import session_scope
 from campaign.models import Identity, Message, Volunteer, utcnow
 from campaign.outbox import enqueue
@@ -139,16 +139,25 @@ def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool]
         return volunteer.conversation_id, _rasa_text(message), metadata, message.attempts > 1
 
 
-def _record(message_id: int, replies: list[dict]) -> None:
-    """Step 8: queue the replies and mark the message done, in one transaction."""
+class LeaseLost(RuntimeError):
+    """Another process took this contact while Rasa was thinking: it records the answer, not us."""
+
+
+def _record(message_id: int, replies: list[dict], lease: tuple[str, float] | None = None) -> None:
+    """Step 8: queue the replies and mark the message done, in one transaction, only while this
+    process still holds the contact's lease (`lease`: owner and seconds to renew by)."""
     with session_scope() as session:
         message = session.get(Message, message_id)
+        if lease is not None and not inbox.still_holds(session, message.identity_id, *lease):
+            raise LeaseLost(f"message {message_id}: the contact's lease passed to another process")
+        if message.status != "received":
+            return  # recorded already (or superseded by a STOP)
         identity = session.get(Identity, message.identity_id)
         to_outbox(session, identity, message.id, replies)
         _finish(message)
 
 
-async def process(message_id: int, rasa: RasaClient, settings: Settings) -> None:
+async def process(message_id: int, rasa: RasaClient, settings: Settings, lease: tuple[str, float] | None = None) -> None:
     """Process one message. Safe to run again after a crash: Rasa is asked at most once per
     message when it can be told (its tracker is read back), and replies are queued once.
 
@@ -162,4 +171,4 @@ async def process(message_id: int, rasa: RasaClient, settings: Settings) -> None
     replies = await rasa.replies_to(sender, message_id) if retry else None
     if replies is None:
         replies = await rasa.send(sender, text, metadata)
-    await asyncio.to_thread(_record, message_id, replies)
+    await asyncio.to_thread(_record, message_id, replies, lease)

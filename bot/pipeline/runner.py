@@ -11,7 +11,7 @@ import uuid
 
 from sqlalchemy.exc import OperationalError
 
-from bot.pipeline.process import process
+from bot.pipeline.process import LeaseLost, process
 from bot.rasa_client import RasaClient, RasaUnavailable
 from campaign import handoffs, inbox
 from campaign.db import session_scope
@@ -77,7 +77,10 @@ class InboundRunner:
                 if message_id is None:
                     return
                 try:
-                    await process(message_id, self.rasa, self.settings)
+                    await self._process_holding_lease(identity_id, message_id)
+                except LeaseLost as error:
+                    log.warning("%s", error)
+                    return
                 except RasaUnavailable as error:
                     given_up = await asyncio.to_thread(self._rasa_failed, message_id)
                     if not given_up:
@@ -99,6 +102,23 @@ class InboundRunner:
             await asyncio.to_thread(self._release, identity_id)
             self.active.discard(identity_id)
             limit.release()
+
+    async def _process_holding_lease(self, identity_id: int, message_id: int) -> None:
+        """Process one message, renewing the contact's lease while Rasa thinks (it may take
+        longer than a lease), so that no other process takes the contact meanwhile."""
+        seconds = self.settings.inbound_lease_seconds
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(seconds / 3)
+                if not await asyncio.to_thread(self._claim, identity_id):
+                    return
+
+        renewer = asyncio.create_task(renew())
+        try:
+            await process(message_id, self.rasa, self.settings, lease=(self.owner, seconds))
+        finally:
+            renewer.cancel()
 
     def _back_off(self, identity_id: int) -> None:
         """Exponential, capped: 1, 2, 4 ... 30 s between tries for this contact."""

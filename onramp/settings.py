@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     inbound_poll_seconds: float = 0.2
     inbound_lease_seconds: float = 60.0  # a contact held by a crashed process is free again after this
     inbound_concurrency: int = 8
+    # a webhook waits at most this long for the database, then spools the message (providers
+    # give up on slow webhooks: Twilio after 15 s, and it never sends an inbound SMS again)
+    webhook_db_seconds: float = 3.0
+    spool_dir: str = str(VAR / "spool")
 
     # team leads: announcements wait this long so that a burst becomes one digest
     lead_digest_seconds: float = 60.0
@@ -142,6 +146,10 @@ class Settings(BaseSettings):
                 f"{MIN_SECRET_LENGTH} characters (it is {'the default' if self.service_token == DEFAULT_SERVICE_TOKEN else 'too short'}). "
                 "Set SERVICE_TOKEN in the environment or .env, e.g. to the output of "
                 "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`.")
+
+    @property
+    def spool_path(self) -> Path:
+        return Path(self.spool_dir)
 
     @property
     def base_url(self) -> str:

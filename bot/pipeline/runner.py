@@ -11,6 +11,7 @@ import uuid
 
 from sqlalchemy.exc import OperationalError
 
+from bot.pipeline import spool
 from bot.pipeline.process import LeaseLost, process
 from bot.rasa_client import RasaClient, RasaUnavailable
 from campaign import handoffs, inbox
@@ -42,6 +43,7 @@ class InboundRunner:
         limit = asyncio.Semaphore(self.settings.inbound_concurrency)
         tasks: set[asyncio.Task] = set()
         while not self._stopping:
+            await self._replay_spool()
             try:
                 now = asyncio.get_running_loop().time()
                 waiting = [c for c in await asyncio.to_thread(self._waiting)
@@ -102,6 +104,15 @@ class InboundRunner:
             await asyncio.to_thread(self._release, identity_id)
             self.active.discard(identity_id)
             limit.release()
+
+    async def _replay_spool(self) -> None:
+        """Messages a webhook spooled while the database was stuck: stored now, then processed in order."""
+        if not spool.waiting(self.settings.spool_path):
+            return
+        try:
+            await asyncio.to_thread(spool.replay, self.settings.spool_path, self.settings.webhook_db_seconds)
+        except Exception as error:  # still stuck: the spool stays, and is tried at the next pass
+            log.warning("the spool waits for the database: %r", error)
 
     async def _process_holding_lease(self, identity_id: int, message_id: int) -> None:
         """Process one message, renewing the contact's lease while Rasa thinks (it may take

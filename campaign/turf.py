@@ -45,7 +45,7 @@ LETTERS_CUTOFF, KEY_CUTOFF, KEY_EXACT_MAX = 86, 86, 4
 BARE_FLOOR, SHORT_BARE_FLOOR, LATIN_FLOOR = 60, 65, 65  # how alike the consonants must still be
 MIN_KEY, MIN_LETTERS, MIN_TARGET = 3, 5, 6
 MIN_HAN_KEY = 5  # pinyin of any two characters looks like some short name
-WORD_BONUS = 1.0
+WORD_BONUS, PRIMARY_BONUS = 1.0, 0.5
 BOROUGH_PAGE = 9  # a WhatsApp list holds 10 rows: 9 neighborhoods and one "more" or "my ZIP"
 
 
@@ -188,16 +188,17 @@ def _bare(letters: str) -> str:
     of one sound made one ("ridge"/"rij", "Jamaica"/"Jamaïque")."""
     for spelled, sound in _SPELLED_ALIKE:
         letters = letters.replace(spelled, sound)
-    return re.sub(r"[aeiouwyh]", "", letters)
+    return re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiouwyh]", "", letters))
 
 
 class Locator:
-    def __init__(self, names: list[tuple[str, int]]):
+    def __init__(self, names: list[tuple[str, int, bool]]):
+        """names: (name or alias, target id, is the primary name); boroughs have negative ids."""
         self.nlp = spacy.blank("xx")
         self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.spaceless: list[tuple[str, int]] = []
         patterns: dict[int, list] = {}
-        for name, target in names:
+        for name, target, _ in names:
             key = normalize(name)
             if _SPACELESS.search(key):
                 self.spaceless.append((key, target))
@@ -212,57 +213,72 @@ class Locator:
         self.letters: list[str] = []
         self.keys: list[str] = []
         self.bare: list[str] = []
-        for name, target in names:
+        self.primary: list[bool] = []
+        for name, target, primary in names:
             words = lex.words_of(normalize(name), skip_words=False)
             letters = "".join(w.forms[0] for w in words)
             # short aliases ("LIC", "SoBro") are matched exactly only: loosely they match too much
-            if len(letters) >= MIN_TARGET:
+            if len(letters) >= (MIN_KEY if primary else MIN_TARGET):
                 self.targets.append(target)
+                self.primary.append(primary)
                 self.letters.append(letters)
                 self.bare.append(_bare(letters))
                 self.keys.append("".join(consonant_key(w.forms[0]) for w in words))
 
     def find(self, text: str) -> tuple[int, str] | None:
-        """The longest mention in the text, as (target id, matched words)."""
+        """The mention in the text, as (target id, matched words). A neighborhood wins over a
+        borough (boroughs are negative ids), unless the borough is the better reading of the
+        same words ("کوئنز" is Queens, not "Coney")."""
         key = normalize(text)
         doc = self.nlp.make_doc(key)
-        best: tuple[int, str] | None = None
-        for match_id, start, end in self.matcher(doc):
-            span = doc[start:end].text
-            if best is None or len(span) > len(best[1]):
-                best = (int(self.nlp.vocab.strings[match_id]), span)
-        for alias, target in self.spaceless:
-            if alias in key and (best is None or len(alias) > len(best[1])):
-                best = (target, alias)
-        return best or self._loose(key)
+        exact: dict[bool, tuple[int, int, int]] = {}  # borough? -> (target, start, end)
+        hits = [(int(self.nlp.vocab.strings[m]), doc[a].idx, doc[b - 1].idx + len(doc[b - 1])) for m, a, b in self.matcher(doc)]
+        hits += [(target, key.index(alias), key.index(alias) + len(alias)) for alias, target in self.spaceless if alias in key]
+        for target, start, end in hits:
+            kind = target < 0
+            if kind not in exact or end - start > exact[kind][2] - exact[kind][1]:
+                exact[kind] = (target, start, end)
+        if False in exact:
+            target, start, end = exact[False]
+            return target, key[start:end]
+        loose = self._loose(key)
+        hood, borough = loose.get(False), loose.get(True)
+        if True in exact:
+            borough = (101.0, *exact[True])
+        if hood and borough and _overlap(hood, borough) and borough[0] > hood[0]:
+            hood = None
+        chosen = hood or borough
+        return (chosen[1], key[chosen[2]:chosen[3]]) if chosen else None
 
-    def _loose(self, key: str) -> tuple[int, str] | None:
+    def _loose(self, key: str) -> dict[bool, tuple[float, int, int, int]]:
+        """The best loose neighborhood and borough readings: borough? -> (score, target, start, end)."""
         words = [w for w in lexicon().words_of(key) if not w.skip]
-        best: tuple[float, int, int, int] | None = None  # score, target, start, end
+        best: dict[bool, tuple[float, int, int, int]] = {}
         for first in range(len(words)):
             han = bool(_SPACELESS.match(key[words[first].start]))
             for size in range(1, (MAX_HAN if han else MAX_WORDS) + 1):
                 window = words[first:first + size]
-                if len(window) < size or any(w.end > window[-1].start and w is not window[-1] for w in window[:-1]):
+                if len(window) < size:
                     break
                 if size == 1 and window[0].part:
                     continue
                 latin = all(w.written_in_latin for w in window)
                 for spelling in _spellings(window):
-                    found = self._score(spelling, latin, MIN_HAN_KEY if han else MIN_KEY)
-                    # on a near tie the longer run of words wins ("Green Point" over "Green")
-                    score = found[0] + WORD_BONUS * size if found else 0
-                    if found and (best is None or score > best[0]):
-                        best = (score, found[1], window[0].start, window[-1].end)
-        return (best[1], key[best[2]:best[3]]) if best else None
+                    for found in self._score(spelling, latin, MIN_HAN_KEY if han else MIN_KEY):
+                        # on a near tie the longer run of words wins ("Green Point" over "Green")
+                        score, kind = found[0] + WORD_BONUS * size, found[1] < 0
+                        if kind not in best or score > best[kind][0]:
+                            best[kind] = (score, found[1], window[0].start, window[-1].end)
+        return best
 
-    def _score(self, spelling: tuple[str, str], latin: bool, min_key: int) -> tuple[float, int] | None:
+    def _score(self, spelling: tuple[str, str], latin: bool, min_key: int) -> list[tuple[float, int]]:
+        """Every name close enough to these letters, as (score, target)."""
         letters, key = spelling
-        best: tuple[float, int] | None = None
+        found: list[tuple[float, int]] = []
         if len(letters) >= MIN_LETTERS:
-            by_letters = process.extractOne(letters, self.letters, scorer=fuzz.ratio, score_cutoff=LETTERS_CUTOFF)
-            if by_letters:
-                best = (by_letters[1], self.targets[by_letters[2]])
+            for _, score, index in process.extract(letters, self.letters, scorer=fuzz.ratio, limit=8,
+                                                   score_cutoff=LETTERS_CUTOFF):
+                found.append((score + PRIMARY_BONUS * self.primary[index], self.targets[index]))
         if len(key) >= min_key:
             bare = _bare(letters)
             for found_key, score, index in process.extract(key, self.keys, scorer=fuzz.ratio, limit=8,
@@ -276,10 +292,15 @@ class Locator:
                 # Latin writing spells its vowels: the letters must look alike too.
                 if latin and fuzz.ratio(letters, self.letters[index]) < LATIN_FLOOR:
                     continue
-                combined = (score + alike) / 2
-                if best is None or combined > best[0]:
-                    best = (combined, self.targets[index])
-        return best
+                # Sounding alike ranks below being spelled alike ("Upper East" and "Upper West"
+                # sound alike without vowels); as alike, a name beats an alias ("Queens" over
+                # the abbreviation "Coney Is").
+                found.append(((score + alike) / 2 - 1 + PRIMARY_BONUS * self.primary[index], self.targets[index]))
+        return found
+
+
+def _overlap(a: tuple, b: tuple) -> bool:
+    return a[2] < b[3] and b[2] < a[3]
 
 
 def _spellings(window: list[_Word]) -> list[tuple[str, str]]:
@@ -315,16 +336,16 @@ def _cached(session: Session, kind: str, build) -> Locator:
         return cached[1]
 
 
+def _boroughs(session: Session) -> list[str]:
+    return sorted(b for b in session.scalars(select(Team.borough).distinct()) if b)
+
+
 def _locator(session: Session) -> Locator:
     def names():
-        found = [(n.name, n.id) for n in session.scalars(select(Neighborhood))]
-        return found + [(a.alias, a.neighborhood_id) for a in session.scalars(select(NeighborhoodAlias))]
-    return _cached(session, "neighborhoods", names)
-
-
-def _boroughs(session: Session) -> tuple[Locator, list[str]]:
-    names = sorted(b for b in session.scalars(select(Team.borough).distinct()) if b)
-    return _cached(session, "boroughs", lambda: [(b, i) for i, b in enumerate(names)]), names
+        found = [(n.name, n.id, True) for n in session.scalars(select(Neighborhood))]
+        found += [(a.alias, a.neighborhood_id, False) for a in session.scalars(select(NeighborhoodAlias))]
+        return found + [(b, -1 - i, True) for i, b in enumerate(_boroughs(session))]
+    return _cached(session, "places", names)
 
 
 def locate(session: Session, text: str) -> Place | None:
@@ -335,19 +356,18 @@ def locate(session: Session, text: str) -> Place | None:
             hood = row.neighborhood
             return Place(hood.id, hood.name, hood.team_id, zip_code, zip_code)
     found = _locator(session).find(text)
-    if found is None:
+    if found is None or found[0] < 0:
         return None
     hood = session.get(Neighborhood, found[0])
     return Place(hood.id, hood.name, hood.team_id, None, found[1])
 
 
 def borough(session: Session, text: str) -> Borough | None:
-    """The borough the text names, for an answer that names no neighborhood ("ব্রুকলিনে")."""
-    locator, names = _boroughs(session)
-    found = locator.find(text)
-    if found is None:
+    """The borough the text names when it names no neighborhood ("ব্রুকলিনে", "à Brooklyn")."""
+    found = _locator(session).find(text)
+    if found is None or found[0] >= 0:
         return None
-    name = names[found[0]]
+    name = _boroughs(session)[-1 - found[0]]
     hoods = session.execute(select(Neighborhood.id, Neighborhood.name).join(Team)
                             .where(Team.borough == name).order_by(Neighborhood.name)).all()
     return Borough(name, found[1], [(i, n) for i, n in hoods])

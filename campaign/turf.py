@@ -105,6 +105,7 @@ class Lexicon:
     def __init__(self, data: dict):
         self.letters: dict[str, str] = {}
         self.prefixes: set[str] = set()
+        self.articles: set[str] = set()
         self.suffixes: set[str] = set()
         self.sounds: list[tuple[str, str]] = []
         self.words: set[tuple[str, ...]] = set()
@@ -112,6 +113,7 @@ class Lexicon:
         for entry in data.values():
             self.letters.update(entry.get("letters") or {})
             self.prefixes.update(normalize(p) for p in entry.get("prefixes") or [])
+            self.articles.update(normalize(p) for p in entry.get("articles") or [])
             self.suffixes.update(entry.get("suffixes") or [])
             self.sounds += [tuple(pair) for pair in entry.get("sounds") or []]
             self.words.update(self._split(w) for w in entry.get("words") or [])
@@ -151,6 +153,10 @@ class Lexicon:
         return out
 
     def _forms(self, word: str) -> tuple[str, ...]:
+        for article in self.articles:  # always an article, never the start of a name
+            if word.startswith(article) and len(word) > len(article) + 1:
+                word = word[len(article):]
+                break
         forms = [self.latin(word)]
         for prefix in self.prefixes:
             if word.startswith(prefix) and len(word) > len(prefix) + 1:
@@ -217,8 +223,9 @@ class Locator:
         for name, target, primary in names:
             words = lex.words_of(normalize(name), skip_words=False)
             letters = "".join(w.forms[0] for w in words)
-            # short aliases ("LIC", "SoBro") are matched exactly only: loosely they match too much
-            if len(letters) >= (MIN_KEY if primary else MIN_TARGET):
+            # Short aliases ("LIC", "SoBro") are matched exactly only: loosely they match too
+            # much. So are Chinese ones: they are translations, their pinyin is not the name.
+            if len(letters) >= (MIN_KEY if primary else MIN_TARGET) and not _SPACELESS.search(name):
                 self.targets.append(target)
                 self.primary.append(primary)
                 self.letters.append(letters)
@@ -264,14 +271,14 @@ class Locator:
                     continue
                 latin = all(w.written_in_latin for w in window)
                 for spelling in _spellings(window):
-                    for found in self._score(spelling, latin, MIN_HAN_KEY if han else MIN_KEY):
+                    for found in self._score(spelling, latin, MIN_HAN_KEY if han else MIN_KEY, 1 if han else size):
                         # on a near tie the longer run of words wins ("Green Point" over "Green")
                         score, kind = found[0] + WORD_BONUS * size, found[1] < 0
                         if kind not in best or score > best[kind][0]:
                             best[kind] = (score, found[1], window[0].start, window[-1].end)
         return best
 
-    def _score(self, spelling: tuple[str, str], latin: bool, min_key: int) -> list[tuple[float, int]]:
+    def _score(self, spelling: tuple[str, str], latin: bool, min_key: int, words: int) -> list[tuple[float, int]]:
         """Every name close enough to these letters, as (score, target)."""
         letters, key = spelling
         found: list[tuple[float, int]] = []
@@ -283,8 +290,8 @@ class Locator:
             bare = _bare(letters)
             for found_key, score, index in process.extract(key, self.keys, scorer=fuzz.ratio, limit=8,
                                                            score_cutoff=KEY_CUTOFF):
-                short = len(found_key) <= KEY_EXACT_MAX
-                if short and score < 100:
+                short = min(len(found_key), len(key)) <= KEY_EXACT_MAX
+                if short and (score < 100 or words > 2):  # a few consonants from many words is chance
                     continue
                 alike = fuzz.ratio(bare, self.bare[index])
                 if alike < (SHORT_BARE_FLOOR if short else BARE_FLOOR):

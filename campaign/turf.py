@@ -46,6 +46,7 @@ BARE_FLOOR, SHORT_BARE_FLOOR, LATIN_FLOOR = 60, 65, 65  # how alike the consonan
 MIN_KEY, MIN_LETTERS, MIN_TARGET = 3, 5, 6
 MIN_HAN_KEY = 5  # pinyin of any two characters looks like some short name
 WORD_BONUS, PRIMARY_BONUS = 1.0, 0.5
+PIN_MAX_KM = 10.0
 BOROUGH_PAGE = 9  # a WhatsApp list holds 10 rows: 9 neighborhoods and one "more" or "my ZIP"
 
 
@@ -380,11 +381,12 @@ def borough(session: Session, text: str) -> Borough | None:
     return Borough(name, found[1], [(i, n) for i, n in hoods])
 
 
-def nearest(session: Session, lat: float, lon: float) -> Place | None:
-    """The neighborhood whose center is closest to a shared location pin."""
+def nearest(session: Session, lat: float, lon: float, max_km: float = PIN_MAX_KM) -> Place | None:
+    """The neighborhood whose center is closest to a shared location pin; None when even that
+    one is farther than max_km (a pin from another city names no neighborhood of ours)."""
     hoods = session.scalars(select(Neighborhood).where(Neighborhood.lat.is_not(None), Neighborhood.lon.is_not(None)))
     best = min(hoods, key=lambda h: distance_km(lat, lon, h.lat, h.lon), default=None)
-    if best is None:
+    if best is None or distance_km(lat, lon, best.lat, best.lon) > max_km:
         return None
     return Place(best.id, best.name, best.team_id, None, "")
 

@@ -130,3 +130,4 @@ def test_a_location_pin_resolves_to_the_nearest_neighborhood(demo):
     with session_scope() as session:
         assert turf.nearest(session, 40.7557, -73.8831).neighborhood == "Jackson Heights"  # 82nd St station
         assert turf.nearest(session, 40.5126, -74.2487).neighborhood == "Tottenville"
+        assert turf.nearest(session, 34.0522, -118.2437) is None  # Los Angeles

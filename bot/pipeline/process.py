@@ -132,8 +132,20 @@ def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool]
         message.attempts += 1
         metadata = {"message_id": message.id, "volunteer_id": volunteer.id, "language": lang,
                     "channel": message.channel}
-        text = message.payload.get("button") or message.body
+        text = message.payload.get("button") or message.body or _pinned_place(session, message)
+        if not text and message.payload.get("media"):
+            # a voice note, image or sticker: the model reads text only, so say so (never silence)
+            enqueue(session, identity, key="media_text_only", source_message_id=message.id)
+            _finish(message)
+            return None
         return volunteer.conversation_id, text, metadata, message.attempts > 1
+
+
+def _pinned_place(session: Session, message: Message) -> str:
+    """A shared location pin, told to the model as the name of the nearest neighborhood."""
+    pin = message.payload.get("location")
+    place = turf.nearest(session, *pin) if pin else None
+    return place.neighborhood if place else ""
 
 
 def _record(message_id: int, replies: list[dict]) -> None:

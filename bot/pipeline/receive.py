@@ -19,4 +19,8 @@ def receive(session: Session, message: Inbound) -> tuple[int, bool]:
     payload = {"button": message.payload} if message.payload else {}
     if message.language_hint:
         payload["language_hint"] = message.language_hint
+    if message.location is not None:
+        payload["location"] = list(message.location)
+    if message.media:
+        payload["media"] = str(message.media)
     return store_inbound(session, identity, message.channel, message.provider_id, clean(message.text), payload)

@@ -30,6 +30,7 @@ class Inbound:
     phone: str | None = None  # E.164, when the channel knows it
     language_hint: str | None = None
     signup_source: str | None = None
+    event: str | None = None  # what the provider reports besides text, e.g. "start" (Telegram's /start link)
     extra: dict = field(default_factory=dict)
     location: tuple[float, float] | None = None  # a shared pin (latitude, longitude)
     media: str | None = None  # what came instead of text: a MediaKind

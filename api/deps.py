@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException
 from sqlalchemy.orm import Session
 
+from api.schemas import PathId
 from bot import stamp
 from campaign import inbox
 from campaign.db import session_scope
@@ -32,7 +33,7 @@ def require_service_token(authorization: Annotated[str | None, Header()] = None)
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def check_stamp(volunteer_id: int, session: SessionDep,
+def check_stamp(volunteer_id: PathId, session: SessionDep,
                 x_onramp_stamp: Annotated[str | None, Header(include_in_schema=False)] = None) -> None:
     """A write the action server makes for a volunteer carries the stamp of the message it is
     handling: it must be genuine, name this volunteer, and be for a message being processed now

@@ -149,6 +149,31 @@ def nlu_eval(write_docs: bool = typer.Option(True, help="write the results into 
     print(f"lowest intent accuracy: {worst:.3f}")
 
 
+locate_app = typer.Typer(help="Places: neighborhoods and ZIP codes in free text.", no_args_is_help=True)
+app.add_typer(locate_app, name="locate")
+
+
+@locate_app.command("eval")
+def locate_eval(file: Path = typer.Argument(ROOT / "bench" / "locate" / "places.yml", exists=True, dir_okay=False,
+                                            help="places per neighborhood and language, and non-place texts"),
+                show_misses: bool = typer.Option(False, "--misses", help="print every text not found or falsely matched")) -> None:
+    """Found rate per language on the places set (right neighborhood), and the false-match rate
+    on its texts that name no place, against the demo campaign."""
+    from campaign.turf_eval import evaluate, overall
+
+    scores = evaluate(file)
+    console.print("| language | places | found | wrong place | non-places | false matches |")
+    console.print("|---|---|---|---|---|---|")
+    for language, s in [*scores.items(), ("all", overall(scores))]:
+        console.print(f"| {language} | {s.places} | {s.found_rate:.3f} | {s.wrong} | {s.non_places} | "
+                      f"{s.false_matches} ({s.false_rate:.3f}) |")
+        if show_misses and language != "all":
+            for miss in s.misses:
+                console.print(f"    {language}: {miss}", markup=False)
+    total = overall(scores)
+    print(f"found: {total.found_rate:.3f}, false matches: {total.false_rate:.3f}")
+
+
 telegram_app = typer.Typer(help="Telegram.", no_args_is_help=True)
 app.add_typer(telegram_app, name="telegram")
 

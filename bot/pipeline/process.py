@@ -136,7 +136,20 @@ def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool]
         message.attempts += 1
         metadata = stamp.sign({"message_id": message.id, "volunteer_id": volunteer.id, "language": lang,
                                "channel": message.channel}, settings.service_token)
-        return volunteer.conversation_id, _rasa_text(message), metadata, message.attempts > 1
+        text = _rasa_text(message) or _pinned_place(session, message)
+        if not text and message.payload.get("media"):
+            # a voice note, image or sticker: the model reads text only, so say so (never silence)
+            enqueue(session, identity, key="media_text_only", source_message_id=message.id)
+            _finish(message)
+            return None
+        return volunteer.conversation_id, text, metadata, message.attempts > 1
+
+
+def _pinned_place(session: Session, message: Message) -> str:
+    """A shared location pin, told to the model as the name of the nearest neighborhood."""
+    pin = message.payload.get("location")
+    place = turf.nearest(session, *pin) if pin else None
+    return place.neighborhood if place else ""
 
 
 class LeaseLost(RuntimeError):

@@ -285,6 +285,19 @@ def users_disable(email: str) -> None:
     console.print(f"account disabled: {email}")
 
 
+dashboard_app = typer.Typer(help="The organizer dashboard.", no_args_is_help=True)
+app.add_typer(dashboard_app, name="dashboard")
+
+
+@dashboard_app.command("screenshots")
+def dashboard_screenshots(out: Path = typer.Option(ROOT / "docs" / "screenshots", help="where the PNG files go")) -> None:
+    """A desktop and a phone-width screenshot of each page, over a sample campaign (Debian's chromium)."""
+    from api.dashboard.screenshots import take
+
+    for path in take(out):
+        console.print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+
 @app.command()
 def api() -> None:
     """Serve the api process (webhooks, REST API, web chat) and its inbound runner."""

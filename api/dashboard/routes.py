@@ -28,6 +28,7 @@ templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "tem
 CANNED_PREFIX = "canned_"
 FOLDERS = ("mine", "unassigned", "team", "all")
 RETRYABLE = ("failed", "unknown")
+PAGE_SIZE = 50  # the table shows the most recent; search, filters and the CSV reach everyone
 CANCELLABLE = ("pending", "failed", "unknown")
 
 
@@ -245,10 +246,10 @@ def _volunteer_query(who: Viewer, q: str = "", language: str = "", team: str = "
 @router.get("/volunteers")
 def volunteers(request: Request, session: SessionDep, who: ViewerDep, q: str = "", language: str = "", team: str = "",
                stage: str = ""):
-    rows = session.execute(_volunteer_query(who, q, language, team, stage).limit(200)).all()
+    rows = session.execute(_volunteer_query(who, q, language, team, stage).limit(PAGE_SIZE)).all()
     total = session.scalar(select(func.count()).select_from(_volunteer_query(who, q, language, team, stage).subquery()))
     teams = session.scalars(select(Team).where(who.team(Team.id)).order_by(Team.name)).all()
-    return page(request, "volunteers.html", who, rows=rows, total=total, teams=teams, languages=get_settings().languages,
+    return page(request, "volunteers.html", who, rows=rows, total=total, page_size=PAGE_SIZE, teams=teams, languages=get_settings().languages,
                 filters=dict(q=q, language=language, team=team, stage=stage),
                 stages=("new", "onboarding", "assigned", "booked"))
 
@@ -363,7 +364,8 @@ def outbox_page(request: Request, session: SessionDep, who: Viewer = Depends(org
     rows = session.scalars(query.order_by(OutboxRow.send_after.desc()).limit(200)).all()
     counts = dict(session.execute(select(OutboxRow.status, func.count()).where(OutboxRow.status.in_(shown))
                                   .group_by(OutboxRow.status)).all())
-    return page(request, "outbox.html", who, rows=rows, counts=counts, status=status, notice=notice)
+    names = dict(session.execute(select(Volunteer.id, Volunteer.name).where(Volunteer.id.in_({r.volunteer_id for r in rows}))).all())
+    return page(request, "outbox.html", who, rows=rows, counts=counts, status=status, notice=notice, names=names)
 
 
 @router.post("/outbox/{row_id}/retry")

@@ -12,6 +12,9 @@ from campaign.models import Booking, Handoff, Message, OutboxRow, Shift, StageEv
 from onramp.settings import Settings
 
 
+DASHBOARD_LANGUAGE = "en"  # the dashboard's own words; what the supporter read stays in their language
+
+
 @dataclass
 class Line:
     at: datetime
@@ -36,7 +39,7 @@ def lines(session: Session, volunteer: Volunteer, settings: Settings) -> list[Li
         out.append(Line(row.sent_at or row.send_after or row.created_at, who, text, detail))
     for booking, shift in session.execute(select(Booking, Shift).join(Shift, Shift.id == Booking.shift_id)
                                           .where(Booking.volunteer_id == volunteer.id)):
-        when = catalog.render("choice_shift", {"when": shift.starts_at}, volunteer.language or settings.default_language,
+        when = catalog.render("choice_shift", {"when": {"type": "datetime", "value": shift.starts_at.isoformat()}}, DASHBOARD_LANGUAGE,
                               settings.campaign_timezone)
         out.append(Line(booking.created_at, "event", f"{booking.status}: shift {when} at {shift.place}"))
     for handoff in session.scalars(select(Handoff).where(Handoff.volunteer_id == volunteer.id)):

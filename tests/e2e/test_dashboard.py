@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from campaign.models import Booking, Handoff, Shift, Team, Volunteer
 from onramp.settings import ROOT
-from tests.support import browser as chromium
+from api.dashboard import browser as chromium
 from tests.support.channel_chat import Sms
 from tests.support.chat import catalog_key
 from tests.support.stack import free_port

@@ -1,4 +1,5 @@
-"""Debian's Chromium driven by Playwright, launched from its path: nothing is downloaded."""
+"""Debian's Chromium driven by Playwright, launched from its path: nothing is downloaded.
+Used by `onramp dashboard screenshots` and by the browser tests."""
 from contextlib import contextmanager
 from pathlib import Path
 

@@ -66,10 +66,10 @@ def _seed() -> dict:
                                     status="booked", attended=True if n % 6 == 0 else None))
         for i, (name, language, channel, external, said) in enumerate(SUPPORTERS):
             volunteer = Volunteer(name=name, language=language, stage="onboarding", availability=["sat:morning"], interests=[],
-                                  signup_source=channel, zip_code="11372", team_id=past.team_id if i < 3 else team_ids[i],
-                                  created_at=now - timedelta(minutes=41 + i))
+                                  signup_source=channel, zip_code="11372", created_at=now - timedelta(minutes=41 + i))
             session.add(volunteer)
             session.flush()
+            volunteer.team_id = past.team_id if i < 3 else team_ids[i]  # assigned after the first messages
             identity = Identity(volunteer_id=volunteer.id, channel=channel, external_id=external,
                                 phone=external.removeprefix("whatsapp:") if external.startswith(("+", "whatsapp:")) else None,
                                 last_inbound_at=now - timedelta(minutes=20 + i))
@@ -107,7 +107,7 @@ def _seed() -> dict:
                                   recipient=someone.external_id, key="shift_booked", params={"when": {"type": "datetime", "value": now.isoformat()}, "place": "Diversity Plaza"},
                                   choices=[], status=status, last_error=error, send_after=now + timedelta(hours=5)))
         ids["shift"] = past.id
-        person = session.scalars(select(Volunteer).where(Volunteer.name == SUPPORTERS[2][0])).one()
+        person = session.scalars(select(Volunteer).where(Volunteer.name == SUPPORTERS[4][0])).one()
         ids["person"] = person.id
         accounts.record_access(session, admin, "person_viewed", f"volunteer {person.id}")
     return ids

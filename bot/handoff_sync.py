@@ -28,13 +28,11 @@ async def after_message(rasa: RasaClient, message_id: int, replies: list[dict] |
                 in_form = None
             if in_form is None:
                 await asyncio.to_thread(_open_not_understood, message_id)
-    volunteer_id = await asyncio.to_thread(_volunteer_of, message_id)
-    if volunteer_id is not None:
-        await pause_if_needed(rasa, volunteer_id)
+    await pause_if_needed(rasa, message_id)
 
 
-async def pause_if_needed(rasa: RasaClient, volunteer_id: int) -> None:
-    found = await asyncio.to_thread(_unpaused, volunteer_id)
+async def pause_if_needed(rasa: RasaClient, message_id: int) -> None:
+    found = await asyncio.to_thread(_unpaused, message_id)
     if found is None:
         return
     handoff_id, sender = found
@@ -65,19 +63,15 @@ def _open_not_understood(message_id: int) -> None:
         handoffs.open_not_understood(session, message_id)
 
 
-def _volunteer_of(message_id: int) -> int | None:
+def _unpaused(message_id: int) -> tuple[int, str] | None:
+    """The open handoff of this message's sender that Rasa does not know of yet, if any."""
     with session_scope() as session:
-        message = session.get(Message, message_id)
-        return message.volunteer_id if message else None
-
-
-def _unpaused(volunteer_id: int) -> tuple[int, str] | None:
-    with session_scope() as session:
-        handoff = session.scalars(select(Handoff).where(
-            Handoff.volunteer_id == volunteer_id, Handoff.status == handoffs.Status.open, Handoff.rasa_paused_at.is_(None))).first()
-        if handoff is None:
-            return None
-        return handoff.id, session.get(Volunteer, volunteer_id).conversation_id
+        row = session.execute(
+            select(Handoff.id, Volunteer.conversation_id).join(Volunteer, Volunteer.id == Handoff.volunteer_id)
+            .join(Message, Message.volunteer_id == Volunteer.id)
+            .where(Message.id == message_id, Handoff.status == handoffs.Status.open, Handoff.rasa_paused_at.is_(None))
+        ).first()
+        return (row[0], row[1]) if row else None
 
 
 def _mark(handoff_id: int, column: str) -> None:

@@ -246,10 +246,20 @@ def users_add(email: str, role: RoleName = typer.Option(..., help="admin manages
     def add(session, accounts):
         from campaign.leads import ensure_lead_contact
 
+        from sqlalchemy import select
+
+        from campaign.models import Identity
+        from campaign.volunteers import find_identity
+
         account = accounts.add(session, email, password, role.value, team, phone, telegram)
         if account.team is not None and account.contact_volunteer_id is None:
             lead = ensure_lead_contact(session, account.team)
             account.contact_volunteer_id = lead.id if lead else None
+        if account.contact_volunteer_id is None and (phone or telegram):
+            # alerts reach the person where they already talk to the campaign's number or bot
+            known = (session.scalars(select(Identity).where(Identity.phone == phone)).first() if phone else None) \
+                or (find_identity(session, "telegram", telegram) if telegram else None)
+            account.contact_volunteer_id = known.volunteer_id if known else None
         return account.email
 
     console.print(f"account added: {_accounts_do(add)} ({role.value})")

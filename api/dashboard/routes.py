@@ -210,6 +210,8 @@ async def close(request: Request, session: SessionDep, who: ViewerDep, form: For
     except RasaUnavailable:
         return conversation(request, session, who, handoff_id, status_code=503,
                             notice="The bot is not reachable, so the conversation stays with you. Try again in a minute.")
+    except handoffs.HandoffError:  # closed meanwhile, from another tab or by someone else
+        pass
     finally:
         await rasa.aclose()
     return RedirectResponse("/dashboard/inbox?closed=1", status_code=303)

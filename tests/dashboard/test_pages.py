@@ -1,5 +1,4 @@
 """Organizers acting from the dashboard: outbox retries, attendance, claiming; accounts from the CLI."""
-import subprocess
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -8,7 +7,6 @@ from campaign import handoffs
 from campaign.db import session_scope
 from campaign.models import (AccessLogEntry, Account, Booking, Handoff, Identity, OutboxRow, Shift, StageEvent, Team, Volunteer,
                              utcnow)
-from onramp.settings import ROOT
 from tests.dashboard.conftest import csrf_of, make_account, sign_in
 
 
@@ -108,20 +106,23 @@ def test_an_organizer_claims_a_handoff_and_it_moves_to_their_folder(organizer):
         assert session.get(Handoff, handoff_id).assigned_account_id == me
 
 
-def _onramp(env_db: str, *args: str, password: str | None = None) -> subprocess.CompletedProcess:
-    import os
+def _onramp(*args: str, password: str | None = None):
+    from typer.testing import CliRunner
 
-    return subprocess.run([str(ROOT / ".venv/bin/onramp"), "users", *args], input=password, capture_output=True, text=True,
-                          env={**os.environ, "DATABASE_URL": env_db}, cwd=ROOT)
+    from onramp.cli import app
+
+    return CliRunner().invoke(app, ["users", *args], input=password)
 
 
-def test_users_are_added_listed_reset_and_disabled_from_the_command_line(teams, db_url):
-    added = _onramp(db_url, "add", "Lina@Example.org", "--role", "lead", "--team", "astoria", "--password-stdin",
+def test_users_are_added_listed_reset_and_disabled_from_the_command_line(teams):
+    added = _onramp("add", "Lina@Example.org", "--role", "lead", "--team", "astoria", "--password-stdin",
                     password="first password 1\n")
-    assert added.returncode == 0, added.stdout + added.stderr
-    assert _onramp(db_url, "add", "x@example.org", "--role", "lead", "--password-stdin", password="first password 1\n").returncode == 1
-    listed = _onramp(db_url, "list").stdout
+    assert added.exit_code == 0, added.output
+    assert _onramp("add", "x@example.org", "--role", "lead", "--password-stdin", password="first password 1\n").exit_code == 1
+    listed = _onramp("list").output
     assert "lina@example.org" in listed and "lead" in listed and "astoria" in listed
-    assert _onramp(db_url, "reset-password", "lina@example.org", "--password-stdin", password="second password 2\n").returncode == 0
-    assert _onramp(db_url, "disable", "lina@example.org").returncode == 0
-    assert "disabled" in _onramp(db_url, "list").stdout
+    with session_scope() as session:
+        assert session.scalars(select(Account)).one().contact_volunteer_id is None  # this team has no lead contact yet
+    assert _onramp("reset-password", "lina@example.org", "--password-stdin", password="second password 2\n").exit_code == 0
+    assert _onramp("disable", "lina@example.org").exit_code == 0
+    assert "disabled" in _onramp("list").output

@@ -28,7 +28,7 @@ templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "tem
 CANNED_PREFIX = "canned_"
 FOLDERS = ("mine", "unassigned", "team", "all")
 RETRYABLE = ("failed", "unknown")
-PAGE_SIZE = 50  # the table shows the most recent; search, filters and the CSV reach everyone
+PAGE_SIZE = 30  # a table shows the first rows; search, filters and the CSV reach everyone
 CANCELLABLE = ("pending", "failed", "unknown")
 
 
@@ -301,13 +301,17 @@ def _shift_counts(session, shift_ids):
 
 
 @router.get("/shifts")
-def shifts_page(request: Request, session: SessionDep, who: ViewerDep, past: int = 0):
+def shifts_page(request: Request, session: SessionDep, who: ViewerDep, past: int = 0, team: str = ""):
     now = utcnow()
     query = select(Shift, Team).join(Team, Team.id == Shift.team_id).where(who.team(Shift.team_id))
+    if team:
+        query = query.where(Team.slug == team)
     query = query.where(Shift.starts_at < now).order_by(Shift.starts_at.desc()) if past else \
         query.where(Shift.starts_at >= now).order_by(Shift.starts_at)
-    rows = session.execute(query.limit(100)).all()
-    return page(request, "shifts.html", who, rows=rows, counts=_shift_counts(session, [s.id for s, _ in rows]), past=past)
+    rows = session.execute(query.limit(PAGE_SIZE)).all()
+    teams = session.scalars(select(Team).where(who.team(Team.id)).order_by(Team.name)).all()
+    return page(request, "shifts.html", who, rows=rows, counts=_shift_counts(session, [s.id for s, _ in rows]), past=past,
+                teams=teams, team=team, page_size=PAGE_SIZE)
 
 
 @router.get("/shifts/{shift_id}")

@@ -88,13 +88,13 @@ def test_a_handoff_from_a_real_conversation_is_answered_and_closed_from_the_inbo
     replies = supporter.say("hello, could I chat with a real human please")
     assert [catalog_key(text, "en") for text, _ in replies] == ["handoff_opened"], replies
 
-    # the open inbox shows it by itself (it polls)
-    row = page.wait_for_selector("tbody tr[data-handoff]", timeout=15000)
-    assert "asked" in row.text_content() and "sms" in row.text_content()
     with Session(dashboard["engine"]) as session:
         volunteer = session.get(Volunteer, supporter.volunteer_id)
         conversation_id = volunteer.conversation_id
         handoff_id = session.scalars(select(Handoff.id).where(Handoff.volunteer_id == volunteer.id)).one()
+    # the inbox, open since before the handoff, shows it by itself (it polls)
+    row = page.wait_for_selector(f'tbody tr[data-handoff="{handoff_id}"]', timeout=15000)
+    assert "asked" in row.text_content() and "sms" in row.text_content()
     _wait(lambda: any(e["event"] == "pause" for e in _tracker(stack, conversation_id)), what="Rasa paused")
 
     # while the handoff is open, the supporter's messages reach the organizer, not Rasa
@@ -131,9 +131,12 @@ def test_a_handoff_from_a_real_conversation_is_answered_and_closed_from_the_inbo
 def test_a_sensitive_word_opens_an_urgent_handoff_that_the_inbox_shows_first(stack, fakes, dashboard, page):
     supporter = Sms(stack.api_url, stack.db_url, fakes["twilio"], 9302)
     assert [catalog_key(t, "es") for t, _ in supporter.say("la policía vino a mi edificio ayer")] == ["handoff_opened"]
+    with Session(dashboard["engine"]) as session:
+        handoff_id = session.scalars(select(Handoff.id).where(Handoff.volunteer_id == supporter.volunteer_id)).one()
     chromium.sign_in(page, stack.api_url, ORGANIZER, PASSWORD)
-    first = page.wait_for_selector("tbody tr[data-handoff]")
-    assert "urgent" in first.text_content() and "police" in first.text_content()
+    row = page.wait_for_selector(f'tbody tr[data-handoff="{handoff_id}"]')
+    assert "urgent" in row.text_content() and "police" in row.text_content()
+    assert "urgent" in page.text_content("tbody tr[data-handoff]")  # urgent ones come first
 
 
 def _other_team_volunteer(dashboard) -> tuple[int, int]:

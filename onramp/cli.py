@@ -231,6 +231,108 @@ def import_(kind: Kind, file: Path = typer.Argument(..., exists=True, dir_okay=F
     console.print(f"{kind.value}: {report.rows} rows, {report.created} created, {report.updated} updated")
 
 
+users_app = typer.Typer(help="Dashboard accounts.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+class RoleName(str, Enum):
+    admin = "admin"
+    organizer = "organizer"
+    lead = "lead"
+
+
+def _password(from_stdin: bool) -> str:
+    """From stdin (scripts), or asked twice without echo; never from the command line."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _accounts_do(action):
+    from campaign import accounts
+    from campaign.db import session_scope
+
+    try:
+        with session_scope() as session:
+            return action(session, accounts)
+    except accounts.AccountError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1)
+
+
+@users_app.command("add")
+def users_add(email: str, role: RoleName = typer.Option(..., help="admin manages accounts; organizer sees all; lead sees one team"),
+              team: str = typer.Option(None, help="the team's slug (leads)"),
+              phone: str = typer.Option(None, help="a phone for alerts"), telegram: str = typer.Option(None, help="a Telegram contact for alerts"),
+              password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from stdin")) -> None:
+    """Create a dashboard account."""
+    password = _password(password_stdin)
+
+    def add(session, accounts):
+        from campaign.leads import ensure_lead_contact
+
+        from sqlalchemy import select
+
+        from campaign.models import Identity
+        from campaign.volunteers import find_identity
+
+        account = accounts.add(session, email, password, role.value, team, phone, telegram)
+        if account.team is not None and account.contact_volunteer_id is None:
+            lead = ensure_lead_contact(session, account.team)
+            account.contact_volunteer_id = lead.id if lead else None
+        if account.contact_volunteer_id is None and (phone or telegram):
+            # alerts reach the person where they already talk to the campaign's number or bot
+            known = (session.scalars(select(Identity).where(Identity.phone == phone)).first() if phone else None) \
+                or (find_identity(session, "telegram", telegram) if telegram else None)
+            account.contact_volunteer_id = known.volunteer_id if known else None
+        return account.email
+
+    console.print(f"account added: {_accounts_do(add)} ({role.value})")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List the dashboard accounts."""
+    from rich.table import Table
+
+    def rows(session, accounts):
+        return [(a.email, a.role, a.team.slug if a.team else "", "disabled" if a.disabled else "active")
+                for a in accounts.list_all(session)]
+
+    table = Table("email", "role", "team", "state")
+    for row in _accounts_do(rows):
+        table.add_row(*row)
+    console.print(table)
+
+
+@users_app.command("reset-password")
+def users_reset_password(email: str, password_stdin: bool = typer.Option(False, "--password-stdin")) -> None:
+    """Set a new password; the account's sessions end."""
+    password = _password(password_stdin)
+    _accounts_do(lambda session, accounts: accounts.reset_password(session, email, password))
+    console.print(f"password reset: {email} (signed out everywhere)")
+
+
+@users_app.command("disable")
+def users_disable(email: str) -> None:
+    """Disable an account; its sessions end at once, on every api process."""
+    _accounts_do(lambda session, accounts: accounts.disable(session, email))
+    console.print(f"account disabled: {email}")
+
+
+dashboard_app = typer.Typer(help="The organizer dashboard.", no_args_is_help=True)
+app.add_typer(dashboard_app, name="dashboard")
+
+
+@dashboard_app.command("screenshots")
+def dashboard_screenshots(out: Path = typer.Option(ROOT / "docs" / "screenshots", help="where the PNG files go")) -> None:
+    """A desktop and a phone-width screenshot of each page, over a sample campaign (Debian's chromium)."""
+    from api.dashboard.screenshots import take
+
+    for path in take(out):
+        console.print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+
+
 @app.command()
 def api() -> None:
     """Serve the api process (webhooks, REST API, web chat) and its inbound runner."""

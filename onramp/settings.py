@@ -101,6 +101,15 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = 8
     rate_limit_storage: Literal["memory", "redis"] = "memory"  # redis when several workers share a sender
 
+    # organizer dashboard: a handoff nobody answered within this many minutes alerts the lead
+    # (or the organizers); sessions last this many days unless signed out or disabled
+    handoff_alert_minutes: float = 15.0
+    dashboard_session_days: int = 14
+    # failed sign-ins allowed per account and per address within the window, across processes
+    sign_in_max_failures_per_account: int = 5
+    sign_in_max_failures_per_address: int = 20
+    sign_in_failure_window_minutes: float = 15.0
+
     @field_validator("languages", "webchat_allowed_origins", mode="before")
     @classmethod
     def _split_languages(cls, value):

@@ -5,7 +5,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import compliance, language, stamp
+from bot import compliance, handoff_sync, language, stamp
 from bot.pipeline import keywords
 from bot.pipeline.replies import to_outbox
 from bot.rasa_client import RasaClient
@@ -128,7 +128,7 @@ def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool]
         _choice(session, message)
         lang = _language(session, volunteer, message, settings)
         message.language = lang
-        if handoffs.open_handoff(session, volunteer.id) is not None:
+        if handoffs.route_to_organizer(session, message, identity, volunteer):
             _finish(message, "for_organizer")
             return None
         if volunteer.stage == "new":
@@ -178,10 +178,11 @@ async def process(message_id: int, rasa: RasaClient, settings: Settings, lease: 
     event loop that the other requests of this process need to finish theirs."""
     job = await asyncio.to_thread(_prepare, message_id, settings)
     if job is None:
-        return
+        return await handoff_sync.after_message(rasa, message_id)
     sender, text, metadata, retry = job
     # Rasa may be slow: no transaction is held open while it thinks.
     replies = await rasa.replies_to(sender, message_id) if retry else None
     if replies is None:
         replies = await rasa.send(sender, text, metadata)
     await asyncio.to_thread(_record, message_id, replies, lease)
+    await handoff_sync.after_message(rasa, message_id, replies)

@@ -93,3 +93,13 @@ def detect(text: str, languages: list[str], hint: str | None = None, backend: st
 
 def _unambiguous_script(text: str) -> bool:
     return any(pattern.search(text) for pattern, langs in _SCRIPTS[:4])
+
+
+def folder_guessers(backend: str) -> dict:
+    """What `onramp langid eval <folder>` can measure: a language for every text, never none."""
+    return {backend: lambda text, languages: guess(text, languages, backend=backend)[0]}
+
+
+def chat_identifiers(languages: list[str], backend: str) -> dict:
+    """What `onramp langid eval <chat set>` measures: a language, or None to abstain."""
+    return {backend: lambda text: detect(text, languages, backend=backend)}

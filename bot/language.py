@@ -102,6 +102,9 @@ def _unambiguous_script(text: str) -> bool:
 
 # Identification statuses
 DETECTED, GUESSED, NO_CLUE = "detected", "guessed", "no_clue"
+# Volunteer.language_source: asked for it (never overridden), detected, or only a best guess
+# (the first reply offered the runners-up; any later clear message settles it)
+LANGUAGE_CHOSEN, LANGUAGE_DETECTED, LANGUAGE_GUESSED = "chosen", "detected", "guessed"
 # Tuned by cross-validation on data/nlu (`python -m bot.langid_tune`), never on the evaluation
 # set: lingua's share of the Latin-script decision grows with length, and a language counts as
 # detected at this calibrated confidence.

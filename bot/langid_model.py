@@ -8,7 +8,7 @@ is kept under var/, named by a hash of the data files, so it is trained again on
 import hashlib
 import logging
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,23 +18,41 @@ from onramp.settings import ROOT, VAR
 log = logging.getLogger(__name__)
 DATA = ROOT / "data" / "nlu"
 # bumped when the features or the classifier change, so an old cached model is not reused
-VERSION = "3"
+VERSION = "4"
 NGRAMS = (1, 4)
 # chosen by 5-fold cross-validation on data/nlu (docs/benchmarks.md): calibrated linear SVM
 # probabilities matched logistic regression's accuracy and calibration at a seventh of the time
 C = 0.5
+# chat spellings ("dhanyavaad") are matched one letter off only in words this long: shorter
+# ones collide across languages (chosen on the development set, langid-chat-dev.tsv)
+FUZZY_MIN_LETTERS = 6
 
 
 @dataclass
 class Model:
     pipeline: object
     languages: list[str]
-    vocabulary: frozenset[str] = frozenset()  # every word of the training messages, folded
+    vocabulary: dict[str, frozenset[str]] = field(default_factory=dict)  # each word seen, folded: its languages
+    _sorted: list[str] | None = None
 
-    def known(self, text: str) -> float:
-        """The share of the text's words that the training messages hold (1.0: all of them)."""
+    def known(self, text: str, language: str | None = None) -> float:
+        """The share of the text's words that the training messages hold (1.0: all of them). With
+        `language`, a chat spelling one letter off a word seen in that language counts too."""
         words = [w for w in fold(text).split() if any(ch.isalpha() for ch in w)]
-        return sum(w in self.vocabulary for w in words) / len(words) if words else 0.0
+        return sum(self._known_word(w, language) for w in words) / len(words) if words else 0.0
+
+    def _known_word(self, word: str, language: str | None) -> bool:
+        if word in self.vocabulary:
+            return True
+        if language is None or len(word) < FUZZY_MIN_LETTERS:
+            return False
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+
+        if self._sorted is None:
+            self._sorted = sorted(self.vocabulary)
+        near = process.extract(word, self._sorted, scorer=Levenshtein.distance, score_cutoff=1, limit=10)
+        return any(language in self.vocabulary[other] for other, _, _ in near)
 
     def probabilities(self, text: str) -> dict[str, float]:
         values = self.pipeline.predict_proba([text])[0]
@@ -77,8 +95,11 @@ def train(folder: Path = DATA) -> Model:
     texts, labels = training_data(folder)
     pipeline = build_pipeline()
     pipeline.fit(texts, labels)
-    vocabulary = frozenset(word for text in texts for word in fold(text).split())
-    return Model(pipeline, sorted(set(labels)), vocabulary)
+    vocabulary: dict[str, set[str]] = {}
+    for text, label in zip(texts, labels):
+        for word in fold(text).split():
+            vocabulary.setdefault(word, set()).add(label)
+    return Model(pipeline, sorted(set(labels)), {word: frozenset(langs) for word, langs in vocabulary.items()})
 
 
 def data_hash(folder: Path = DATA) -> str:

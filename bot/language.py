@@ -147,10 +147,10 @@ def _in_domain(text: str, languages: list[str]) -> dict[str, float]:
     return {language: probabilities.get(language, 0.0) for language in languages}
 
 
-def _known(text: str) -> float:
+def _known(text: str, language: str) -> float:
     from bot.langid_model import model
 
-    return model().known(text)
+    return model().known(text, language)
 
 
 def combine(text: str, in_domain: dict[str, float], lingua_latin, languages: list[str]) -> dict[str, float]:
@@ -207,8 +207,10 @@ def identify(text: str, languages: list[str], hint: str | None = None, backend: 
         else:
             blended = combine(text, scores, lingua, candidates)
         # Words the chat data never held are lingua's ground (news, long messages): the in-domain
-        # view counts as much as the text is made of words it has seen.
-        known = _known(text) if known_share is None else known_share
+        # view counts as much as the text is made of words it has seen (or chat spellings of
+        # words seen in the language it leans to).
+        leader = max(blended, key=blended.get)
+        known = _known(text, leader) if known_share is None else known_share
         if known < 1.0:
             alone = lingua(text, tuple(sorted(candidates)))
             blended_total, alone_total = sum(blended.values()) or 1.0, sum(alone.values()) or 1.0

@@ -66,20 +66,36 @@ app.add_typer(langid_app, name="langid")
 
 
 @langid_app.command("eval")
-def langid_eval(folder: Path = typer.Argument(..., exists=True, file_okay=False, help="holds <lang>.txt files, one text per line"),
+def langid_eval(path: Path = typer.Argument(..., exists=True, help="a folder of <lang>.txt files (one text per line), "
+                                            "or a chat set such as data/eval/langid-chat.tsv"),
                 backend: str = typer.Option(None, help="lingua or langdetect (default: LANGUAGE_DETECTOR)"),
+                method: str = typer.Option(None, help="folder mode: which identifier guesses (default: the backend alone)"),
                 limit: int = typer.Option(0, help="only the first N lines of each file (0: all)")) -> None:
-    """Run the detector over a folder of <lang>.txt files: accuracy per language, then the mean."""
+    """Folder mode: accuracy per language, then the mean. Chat-set mode: right / wrong / abstained
+    per language, for each identifier, fresh items apart from those also in data/nlu."""
+    from bot import language
+
+    settings = get_settings()
+    backend = backend or settings.language_detector
+    if backend not in language.BACKENDS:
+        raise typer.BadParameter(f"backend must be one of {', '.join(language.BACKENDS)}")
+    if path.is_file():
+        _langid_chat(path, settings.languages, backend)
+    else:
+        _langid_folder(path, backend, method, limit)
+
+
+def _langid_folder(folder: Path, backend: str, method: str | None, limit: int) -> None:
     import time
 
     from rich.progress import Progress
 
-    from bot.language import BACKENDS, guess
+    from bot import language
 
-    settings = get_settings()
-    backend = backend or settings.language_detector
-    if backend not in BACKENDS:
-        raise typer.BadParameter(f"backend must be one of {', '.join(BACKENDS)}")
+    guessers = language.folder_guessers(backend)
+    method = method or backend
+    if method not in guessers:
+        raise typer.BadParameter(f"method must be one of {', '.join(guessers)}")
     files = sorted(folder.glob("*.txt"))
     languages = [f.stem for f in files]
     if not files:
@@ -94,16 +110,38 @@ def langid_eval(folder: Path = typer.Argument(..., exists=True, file_okay=False,
             right = 0
             for line in lines:
                 started = time.perf_counter()
-                right += guess(line, languages, backend=backend)[0] == path.stem
+                right += guessers[method](line, languages) == path.stem
                 seconds += time.perf_counter() - started
                 bar.advance(task)
             accuracies[path.stem] = right / len(lines) if lines else 0.0
             texts += len(lines)
-    console.print(f"detector: {backend}, languages: {', '.join(languages)}")
-    for language, accuracy in accuracies.items():
-        console.print(f"{language}: {accuracy:.3f}")
+    console.print(f"detector: {method}, languages: {', '.join(languages)}")
+    for language_code, accuracy in accuracies.items():
+        console.print(f"{language_code}: {accuracy:.3f}")
     console.print(f"time per text: {seconds / max(texts, 1) * 1000:.3f} ms")
     print(f"mean accuracy: {sum(accuracies.values()) / len(accuracies):.3f}")
+
+
+def _langid_chat(path: Path, languages: list[str], backend: str) -> None:
+    from bot import langid_eval, language
+
+    items = langid_eval.load_items(path)
+    seen = {langid_eval.fold(t) for texts in langid_eval.nlu_examples(ROOT / "data" / "nlu").values() for t in texts}
+    columns = [*languages, langid_eval.UND, "all"]
+    for method, identify in language.chat_identifiers(languages, backend).items():
+        tallies = langid_eval.score(items, identify, seen)
+        groups = ("fresh", "in data/nlu", "all")
+        console.print(f"\n[bold]{method}[/bold]: right/wrong/abstained and items, per accepted language")
+        console.print(f"{'':<5}" + "".join(f"{g:>22}" for g in groups))
+        for c in columns:
+            cells = []
+            for group in groups:
+                t = tallies.get(group, {}).get(c)
+                cells.append(f"{t.share('right'):.2f}/{t.share('wrong'):.2f}/{t.share('abstained'):.2f} {t.total:>4}" if t else "")
+            console.print(f"{c:<5}" + "".join(f"{cell:>22}" for cell in cells))
+        overall = tallies["all"]["all"]
+        print(f"{method}: right {overall.share('right'):.3f}, wrong {overall.share('wrong'):.3f}, "
+              f"abstained {overall.share('abstained'):.3f} of {overall.total}")
 
 
 nlu_app = typer.Typer(help="The NLU model.", no_args_is_help=True)

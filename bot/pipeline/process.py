@@ -5,7 +5,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import compliance, handoff_sync, language, stamp
+from bot import compliance, handoff_sync, langid_offer, language, stamp
 from bot.pipeline import keywords
 from bot.pipeline.replies import to_outbox
 from bot.rasa_client import RasaClient
@@ -80,27 +80,54 @@ def _lead_command(session: Session, message: Message, identity: Identity, volunt
 
 
 def _language(session: Session, volunteer: Volunteer, message: Message, settings: Settings) -> str:
-    """The stored choice wins; otherwise detection, which a short message never changes.
+    """The stored choice wins; otherwise identification, which a short message never changes.
 
+    A first message whose language cannot be told gets the best guess, stored as guessed, and the
+    first reply offers the runners-up (bot/langid_offer.py); a number sent back picks one.
     Place names and numbers are not evidence of a language ("j'habite à Washington Heights" is
     French), so they are taken out before detecting."""
-    if volunteer.language_source == "chosen" and volunteer.language:
+    if volunteer.language_source == language.LANGUAGE_CHOSEN and volunteer.language:
         return volunteer.language
     if not message.payload.get("button"):
+        if volunteer.language_source == language.LANGUAGE_GUESSED and _picked_from_offer(session, volunteer, message, settings):
+            return volunteer.language
         hint = message.payload.get("language_hint")
         text = _without_places(session, message.body)
-        if volunteer.language is None:
-            detected = language.detect(text, settings.languages, hint=hint, backend=settings.language_detector)
+        found = None
+        if volunteer.language is None or volunteer.language_source == language.LANGUAGE_GUESSED:
+            found = language.identify(text, settings.languages, hint=hint, backend=settings.language_detector)
+            detected = found.detected
         elif len(text.split()) >= SWITCH_MIN_WORDS:
-            detected = language.detect(text, settings.languages, hint=hint, backend=settings.language_detector,
-                                       min_confidence=SWITCH_CONFIDENCE)
+            switch = language.identify(text, settings.languages, hint=hint, backend=settings.language_detector)
+            detected = switch.detected if switch.confidence >= SWITCH_CONFIDENCE else None
         else:
             detected = None
         if detected:
-            volunteer.language, volunteer.language_source = detected, "detected"
-        elif volunteer.language is None and hint in settings.languages:
-            volunteer.language, volunteer.language_source = hint, "detected"
+            volunteer.language, volunteer.language_source = detected, language.LANGUAGE_DETECTED
+        elif volunteer.language is None:
+            guess = found.language if found.language in settings.languages else None
+            guess = guess or (hint if hint in settings.languages else settings.default_language)
+            volunteer.language, volunteer.language_source = guess, language.LANGUAGE_GUESSED
+            message.payload = {**message.payload, langid_offer.OFFER: langid_offer.offer_for(found, guess, settings.languages)}
     return volunteer.language or settings.default_language
+
+
+def _picked_from_offer(session: Session, volunteer: Volunteer, message: Message, settings: Settings) -> bool:
+    """A number answering the language offer chooses that language, as a tap would."""
+    text = message.body.strip().rstrip(".)")
+    if not text.isdigit():
+        return False
+    offered = session.scalars(
+        select(Message).where(Message.volunteer_id == volunteer.id, Message.direction == "in", Message.id < message.id)
+        .order_by(Message.id.desc()).limit(1)
+    ).first()
+    offer = (offered.payload or {}).get(langid_offer.OFFER) if offered else None
+    picked = langid_offer.language_for_number(offer, int(text), settings.languages) if offer else None
+    if picked is None:
+        return False
+    volunteer.language, volunteer.language_source = picked, language.LANGUAGE_CHOSEN
+    message.payload = {**message.payload, "button": langid_offer.change_payload(picked)}
+    return True
 
 
 def _without_places(session: Session, text: str) -> str:

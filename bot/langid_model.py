@@ -7,7 +7,9 @@ is kept under var/, named by a hash of the data files, so it is trained again on
 """
 import hashlib
 import logging
+import os
 import pickle
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -110,9 +112,18 @@ def data_hash(folder: Path = DATA) -> str:
     return digest.hexdigest()[:16]
 
 
-@lru_cache
+_TRAINING = threading.Lock()
+
+
 def model(folder: Path = DATA) -> Model:
-    """The fitted model for the current data: from var/ when it was trained on the same files."""
+    """The fitted model for the current data: from var/ when it was trained on the same files.
+    The inbound runner asks from several threads at once: one of them trains, the others wait."""
+    with _TRAINING:
+        return _model(folder)
+
+
+@lru_cache
+def _model(folder: Path) -> Model:
     cached = VAR / f"langid-{data_hash(folder)}.pickle"
     if cached.exists():
         try:
@@ -122,7 +133,7 @@ def model(folder: Path = DATA) -> Model:
     fitted = train(folder)
     try:
         VAR.mkdir(exist_ok=True)
-        temporary = cached.with_suffix(".tmp")
+        temporary = cached.with_suffix(f".{os.getpid()}.tmp")  # two processes may train at once
         temporary.write_bytes(pickle.dumps(fitted))
         temporary.replace(cached)  # never a half-written file for another process to read
     except OSError as error:

@@ -72,7 +72,8 @@ class RasaClient:
         tracker API, the way an organizer's hand on the conversation is recorded there."""
         try:
             response = await self.client.post(f"{self.base}/conversations/{sender}/tracker/events",
-                                              params={"include_events": "NONE"}, json=events)
+                                              params={"include_events": "NONE"}, json=events,
+                                              headers=auth_headers(self.settings))
             response.raise_for_status()
         except httpx.HTTPError as error:
             raise RasaUnavailable(f"Rasa at {self.base}: {error!r}") from error
@@ -80,7 +81,8 @@ class RasaClient:
     async def active_form(self, sender: str) -> str | None:
         """The form (active loop) the conversation is in, if any."""
         try:
-            response = await self.client.get(f"{self.base}/conversations/{sender}/tracker", params={"include_events": "NONE"})
+            response = await self.client.get(f"{self.base}/conversations/{sender}/tracker", params={"include_events": "NONE"},
+                                             headers=auth_headers(self.settings))
             response.raise_for_status()
         except httpx.HTTPError as error:
             raise RasaUnavailable(f"Rasa at {self.base}: {error!r}") from error

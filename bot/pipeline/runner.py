@@ -11,6 +11,7 @@ import uuid
 
 from sqlalchemy.exc import OperationalError
 
+from bot import langid_model
 from bot.pipeline import spool
 from bot.pipeline.process import LeaseLost, process
 from bot.rasa_client import RasaClient, RasaUnavailable
@@ -40,6 +41,10 @@ class InboundRunner:
         self.wakeup.set()
 
     async def run_forever(self) -> None:
+        try:  # trained (or read from var/) once, before the first message waits on it
+            await asyncio.to_thread(langid_model.model)
+        except Exception:
+            log.exception("the short-text language model could not be prepared; lingua alone decides")
         limit = asyncio.Semaphore(self.settings.inbound_concurrency)
         tasks: set[asyncio.Task] = set()
         while not self._stopping:

@@ -56,7 +56,7 @@ def page(browser):
 
 def _tracker(stack, conversation_id: str) -> list[dict]:
     return httpx.get(f"{stack.rasa_url}/conversations/{conversation_id}/tracker", params={"include_events": "ALL"},
-                     timeout=10).json()["events"]
+                     timeout=10, headers=stack.rasa_headers()).json()["events"]
 
 
 def _wait(condition, timeout: float = 30, what: str = "condition"):

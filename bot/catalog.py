@@ -1,7 +1,8 @@
 """Message catalogs: one YAML file per language in bot/catalogs, rendered with Babel.
 
 Parameters are plain values, or typed values such as {"type": "datetime", "value": ISO-8601},
-formatted per locale in the campaign's time zone. In right-to-left languages each parameter is
+formatted per locale in the campaign's time zone, or {"type": "message", "key", "params"}, another
+catalog message rendered in the same language. In right-to-left languages each parameter is
 isolated (FSI … PDI) so numbers, times and Latin names do not scramble the sentence.
 """
 import re
@@ -45,6 +46,9 @@ def _format_value(value, language: str, timezone: str) -> str:
         clock = format_time(moment, "short", locale=locale)
         # the locale's own way of joining a date and a time ("{1}, {0}" in English)
         return str(locale.datetime_formats["medium"]).replace("{1}", day).replace("{0}", clock)
+    if isinstance(value, dict) and value.get("type") == "message":
+        # a sentence of its own from the catalog, e.g. when the reminders of a booking will come
+        return render(value["key"], value.get("params") or {}, language, timezone)
     return str(value)
 
 

@@ -1,10 +1,15 @@
 """An outbox row in its recipient's language (looked up at send time: the language can change)."""
+from datetime import timedelta
+
 from sqlalchemy.orm import Session
 
 from bot import catalog
 from bot.channels.base import Choice, Rendered
-from campaign.models import OutboxRow, Volunteer
+from campaign.models import Identity, OutboxRow, Volunteer, utcnow
 from onramp.settings import Settings
+
+# WhatsApp's customer-service window: free-form messages only this long after the person wrote
+WHATSAPP_WINDOW = timedelta(hours=24)
 
 
 def render(session: Session, row: OutboxRow, settings: Settings) -> Rendered:
@@ -19,4 +24,7 @@ def render(session: Session, row: OutboxRow, settings: Settings) -> Rendered:
         Choice(catalog.render(c["key"], {**params, **(c.get("params") or {})}, language, settings.campaign_timezone), c["payload"])
         for c in row.choices or []
     ]
-    return Rendered(text=text, language=language, choices=choices)
+    identity = session.get(Identity, row.identity_id) if row.identity_id else None
+    last = identity.last_inbound_at if identity else None
+    return Rendered(text=text, language=language, choices=choices,
+                    window_open=last is not None and utcnow() - last < WHATSAPP_WINDOW)

@@ -84,3 +84,15 @@ def lock_for_update(session: Session, model, row_id: int):
         return session.scalars(select(model).where(model.id == row_id).with_for_update()).one_or_none()
     session.execute(update(model).where(model.id == row_id).values(id=model.id))
     return session.get(model, row_id, populate_existing=True)
+
+
+def lock_skip(session: Session, model, row_id: int):
+    """The row locked for this transaction, or None when another transaction holds it
+    (PostgreSQL, SKIP LOCKED). SQLite has one writer at a time: a second writer with a stale
+    snapshot fails to write, and the status checks in the UPDATEs do the rest."""
+    from sqlalchemy import select
+
+    query = select(model).where(model.id == row_id)
+    if is_postgres(session.get_bind()):
+        query = query.with_for_update(skip_locked=True)
+    return session.scalars(query).one_or_none()

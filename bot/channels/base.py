@@ -19,6 +19,9 @@ class Rendered:
     text: str
     language: str
     choices: list[Choice] = field(default_factory=list)
+    # WhatsApp's 24-hour customer-service window, decided upstream from the last inbound message
+    # (the adapter gets plain values, not a database session); None where it does not apply
+    window_open: bool | None = None
 
 
 class SendError(Exception):
@@ -43,6 +46,7 @@ class Channel(Protocol):
     # interrupted by a crash may simply be done again.
     idempotent: bool
 
-    async def send(self, session: Session, row: OutboxRow, message: Rendered) -> str:
-        """Deliver the message; returns the provider's id for it. Raises SendError."""
+    async def send(self, session: Session | None, row: OutboxRow, message: Rendered) -> str:
+        """Deliver the message; returns the provider's id for it. Raises SendError. The worker
+        passes no session (None): no transaction is open during a provider call."""
         ...

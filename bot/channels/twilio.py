@@ -8,6 +8,7 @@ import asyncio
 
 from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
@@ -74,7 +75,11 @@ class TwilioChannel:
     @property
     def client(self) -> Client:
         if self._client is None:
-            self._client = Client(self.settings.twilio_account_sid, self.settings.twilio_auth_token)
+            # (connect, read): without a timeout one stalled connection stops every send
+            http = TwilioHttpClient()
+            # set after construction: requests takes the pair, Twilio's own check takes one number
+            http.timeout = (self.settings.provider_connect_timeout_seconds, self.settings.provider_read_timeout_seconds)
+            self._client = Client(self.settings.twilio_account_sid, self.settings.twilio_auth_token, http_client=http)
             self._client.api.base_url = self.settings.twilio_api_base.rstrip("/")
         return self._client
 
@@ -88,7 +93,7 @@ class TwilioChannel:
         kwargs["messaging_service_sid" if sender.startswith("MG") else "from_"] = sender
         return self.client.messages.create(**kwargs).sid
 
-    async def send(self, session: Session, row: OutboxRow, message: Rendered) -> str:
+    async def send(self, session: Session | None, row: OutboxRow, message: Rendered) -> str:
         to, sender = self._addresses(row.recipient)
         sids = []
         for part in sms_text.sends(layout(message, self.settings.campaign_timezone)):

@@ -15,6 +15,7 @@ class Shift(Base):
     ends_at: Mapped[datetime]
     place: Mapped[str] = mapped_column(String(200))
     capacity: Mapped[int] = mapped_column(Integer, default=10)
+    cancelled_at: Mapped[datetime | None]  # a cancelled shift is kept, never offered again
 
     team = relationship("Team")
 
@@ -26,7 +27,12 @@ class Booking(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     shift_id: Mapped[int] = mapped_column(ForeignKey("shifts.id"), index=True)
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="booked")  # booked, waitlisted, cancelled
+    # booked, confirmed (said yes to a reminder), waitlisted, cancelled
+    status: Mapped[str] = mapped_column(String(16), default="booked")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # attended / no_show, and who said so: "lead" (wins) or "supporter" (their own answer)
+    attendance: Mapped[str | None] = mapped_column(String(16))
+    attendance_source: Mapped[str | None] = mapped_column(String(16))
+    attendance_at: Mapped[datetime | None]
 
     shift: Mapped[Shift] = relationship()

@@ -22,6 +22,7 @@ CONVERSATION_KINDS = (OutboxKind.REPLY, OutboxKind.COMPLIANCE)
 def enqueue(session: Session, identity: Identity, key: str | None = None, params: dict | None = None,
             choices: list | None = None, text: str | None = None, kind: str = OutboxKind.REPLY,
             send_after: datetime | None = None, source_message_id: int | None = None, seq: int = 0,
+            subject_kind: str | None = None, subject_id: int | None = None,
             deadline: datetime | None = None, booking_id: int | None = None, shift_id: int | None = None,
             status: OutboxStatus = OutboxStatus.PENDING, reason: str | None = None) -> int | None:
     """Queue a message to a contact. A reply keyed by (source message, seq) is queued at most once;
@@ -31,7 +32,7 @@ def enqueue(session: Session, identity: Identity, key: str | None = None, params
         recipient=identity.external_id, key=key, params=params or {}, choices=choices or [], text=text,
         send_after=send_after or utcnow(), status=str(status), reason=reason, attempts=0,
         source_message_id=source_message_id, seq=seq, deadline=deadline, booking_id=booking_id, shift_id=shift_id,
-        created_at=utcnow(),
+        created_at=utcnow(), subject_kind=subject_kind, subject_id=subject_id,
     )
     if source_message_id is None:
         row = OutboxRow(**values)

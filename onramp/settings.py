@@ -2,7 +2,11 @@
 
 Provider base URLs are settings so that tests and benchmarks can point them at local fakes.
 """
+import hashlib
+import hmac
+import ipaddress
 from functools import lru_cache
+from urllib.parse import urlsplit
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -11,7 +15,13 @@ from typing import Annotated, Literal
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SERVICE_TOKEN = "dev-service-token-change-me"
+MIN_SECRET_LENGTH = 32
 VAR = ROOT / "var"
+
+
+class WeakSecret(RuntimeError):
+    """A secret that must be changed before the app may face the network."""
 
 
 class Settings(BaseSettings):
@@ -32,7 +42,9 @@ class Settings(BaseSettings):
     actions_port: int = 5055
     rasa_timeout_seconds: float = 30.0
     # the action server authenticates to the REST API with this token
-    service_token: str = "dev-service-token-change-me"
+    service_token: str = DEFAULT_SERVICE_TOKEN
+    # signs the app's tokens for Rasa's HTTP API; derived from SERVICE_TOKEN when not set
+    rasa_jwt_secret: str = ""
 
     # Twilio (SMS and WhatsApp): on when the account SID and auth token are set
     twilio_account_sid: str = ""
@@ -113,6 +125,33 @@ class Settings(BaseSettings):
     @property
     def whatsapp_cloud_enabled(self) -> bool:
         return bool(self.whatsapp_access_token and self.whatsapp_phone_number_id)
+
+    @property
+    def rasa_jwt_secret_value(self) -> str:
+        if self.rasa_jwt_secret:
+            return self.rasa_jwt_secret
+        return hmac.new(self.service_token.encode(), b"rasa-http-api", hashlib.sha256).hexdigest()
+
+    @property
+    def public(self) -> bool:
+        """Reachable beyond this machine: then default or short secrets are refused."""
+        host = urlsplit(self.base_url).hostname or ""
+        try:
+            return not ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return host != "localhost"
+
+    def refuse_weak_secrets(self) -> None:
+        """The api and the worker call this at start: a public deployment with the default or a
+        short SERVICE_TOKEN would let anyone who read the README into the REST API."""
+        if not self.public:
+            return
+        if self.service_token == DEFAULT_SERVICE_TOKEN or len(self.service_token) < MIN_SECRET_LENGTH:
+            raise WeakSecret(
+                f"PUBLIC_BASE_URL is {self.base_url}, so SERVICE_TOKEN must be set to a secret of at least "
+                f"{MIN_SECRET_LENGTH} characters (it is {'the default' if self.service_token == DEFAULT_SERVICE_TOKEN else 'too short'}). "
+                "Set SERVICE_TOKEN in the environment or .env, e.g. to the output of "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`.")
 
     @property
     def base_url(self) -> str:

@@ -2,7 +2,7 @@
 from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy import func, select
 
-from api.deps import SessionDep
+from api.deps import SessionDep, StampChecked
 from api.schemas import (AssignmentIn, AssignmentOut, BookingIn, BookingOut, HandoffIn, HandoffOut, OptOutIn,
                          ScheduledOut, ShiftOut, TeamOut, VolunteerOut, VolunteerPage, VolunteerPatch)
 from campaign import assignment, consent, handoffs, reminders, shifts
@@ -53,7 +53,7 @@ def get_volunteer(session: SessionDep, volunteer_id: int):
     return to_out(_volunteer(session, volunteer_id))
 
 
-@router.patch("/{volunteer_id}", response_model=VolunteerOut)
+@router.patch("/{volunteer_id}", response_model=VolunteerOut, dependencies=[StampChecked])
 def update_volunteer(session: SessionDep, volunteer_id: int, patch: VolunteerPatch):
     volunteer = _volunteer(session, volunteer_id)
     changes = patch.model_dump(exclude_unset=True)
@@ -68,7 +68,7 @@ def update_volunteer(session: SessionDep, volunteer_id: int, patch: VolunteerPat
     return to_out(volunteer)
 
 
-@router.post("/{volunteer_id}/assignment", response_model=AssignmentOut)
+@router.post("/{volunteer_id}/assignment", response_model=AssignmentOut, dependencies=[StampChecked])
 def assign_team(session: SessionDep, volunteer_id: int, body: AssignmentIn | None = None):
     """Assign by the volunteer's neighborhood or ZIP (and say why), or override with a team."""
     volunteer = _volunteer(session, volunteer_id)
@@ -89,18 +89,20 @@ def shift_offers(session: SessionDep, volunteer_id: int, limit: int = Query(3, g
     return [shift_out(session, s) for s in found]
 
 
-@router.post("/{volunteer_id}/bookings", response_model=BookingOut, status_code=201)
+@router.post("/{volunteer_id}/bookings", response_model=BookingOut, status_code=201, dependencies=[StampChecked])
 def book_shift(session: SessionDep, volunteer_id: int, body: BookingIn):
     volunteer = _volunteer(session, volunteer_id)
     try:
         booking = shifts.book(session, volunteer, body.shift_id, cadence_from(get_settings()))
     except LookupError as error:
         raise HTTPException(404, str(error)) from error
+    except shifts.NotBookable as error:
+        raise HTTPException(409, str(error)) from error
     note = reminders.confirmation_note(booking.planned, cadence_from(get_settings())) if booking.planned else None
     return BookingOut(id=booking.id, status=booking.status, shift=shift_out(session, booking.shift), reminders=note)
 
 
-@router.post("/{volunteer_id}/bookings/cancel-next", response_model=BookingOut | None)
+@router.post("/{volunteer_id}/bookings/cancel-next", response_model=BookingOut | None, dependencies=[StampChecked])
 def cancel_next_booking(session: SessionDep, volunteer_id: int):
     """Cancel the volunteer's next booking; null when there was none."""
     booking = shifts.cancel(session, _volunteer(session, volunteer_id), cadence_from(get_settings()))
@@ -118,13 +120,13 @@ def scheduled(session: SessionDep, volunteer_id: int):
     return [scheduled_out(row, zone) for row in reminders.scheduled(session, volunteer_id)]
 
 
-@router.post("/{volunteer_id}/handoffs", response_model=HandoffOut, status_code=201)
+@router.post("/{volunteer_id}/handoffs", response_model=HandoffOut, status_code=201, dependencies=[StampChecked])
 def open_handoff(session: SessionDep, volunteer_id: int, body: HandoffIn):
     volunteer = _volunteer(session, volunteer_id)
     return handoffs.open_for(session, volunteer.id, body.reason, body.summary)
 
 
-@router.post("/{volunteer_id}/opt-out", response_model=VolunteerOut)
+@router.post("/{volunteer_id}/opt-out", response_model=VolunteerOut, dependencies=[StampChecked])
 def opt_out(session: SessionDep, volunteer_id: int, body: OptOutIn):
     """Record a natural-language opt-out that the model recognized ("stop texting me")."""
     volunteer = _volunteer(session, volunteer_id)

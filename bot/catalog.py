@@ -49,6 +49,8 @@ def _format_value(value, language: str, timezone: str) -> str:
     if isinstance(value, dict) and value.get("type") == "message":
         # a sentence of its own from the catalog, e.g. when the reminders of a booking will come
         return render(value["key"], value.get("params") or {}, language, timezone)
+    if isinstance(value, dict) and value.get("type") == "list":
+        return "; ".join(_format_value(item, language, timezone) for item in value.get("items") or [])
     return str(value)
 
 

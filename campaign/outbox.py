@@ -100,9 +100,10 @@ def mark_failed(row: OutboxRow, error: str, retry: bool, max_attempts: int, retr
         move(row, OutboxStatus.FAILED, "gave up" if retry else "refused")
 
 
-def cancel_pending(session: Session, volunteer_id: int, reason: str) -> int:
-    """Cancel what still waits to go to this person (compliance confirmations excepted)."""
-    return move_where(session, OutboxStatus.CANCELLED, OutboxRow.volunteer_id == volunteer_id,
+def skip_pending(session: Session, volunteer_id: int, reason: str) -> int:
+    """A rule now forbids writing to this person (they opted out): what still waits to go to
+    them is skipped with the reason (compliance confirmations excepted)."""
+    return move_where(session, OutboxStatus.SKIPPED, OutboxRow.volunteer_id == volunteer_id,
                       OutboxRow.kind != COMPLIANCE_KIND, reason=reason, only_from=set(OPEN))
 
 

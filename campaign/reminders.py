@@ -58,7 +58,7 @@ def _planned(session: Session, booking: Booking, key: str, kind: str, slot, dead
         return {"key": key, "skipped": "unreachable"}
     outbox.enqueue(session, identity, key=key, kind=kind, params=params or shift_params(booking.shift),
                    choices=choices or [], send_after=slot.send_after if slot.send_after else utcnow(), deadline=deadline,
-                   booking_id=booking.id, shift_id=booking.shift_id,
+                   booking_id=booking.id, shift_id=booking.shift_id, subject_kind="booking", subject_id=booking.id,
                    status=OutboxStatus.SKIPPED if reason else OutboxStatus.PENDING, reason=reason)
     return {"key": key, "send_after": slot.send_after, "skipped": reason}
 

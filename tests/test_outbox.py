@@ -56,7 +56,7 @@ def test_a_message_queued_before_an_opt_out_is_never_sent(db):
         sent = session.scalars(select(Message.body).where(Message.direction == "out")).all()
         assert len(sent) == 1 and "unsubscribed" in sent[0]
         statuses = dict(session.execute(select(OutboxRow.key, OutboxRow.status)).all())
-        assert statuses == {"ask_name": "cancelled", "opt_out_confirmed": "sent"}
+        assert statuses == {"ask_name": "skipped", "opt_out_confirmed": "sent"}
         assert session.scalar(select(OutboxRow.reason).where(OutboxRow.key == "ask_name")) == "opted_out"
 
 

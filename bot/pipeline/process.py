@@ -9,7 +9,9 @@ from bot import compliance, language, stamp
 from bot.pipeline.replies import to_outbox
 from bot.rasa_client import RasaClient
 from campaign import consent, handoffs, leads, offers, turf
+from campaign import reminder_replies
 from campaign.db import session_scope
+from campaign.schedule import cadence_from
 from campaign.models import Identity, Message, Volunteer, utcnow
 from campaign.outbox import COMPLIANCE_KIND, enqueue
 from onramp.settings import Settings
@@ -149,6 +151,10 @@ def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool]
         message.language = lang
         if handoffs.open_handoff(session, volunteer.id) is not None:
             _finish(message, "for_organizer")
+            return None
+        # an answer to a reminder (or "my shifts") is resolved here against its open offer
+        if reminder_replies.handle(session, message, identity, volunteer, cadence_from(settings)):
+            _finish(message)
             return None
         if volunteer.stage == "new":
             volunteer.stage = "onboarding"

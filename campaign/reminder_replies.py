@@ -23,11 +23,11 @@ from campaign.schedule import Cadence
 
 LEXICON = Path(__file__).resolve().parent / "lexicon" / "reminder_replies.yml"
 # what each kind of typed answer means, for an offer that holds these payloads; the first
-# kind found in the text wins, in this order ("sí, pero no puedo" is a "can't")
+# kind found in the text wins, in this order ("sí, pero no puedo" is a "cant")
 READINGS = (("other_time", {OTHER_TIME: OTHER_TIME}),
             ("cant", {CANT_MAKE_IT: CANT_MAKE_IT, MISSED: MISSED}),
-            ("no", {CANT_MAKE_IT: CANT_MAKE_IT, MISSED: MISSED}),
-            ("yes", {CONFIRM: CONFIRM, WENT: WENT}))
+            ("deny", {CANT_MAKE_IT: CANT_MAKE_IT, MISSED: MISSED}),
+            ("affirm", {CONFIRM: CONFIRM, WENT: WENT}))
 OURS = {CONFIRM, CANT_MAKE_IT, OTHER_TIME, WENT, MISSED}
 OTHER_SHIFTS = 3
 

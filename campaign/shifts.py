@@ -171,12 +171,12 @@ def change_shift(session: Session, shift: Shift, cadence: Cadence, starts_at: da
         outbox.cancel_for(session, "shift_changed", shift_id=shift.id)
         booked = list(session.scalars(select(Booking).where(Booking.shift_id == shift.id, Booking.status.in_(HOLDING))))
         for booking in booked:
+            reminders.plan_booking(session, booking, cadence)  # first: it cancels the booking's older rows
             identity = reach(session, booking.volunteer_id)
             if identity is not None:
                 outbox.enqueue(session, identity, key=reminders.SHIFT_CHANGED, kind=OutboxKind.NOTIFICATION,
                                params=reminders.shift_params(shift), deadline=shift.starts_at,
                                booking_id=booking.id, shift_id=shift.id)
-            reminders.plan_booking(session, booking, cadence)
             told.append(booking)
     while capacity is not None and promote_waitlist(session, shift.id, cadence) is not None:
         pass

@@ -4,13 +4,12 @@ import asyncio
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 import time_machine
 from sqlalchemy import select
 
 from campaign import consent, handoffs, reminders, shifts
 from campaign.db import session_scope
-from campaign.models import Booking, Message, OutboxRow, Shift, Team, utcnow
+from campaign.models import Message, OutboxRow, Shift, Team, utcnow
 from campaign.schedule import Cadence
 from campaign.volunteers import identify
 from onramp.settings import get_settings
@@ -94,23 +93,26 @@ def test_a_booking_at_22_for_9_the_next_morning_sends_only_the_confirmation(db):
         assert _sent_keys(session, volunteer_id) == []
 
 
-@pytest.mark.parametrize("shift_start, day_before_utc_hour", [
+DST_CASES = [
     (local(2027, 3, 14, 14, 0), 15),  # spring forward on the 14th: the eve (the 13th) is still EST
     (local(2027, 3, 15, 14, 0), 14),  # the eve is the change day itself, already EDT
     (local(2026, 11, 1, 14, 0), 14),  # fall back on the 1st: the eve (Oct 31) is EDT
     (local(2026, 11, 2, 14, 0), 15),  # the eve is the change day, already EST
-])
-def test_daylight_saving_keeps_the_local_hour_of_the_day_before_reminder(db, shift_start, day_before_utc_hour):
-    with time_machine.travel(shift_start - timedelta(days=7), tick=False), session_scope() as session:
-        _, volunteer = _person(session)
-        shift = _shift(session, shift_start)
-        shifts.book(session, volunteer, shift.id, CADENCE)
-        rows = _rows(session, volunteer.id)
-        day_before = rows["reminder_day_before"].send_after
-        assert day_before.astimezone(NY).hour == 10
-        assert day_before.utcoffset() == timedelta(0) and day_before.hour == day_before_utc_hour
-        # two real hours before the shift, whatever the offset
-        assert shift.starts_at - rows["reminder_two_hours"].send_after == timedelta(hours=2)
+]
+
+
+def test_daylight_saving_keeps_the_local_hour_of_the_day_before_reminder(db):
+    for shift_start, day_before_utc_hour in DST_CASES:
+        with time_machine.travel(shift_start - timedelta(days=7), tick=False), session_scope() as session:
+            _, volunteer = _person(session, name=f"dst{shift_start:%m%d}")
+            shift = _shift(session, shift_start)
+            booking = shifts.book(session, volunteer, shift.id, CADENCE)
+            rows = {r.key: r for r in session.scalars(select(OutboxRow).where(OutboxRow.booking_id == booking.id))}
+            day_before = rows["reminder_day_before"].send_after
+            assert day_before.astimezone(NY).hour == 10
+            assert day_before.utcoffset() == timedelta(0) and day_before.hour == day_before_utc_hour
+            # two real hours before the shift, whatever the offset
+            assert shift.starts_at - rows["reminder_two_hours"].send_after == timedelta(hours=2)
 
 
 def test_quiet_hours_move_a_reminder_earlier_within_its_deadline(db):

@@ -97,7 +97,7 @@ def plan_booking(session: Session, booking: Booking, cadence: Cadence, now: date
     return planned
 
 
-def confirmation_note(planned: list[dict], cadence: Cadence) -> dict:
+def confirmation_note(planned: list[dict]) -> dict:
     """The confirmation's sentence about reminders, as a catalog message parameter."""
     going = {p["key"]: p["send_after"] for p in planned if not p.get("skipped") and p.get("send_after")}
     day_before, nudge = going.get(DAY_BEFORE), going.get(TWO_HOURS)
@@ -106,6 +106,13 @@ def confirmation_note(planned: list[dict], cadence: Cadence) -> dict:
     if day_before or nudge:
         return {"type": "message", "key": "reminders_one", "params": {"at": when(day_before or nudge)}}
     return {"type": "message", "key": "reminders_none", "params": {}}
+
+
+def note_for(session: Session, booking: Booking) -> dict:
+    """The confirmation's sentence for a booking, from the reminders still planned for it."""
+    rows = session.scalars(select(OutboxRow).where(OutboxRow.booking_id == booking.id,
+                                                   OutboxRow.key.in_((DAY_BEFORE, TWO_HOURS)), OutboxRow.status.in_(OPEN)))
+    return confirmation_note([{"key": r.key, "send_after": r.send_after} for r in rows])
 
 
 def cancel_booking_rows(session: Session, booking: Booking, reason: str = "booking_cancelled") -> int:

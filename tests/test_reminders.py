@@ -72,7 +72,7 @@ def test_a_booking_plans_the_day_before_and_two_hour_reminders_at_the_right_loca
         assert rows["post_shift_check"].send_after == local(2026, 12, 5, 17, 0)
         assert {rows[k].status for k in ("reminder_day_before", "reminder_two_hours", "post_shift_check")} == {"pending"}
         assert rows["reminder_day_before"].deadline == shift.starts_at
-        note = reminders.confirmation_note(booking.planned, CADENCE)
+        note = reminders.confirmation_note(booking.planned)
         assert note["key"] == "reminders_both"
 
 
@@ -84,7 +84,7 @@ def test_a_booking_at_22_for_9_the_next_morning_sends_only_the_confirmation(db):
         rows = _rows(session, volunteer.id)
         assert (rows["reminder_day_before"].status, rows["reminder_day_before"].reason) == ("skipped", "booked_after_day_before")
         assert (rows["reminder_two_hours"].status, rows["reminder_two_hours"].reason) == ("skipped", "quiet_hours")
-        assert reminders.confirmation_note(booking.planned, CADENCE)["key"] == "reminders_none"
+        assert reminders.confirmation_note(booking.planned)["key"] == "reminders_none"
         volunteer_id = volunteer.id
     for moment in (local(2026, 12, 2, 7, 0), local(2026, 12, 2, 8, 59)):
         with time_machine.travel(moment, tick=False):

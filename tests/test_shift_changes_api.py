@@ -99,3 +99,24 @@ def test_the_outbox_lists_rows_by_kind_status_team_and_time_and_a_row_can_be_can
     assert client.post(f"/v1/outbox/{row_id}/cancel").status_code == 409
     assert client.post("/v1/outbox/999999/cancel").status_code == 404
     assert cancelled.json()["send_at"].endswith("-05:00")
+
+
+def test_the_booking_answer_says_when_the_reminders_will_come_in_the_catalogs_words(db):
+    from api.main import create_app
+    from bot import catalog
+
+    with time_machine.travel(NOW, tick=False), session_scope() as session:
+        _, volunteer = _person(session)
+        soon = _shift(session, local(2026, 12, 1, 13, 0))
+        later = _shift(session, local(2026, 12, 5, 14, 0))
+        volunteer_id, soon_id, later_id = volunteer.id, soon.id, later.id
+    with time_machine.travel(NOW), TestClient(create_app(run_pipeline=False)) as client:
+        client.headers["Authorization"] = f"Bearer {get_settings().service_token}"
+        note = client.post(f"/v1/volunteers/{volunteer_id}/bookings", json={"shift_id": later_id}).json()["reminders"]
+        assert note["key"] == "reminders_both"
+        text = catalog.render("shift_booked", {"when": "x", "place": "y", "reminders": note}, "en", "America/New_York")
+        assert "December 4, 10:00" in text and "December 5, 12:00" in text
+        again = client.post(f"/v1/volunteers/{volunteer_id}/bookings", json={"shift_id": later_id}).json()["reminders"]
+        assert again == note  # asking twice says the same
+        assert client.post(f"/v1/volunteers/{volunteer_id}/bookings", json={"shift_id": soon_id}).json()["reminders"][
+            "key"] == "reminders_none"

@@ -98,7 +98,7 @@ def book_shift(session: SessionDep, volunteer_id: int, body: BookingIn):
         raise HTTPException(404, str(error)) from error
     except shifts.NotBookable as error:
         raise HTTPException(409, str(error)) from error
-    note = reminders.confirmation_note(booking.planned, cadence_from(get_settings())) if booking.planned else None
+    note = reminders.note_for(session, booking) if booking.status in reminders.HOLDING else None
     return BookingOut(id=booking.id, status=booking.status, shift=shift_out(session, booking.shift), reminders=note)
 
 

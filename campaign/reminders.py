@@ -181,15 +181,19 @@ def plan_signup_nudge(session: Session, volunteer: Volunteer, cadence: Cadence, 
                                                         OutboxRow.key == SIGNUP_NUDGE)))
     if any(row.status in (OutboxStatus.SENT, OutboxStatus.SENDING, OutboxStatus.UNKNOWN) for row in rows):
         return  # at most one nudge, ever
+    deadline = now + timedelta(hours=24)
+    slot = place(cadence, now + timedelta(hours=cadence.signup_nudge_hours), now, deadline=deadline,
+                 earliest=now + timedelta(hours=cadence.signup_nudge_hours / 2))
+    waiting = next((row for row in rows if row.status == OutboxStatus.PENDING), None)
+    if waiting is not None and slot.send_after is not None:  # they wrote again: the nudge moves later
+        waiting.send_after, waiting.deadline = slot.send_after, deadline
+        return
     for row in rows:
         if row.status in OPEN:
             move(row, OutboxStatus.CANCELLED, "re-planned")
     identity = reach(session, volunteer.id)
     if identity is None:
         return
-    deadline = now + timedelta(hours=24)
-    slot = place(cadence, now + timedelta(hours=cadence.signup_nudge_hours), now, deadline=deadline,
-                 earliest=now + timedelta(hours=cadence.signup_nudge_hours / 2))
     outbox.enqueue(session, identity, key=SIGNUP_NUDGE, kind=OutboxKind.FOLLOW_UP, send_after=slot.send_after or now,
                    deadline=deadline, status=OutboxStatus.SKIPPED if slot.skip_reason else OutboxStatus.PENDING,
                    reason=slot.skip_reason)

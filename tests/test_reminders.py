@@ -251,3 +251,33 @@ def test_at_most_three_automated_messages_a_day_the_lowest_priority_waits_for_th
         assert deferred and all(r.send_after.astimezone(NY) == local(2026, 12, 2, 9, 0) for r in deferred
                                 if r.status == "pending")
 
+
+
+def test_an_unfinished_sign_up_gets_one_nudge_after_23_hours_and_none_after_signing_up(db):
+    from campaign.reminders import plan_signup_nudge
+
+    with time_machine.travel(local(2026, 12, 1, 12, 0), tick=False), session_scope() as session:
+        identity, volunteer = _person(session, name="nia")
+        volunteer.stage = "onboarding"
+        plan_signup_nudge(session, volunteer, CADENCE)
+        volunteer_id = volunteer.id
+    with time_machine.travel(local(2026, 12, 1, 12, 30), tick=False), session_scope() as session:
+        plan_signup_nudge(session, session.get(type(volunteer), volunteer_id), CADENCE)  # wrote again
+        (nudge,) = session.scalars(select(OutboxRow).where(OutboxRow.key == "signup_nudge")).all()
+        assert nudge.send_after == local(2026, 12, 2, 11, 30) and nudge.deadline == local(2026, 12, 2, 12, 30)
+    with time_machine.travel(local(2026, 12, 2, 11, 31), tick=False):
+        _send_due()
+    with time_machine.travel(local(2026, 12, 2, 12, 0), tick=False), session_scope() as session:
+        assert _sent_keys(session, volunteer_id) == ["signup_nudge"]
+        plan_signup_nudge(session, session.get(type(volunteer), volunteer_id), CADENCE)  # at most one, ever
+        assert len(session.scalars(select(OutboxRow).where(OutboxRow.key == "signup_nudge")).all()) == 1
+        other, signed = _person(session, name="ora")
+        signed.stage = "onboarding"
+        plan_signup_nudge(session, signed, CADENCE)
+        signed.stage = "assigned"  # finished before the nudge was due
+        signed_id = signed.id
+    with time_machine.travel(local(2026, 12, 3, 11, 1), tick=False):
+        _send_due()
+    with session_scope() as session:
+        row = session.scalars(select(OutboxRow).where(OutboxRow.volunteer_id == signed_id)).one()
+        assert (row.status, row.reason) == ("skipped", "signed_up")

@@ -109,7 +109,19 @@ def cancel(session: Session, volunteer: Volunteer, cadence: Cadence) -> Booking 
     return booking
 
 
-def cancel_booking(session: Session, booking: Booking, cadence: Cadence, tell_lead: bool = True) -> Booking | None:
+def release_opted_out(session: Session, cadence: Cadence, now: datetime | None = None) -> int:
+    """Whoever opted out (by STOP, CANCEL, a provider's report, an organizer) gives up their
+    upcoming places: the waitlist moves up and the lead is told. Swept by the worker, so every
+    way of opting out is covered. Returns how many bookings were released."""
+    now = now or utcnow()
+    held = session.scalars(select(Booking).join(Shift).join(Volunteer, Volunteer.id == Booking.volunteer_id).where(
+        Volunteer.consent_status == "opted_out", Booking.status.in_((*HOLDING, "waitlisted")), Shift.starts_at > now)).all()
+    for booking in held:
+        cancel_booking(session, booking, cadence, tell_lead="always")
+    return len(held)
+
+
+def cancel_booking(session: Session, booking: Booking, cadence: Cadence, tell_lead: bool | str = True) -> Booking | None:
     """Cancel this booking and its planned rows. A place freed goes to the first on the
     waitlist, who is told; inside 24 hours of the shift the lead is told too. Returns the
     promoted booking, if any."""
@@ -125,7 +137,7 @@ def cancel_booking(session: Session, booking: Booking, cadence: Cadence, tell_le
     if not freed:
         return None
     shift = session.get(Shift, booking.shift_id)
-    if tell_lead and shift.starts_at - utcnow() < LEAD_TOLD_WITHIN:
+    if tell_lead == "always" or (tell_lead and shift.starts_at - utcnow() < LEAD_TOLD_WITHIN):
         leads.announce_cancellation(session, volunteer, shift)
     return promote_waitlist(session, booking.shift_id, cadence)
 

@@ -12,6 +12,7 @@ from campaign import reminders, shifts
 from campaign.db import session_scope
 from campaign.models import Booking, Message, OutboxRow, Team, Volunteer
 from onramp.settings import get_settings
+from worker.sender import OutboxWorker
 from tests.support.fake_rasa import FakeRasa
 from tests.test_reminders import CADENCE, _person, _sent_keys, _shift, _send_due, local
 
@@ -170,3 +171,24 @@ def test_my_shifts_lists_upcoming_bookings_with_a_choice_for_each(db):
         row = session.scalars(select(OutboxRow).where(OutboxRow.source_message_id == message_id)).one()
         assert row.key == "my_shifts"
         assert f'"booking_id": {booking_id}' in row.choices[0]["payload"]
+
+
+def test_a_bare_cancel_opts_out_releases_the_booking_and_tells_the_lead(db):
+    with time_machine.travel(local(2026, 12, 1, 12, 0), tick=False), session_scope() as session:
+        team = Team(slug="astoria", name="Astoria", capacity=50, languages=["en"], lead_name="Lee", lead_phone="+17185550124")
+        session.add(team)
+        session.flush()
+        identity, volunteer, booking, waiting = _reminded(session, waitlisted_too=True)
+        booking_id, waiting_id, volunteer_id = booking.id, waiting.id, volunteer.id
+    with time_machine.travel(REMINDED_AT, tick=False):
+        _send_due()
+        rasa = _process(_inbound(identity, "CANCEL"))
+        worker = OutboxWorker(get_settings())
+        worker.housekeeping()
+    assert rasa.received == []
+    with session_scope() as session:
+        assert session.get(Volunteer, volunteer_id).consent_status == "opted_out"
+        assert session.get(Booking, booking_id).status == "cancelled"
+        assert session.scalars(select(Booking.status).where(Booking.volunteer_id == waiting_id)).one() == "booked"
+        lead = session.scalars(select(Volunteer).where(Volunteer.name == "Lee")).one()
+        assert "lead_booking_cancelled" in session.scalars(select(OutboxRow.key).where(OutboxRow.volunteer_id == lead.id)).all()

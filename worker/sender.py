@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from bot.channels import Channel, registry
 from bot.channels.base import Rendered, SendError
 from bot.render import render
-from campaign import consent, leads, offers, outbox, reminders
+from campaign import consent, leads, offers, outbox, reminders, shifts
 from campaign.db import insert_ignore, lock_skip, session_scope
 from campaign.outbox_status import OutboxStatus, claim, move
 from campaign.schedule import cadence_from
@@ -91,6 +91,7 @@ class OutboxWorker:
         self.recover()
         with session_scope() as session:
             reminders.release_waiting(session, utcnow())
+            shifts.release_opted_out(session, self.cadence)
 
     async def send_due(self) -> int:
         """One pass over the due rows; returns how many were handled (sent, skipped, deferred...)."""

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaign import handoffs, outbox
+from campaign.leads import ensure_lead_contact
 from campaign.models import Booking, OutboxRow, Shift, Team, Volunteer, utcnow
 from campaign.models.outbox import AUTOMATED_KINDS, OutboxKind
 from campaign.outbox_status import OPEN, OutboxStatus, move
@@ -128,8 +129,6 @@ def plan_lead_digest(session: Session, shift: Shift, cadence: Cadence, now: date
     if open_digest:
         return
     team = session.get(Team, shift.team_id)
-    from campaign.leads import ensure_lead_contact
-
     lead = ensure_lead_contact(session, team) if team else None
     identity = reach(session, lead.id) if lead else None
     if identity is None:
@@ -279,7 +278,11 @@ def _refresh(session: Session, row: OutboxRow, cadence: Cadence, now: datetime) 
             return False
         row.choices = offer_choices(found)
     elif row.key == LEAD_DIGEST:
-        row.params = {**row.params, **lead_digest_params(session, row.shift_id)}
+        digest = lead_digest_params(session, row.shift_id)
+        if set(digest.values()) == {"-"}:
+            move(row, OutboxStatus.SKIPPED, "nobody_booked")
+            return False
+        row.params = {**row.params, **digest}
     return True
 
 

@@ -281,3 +281,35 @@ def test_an_unfinished_sign_up_gets_one_nudge_after_23_hours_and_none_after_sign
     with session_scope() as session:
         row = session.scalars(select(OutboxRow).where(OutboxRow.volunteer_id == signed_id)).one()
         assert (row.status, row.reason) == ("skipped", "signed_up")
+
+
+def test_the_team_lead_gets_one_digest_the_evening_before_with_who_confirmed_who_has_not_and_who_cancelled(db):
+    from bot.channels.webchat import WebChat
+
+    class Recorder(WebChat):
+        name, idempotent, sent = "sms", False, []
+
+        async def send(self, session, row, message):
+            self.sent.append(message.text)
+            return f"SM{row.id}"
+
+    with time_machine.travel(local(2026, 12, 1, 12, 0), tick=False), session_scope() as session:
+        team = Team(slug="astoria", name="Astoria", capacity=50, languages=["en"], lead_name="Lee",
+                    lead_phone="+17185550125", lead_language="es")
+        session.add(team)
+        session.flush()
+        shift = _shift(session, local(2026, 12, 5, 14, 0))
+        people = [_person(session, name=n)[1] for n in ("ana", "bo", "cy")]
+        bookings = [shifts.book(session, p, shift.id, CADENCE) for p in people]
+        bookings[0].status = "confirmed"
+        shifts.cancel_booking(session, bookings[2], CADENCE)
+        digests = session.scalars(select(OutboxRow).where(OutboxRow.key == "lead_shift_digest")).all()
+        assert len(digests) == 1 and digests[0].send_after == local(2026, 12, 4, 18, 0)
+        for row in session.scalars(select(OutboxRow).where(OutboxRow.key == "lead_new_booking")):
+            row.status = "sent"  # announced already; this test is about the digest
+    recorder = Recorder()
+    with time_machine.travel(local(2026, 12, 4, 18, 0, 30), tick=False):
+        asyncio.run(OutboxWorker(get_settings(), channels={"webchat": WebChat(), "sms": recorder}).send_due())
+    (text,) = [t for t in recorder.sent if "Ana" in t]
+    assert text.startswith("Turno de mañana") and "Confirmados: Ana" in text
+    assert "Sin respuesta: Bo" in text and "Cancelados: Cy" in text

@@ -68,6 +68,15 @@ def render(key: str, params: dict | None, language: str, timezone: str, fallback
     return template.format(**values)
 
 
+def variables(key: str, params: dict | None, language: str, timezone: str, fallback: str = "en") -> list[str]:
+    """The values of the message's placeholders, formatted, in the order they appear in its text:
+    the variables of an approved template written from the same message."""
+    catalog = load(language) if language in available() else {}
+    template = catalog.get(key) or load(fallback)[key]
+    names = list(dict.fromkeys(name for _, name, _, _ in string.Formatter().parse(template) if name))
+    return [_format_value((params or {}).get(name, ""), language, timezone) for name in names]
+
+
 def check(reference: str = "en") -> list[str]:
     """Problems across all catalogs: missing keys, extra keys, placeholder mismatches."""
     problems: list[str] = []

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     whatsapp_verify_token: str = ""
     whatsapp_template: str = ""  # approved template with one body parameter, for outside the 24-hour window
     whatsapp_template_language: str = "en"
+    # approved templates per message and language, for outside the 24-hour window, as JSON:
+    # {"reminder_day_before:es": "HX…" (a Twilio ContentSid) or "reminder_day_before_es" (a Meta name)}
+    whatsapp_templates: dict[str, str] = Field(default_factory=dict)
     graph_api_base: str = "https://graph.facebook.com"
     graph_api_version: str = "v21.0"
 

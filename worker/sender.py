@@ -53,6 +53,16 @@ def record_outbound(session: Session, row: OutboxRow, message: Rendered, provide
                       subject_kind=row.subject_kind, subject_id=row.subject_id, outbox_id=row.id)
 
 
+def consented_on_sms(session: Session, volunteer_id: int | None) -> bool:
+    """Whether this person reached us by SMS (their first contact, or a text from their number)."""
+    volunteer = session.get(Volunteer, volunteer_id) if volunteer_id else None
+    if volunteer is None:
+        return False
+    if volunteer.first_contact_channel == "sms":
+        return True
+    return any(i.channel == "sms" and i.last_inbound_at is not None for i in volunteer.identities)
+
+
 @dataclass
 class Job:
     """A claimed row and what to send, read before the provider call."""
@@ -206,6 +216,8 @@ class OutboxWorker:
         identity = session.get(Identity, row.identity_id) if row.identity_id else None
         if channel not in self.channels or identity is None or not identity.phone:
             return False
+        if channel == "sms" and not consented_on_sms(session, row.volunteer_id):
+            return False  # SMS only to someone who reached us by SMS; the row fails, with the reason
         target = identify(session, channel, identity.phone, phone=identity.phone)
         row.channel, row.recipient, row.identity_id = channel, target.external_id, target.id
         move(row, OutboxStatus.PENDING, f"rerouted to {channel}")

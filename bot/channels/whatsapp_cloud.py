@@ -120,6 +120,11 @@ class WhatsAppCloudChannel:
             if message.choices:
                 return {**base, "type": "interactive", "interactive": _interactive(message, self.settings.campaign_timezone)}
             return {**base, "type": "text", "text": {"body": message.text, "preview_url": False}}
+        if message.template is not None:
+            variables = [{"type": "text", "text": value} for value in message.template.variables]
+            return {**base, "type": "template", "template": {
+                "name": message.template.id, "language": {"code": message.template.language},
+                "components": [{"type": "body", "parameters": variables}] if variables else []}}
         if self.settings.whatsapp_template:
             return {**base, "type": "template", "template": {
                 "name": self.settings.whatsapp_template, "language": {"code": self.settings.whatsapp_template_language},

@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy import create_engine, func, select
 from twilio.request_validator import RequestValidator
 
-from campaign.models import Message, OutboxRow
+from campaign.models import Message, OutboxRow, utcnow
 
 PUBLIC = "https://onramp.example.org"
 SECRETS = {
@@ -49,7 +49,8 @@ class ChannelChat:
                     Message.provider_id == provider_id, Message.direction == "in")).first()
                 if row is not None:
                     unsent = conn.execute(select(func.count()).select_from(OutboxRow).where(
-                        OutboxRow.volunteer_id == row.volunteer_id, OutboxRow.status.in_(("pending", "sending")))).scalar()
+                        OutboxRow.volunteer_id == row.volunteer_id, OutboxRow.status.in_(("pending", "sending")),
+                        OutboxRow.send_after <= utcnow())).scalar()  # planned reminders are not unsent replies
                     if row.status != "received" and unsent == 0:
                         self.volunteer_id = row.volunteer_id
                         conn.rollback()

@@ -25,6 +25,8 @@ def stack(tmp_path_factory, fakes):
                       "GRAPH_API_BASE": fakes["graph"].url})
     # reminders made due at once (tests/e2e/test_reminders.py) go at whatever hour the suite runs
     stack.env.update({"SEND_WINDOW_START": "00:00", "SEND_WINDOW_END": "23:59:59"})
+    # a send interrupted by kill -9 is settled after this (more than a provider call can take)
+    stack.env.update({"OUTBOX_VISIBILITY_TIMEOUT_SECONDS": "30"})
     try:
         yield stack.up()
     finally:

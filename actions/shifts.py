@@ -71,7 +71,8 @@ class BookShift(Action):
         booking = await call("POST", f"/v1/volunteers/{volunteer_id(tracker)}/bookings", json={"shift_id": int(offered)})
         shift = booking["shift"]
         key = "shift_booked" if booking["status"] == "booked" else "shift_waitlisted"
-        say(dispatcher, key, when=when(shift), place=shift["place"])
+        # when the reminders will come: a catalog sentence the app renders in the person's language
+        say(dispatcher, key, when=when(shift), place=shift["place"], reminders=booking.get("reminders") or "")
         return [SlotSet("offered_shift_id", None)]
 
 

@@ -7,7 +7,7 @@ from fastapi import Depends, FastAPI
 
 from api import dashboard, errors
 from api.deps import require_service_token
-from api.routes import places, teams, volunteers, webchat, webhooks
+from api.routes import outbox, places, shifts, teams, volunteers, webchat, webhooks
 from bot.pipeline.runner import InboundRunner
 from onramp.settings import get_settings
 
@@ -37,7 +37,7 @@ def create_app(run_pipeline: bool = True) -> FastAPI:
     )
     errors.install(app)
     protected = [Depends(require_service_token)]
-    for router in (volunteers.router, teams.router, places.router):
+    for router in (volunteers.router, teams.router, shifts.router, outbox.router, places.router):
         app.include_router(router, dependencies=protected)
     app.include_router(webchat.router)
     app.include_router(webhooks.router)

@@ -140,6 +140,46 @@ class BookingOut(BaseModel):
     id: int
     status: str
     shift: ShiftOut
+    # when its reminders will come, as a catalog message parameter for the confirmation
+    reminders: dict | None = None
+
+
+class ScheduledOut(BaseModel):
+    """A planned outbox row. Times are in the campaign's time zone."""
+
+    id: int
+    kind: str
+    key: str | None
+    status: str
+    reason: str | None
+    send_at: datetime
+    deadline: datetime | None
+    booking_id: int | None
+    shift_id: int | None
+    volunteer_id: int | None
+    channel: str
+
+
+class ShiftPatch(BaseModel):
+    """What to change on a shift; times with a time zone."""
+
+    model_config = ConfigDict(extra="forbid")
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    place: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] | None = None
+    capacity: Annotated[int, Field(ge=0, le=100000)] | None = None
+
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give a time zone, e.g. 2026-12-05T10:00:00-05:00")
+        return value
+
+
+class CancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
 class HandoffIn(BaseModel):

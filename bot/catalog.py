@@ -1,7 +1,8 @@
 """Message catalogs: one YAML file per language in bot/catalogs, rendered with Babel.
 
 Parameters are plain values, or typed values such as {"type": "datetime", "value": ISO-8601},
-formatted per locale in the campaign's time zone. In right-to-left languages each parameter is
+formatted per locale in the campaign's time zone, or {"type": "message", "key", "params"}, another
+catalog message rendered in the same language. In right-to-left languages each parameter is
 isolated (FSI … PDI) so numbers, times and Latin names do not scramble the sentence.
 """
 import re
@@ -45,6 +46,11 @@ def _format_value(value, language: str, timezone: str) -> str:
         clock = format_time(moment, "short", locale=locale)
         # the locale's own way of joining a date and a time ("{1}, {0}" in English)
         return str(locale.datetime_formats["medium"]).replace("{1}", day).replace("{0}", clock)
+    if isinstance(value, dict) and value.get("type") == "message":
+        # a sentence of its own from the catalog, e.g. when the reminders of a booking will come
+        return render(value["key"], value.get("params") or {}, language, timezone)
+    if isinstance(value, dict) and value.get("type") == "list":
+        return "; ".join(_format_value(item, language, timezone) for item in value.get("items") or [])
     return str(value)
 
 
@@ -60,6 +66,15 @@ def render(key: str, params: dict | None, language: str, timezone: str, fallback
         text = _format_value(raw, language, timezone)
         values[name] = f"{FSI}{text}{PDI}" if language in RTL and text else text
     return template.format(**values)
+
+
+def variables(key: str, params: dict | None, language: str, timezone: str, fallback: str = "en") -> list[str]:
+    """The values of the message's placeholders, formatted, in the order they appear in its text:
+    the variables of an approved template written from the same message."""
+    catalog = load(language) if language in available() else {}
+    template = catalog.get(key) or load(fallback)[key]
+    names = list(dict.fromkeys(name for _, name, _, _ in string.Formatter().parse(template) if name))
+    return [_format_value((params or {}).get(name, ""), language, timezone) for name in names]
 
 
 def check(reference: str = "en") -> list[str]:

@@ -1,13 +1,19 @@
 """An outbox row in its recipient's language (looked up at send time: the language can change)."""
+from datetime import timedelta
+
 from sqlalchemy.orm import Session
 
 from sqlalchemy import func, select
 
 from bot import catalog, langid_offer
-from bot.channels.base import Choice, Rendered
+from bot.channels.base import Choice, Rendered, Template
 from bot.language import LANGUAGE_GUESSED
-from campaign.models import Message, OutboxRow, Volunteer
+from campaign.models import Identity, Message, OutboxRow, Volunteer, utcnow
 from onramp.settings import Settings
+
+# WhatsApp's customer-service window: free-form messages only this long after the person wrote
+WHATSAPP_WINDOW = timedelta(hours=24)
+WINDOWED_CHANNELS = {"whatsapp", "whatsapp_cloud"}
 
 
 def render(session: Session, row: OutboxRow, settings: Settings) -> Rendered:
@@ -26,7 +32,16 @@ def render(session: Session, row: OutboxRow, settings: Settings) -> Rendered:
     ]
     if volunteer is not None and volunteer.language_source == LANGUAGE_GUESSED and row.source_message_id:
         text, choices = _language_offer(session, row, text, choices, language, settings)
-    return Rendered(text=text, language=language, choices=choices)
+    identity = session.get(Identity, row.identity_id) if row.identity_id else None
+    last = identity.last_inbound_at if identity else None
+    window_open = last is not None and utcnow() - last < WHATSAPP_WINDOW
+    template = None
+    if not window_open and row.channel in WINDOWED_CHANNELS and row.key:
+        # an approved template per message and language (WHATSAPP_TEMPLATES), e.g. reminder_day_before:es
+        approved = settings.whatsapp_templates.get(f"{row.key}:{language}")
+        if approved:
+            template = Template(approved, language, catalog.variables(row.key, params, language, settings.campaign_timezone))
+    return Rendered(text=text, language=language, choices=choices, window_open=window_open, template=template)
 
 
 def _language_offer(session: Session, row: OutboxRow, text: str, choices: list[Choice], language: str,

@@ -2,7 +2,7 @@
 from sqlalchemy.orm import Session
 
 from campaign.models import Volunteer, utcnow
-from campaign.outbox import cancel_pending
+from campaign.outbox import skip_pending
 
 
 def opt_out(session: Session, volunteer: Volunteer, channel: str, words: str) -> bool:
@@ -13,7 +13,7 @@ def opt_out(session: Session, volunteer: Volunteer, channel: str, words: str) ->
     volunteer.consent_at = utcnow()
     volunteer.consent_source = channel
     volunteer.opt_out_words = words[:500]
-    cancel_pending(session, volunteer.id, "opted_out")
+    skip_pending(session, volunteer.id, "opted_out")
     return True
 
 

@@ -112,3 +112,15 @@ def impatient_scope(seconds: float, engine: Engine | None = None) -> Iterator[Se
                 session.commit()
         finally:
             session.close()
+
+
+def lock_skip(session: Session, model, row_id: int):
+    """The row locked for this transaction, or None when another transaction holds it
+    (PostgreSQL, SKIP LOCKED). SQLite has one writer at a time: a second writer with a stale
+    snapshot fails to write, and the status checks in the UPDATEs do the rest."""
+    from sqlalchemy import select
+
+    query = select(model).where(model.id == row_id)
+    if is_postgres(session.get_bind()):
+        query = query.with_for_update(skip_locked=True)
+    return session.scalars(query).one_or_none()

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign import outbox
+from campaign.outbox_status import OutboxStatus, move_where
 from campaign.db import is_postgres
 from campaign.models import Booking, OutboxRow, Shift, Team, Volunteer, utcnow
 from campaign.volunteers import identify, reach
@@ -60,28 +61,34 @@ def announce_booking(session: Session, volunteer: Volunteer, shift: Shift) -> No
     })
 
 
-def fold_digests(session: Session, claimed: list[OutboxRow]) -> None:
-    """Announcements to the same lead, claimed now or still waiting, go out as one digest.
-    Runs in the claiming transaction, so no other worker can send one of them on its own."""
-    groups: dict[int, list[OutboxRow]] = {}
-    for row in claimed:
-        if row.kind == "notification" and row.key in LEAD_KEYS:
-            groups.setdefault(row.identity_id, []).append(row)
-    for identity_id, rows in groups.items():
-        waiting = select(OutboxRow).where(
-            OutboxRow.identity_id == identity_id, OutboxRow.status == "pending",
-            OutboxRow.kind == "notification", OutboxRow.key.in_(LEAD_KEYS),
-        )
-        if is_postgres(session.get_bind()):
-            waiting = waiting.with_for_update(skip_locked=True)
-        rows = rows + list(session.scalars(waiting))
-        if len(rows) < 2:
-            continue
-        head, rest = rows[0], rows[1:]
-        head.params, head.key = digest(rows), "lead_digest"
-        for row in rest:
-            row.status, row.last_error = "digested", f"sent in the digest of outbox row {head.id}"
-    session.flush()
+def announce_cancellation(session: Session, volunteer: Volunteer, shift: Shift) -> None:
+    """A place given up close to the shift: the lead hears at once, not in a digest."""
+    team = session.get(Team, shift.team_id)
+    lead = ensure_lead_contact(session, team)
+    identity = reach(session, lead.id) if lead else None
+    if identity is None or lead.id == volunteer.id:
+        return
+    outbox.enqueue(session, identity, key="lead_booking_cancelled", kind="notification", params={
+        "name": volunteer.name or "?", "when": {"type": "datetime", "value": shift.starts_at.isoformat()}, "place": shift.place})
+
+
+def fold_into_digest(session: Session, head: OutboxRow) -> None:
+    """About to send an announcement to a lead: the others still waiting for the same lead go
+    in it, as one digest. Each is taken only if still pending (the UPDATE checks), so another
+    worker never sends one of them on its own as well."""
+    if head.kind != "notification" or head.key not in LEAD_KEYS:
+        return
+    waiting = select(OutboxRow).where(
+        OutboxRow.identity_id == head.identity_id, OutboxRow.id != head.id, OutboxRow.status == OutboxStatus.PENDING,
+        OutboxRow.kind == "notification", OutboxRow.key.in_(LEAD_KEYS),
+    ).order_by(OutboxRow.id)
+    if is_postgres(session.get_bind()):
+        waiting = waiting.with_for_update(skip_locked=True)
+    folded = [row for row in list(session.scalars(waiting))
+              if move_where(session, OutboxStatus.DIGESTED, OutboxRow.id == row.id, only_from={OutboxStatus.PENDING},
+                            reason=f"sent in the digest of outbox row {head.id}")]
+    if folded:
+        head.params, head.key = digest([head, *folded]), "lead_digest"
 
 
 def digest(rows) -> dict:
@@ -101,7 +108,7 @@ def roster(session: Session, team: Team) -> tuple[str, dict]:
         return "lead_roster_empty", {}
     names = session.scalars(
         select(Volunteer.name).join(Booking, Booking.volunteer_id == Volunteer.id)
-        .where(Booking.shift_id == shift.id, Booking.status == "booked").order_by(Booking.created_at)
+        .where(Booking.shift_id == shift.id, Booking.status.in_(("booked", "confirmed"))).order_by(Booking.created_at)
     ).all()
     return "lead_roster", {
         "when": {"type": "datetime", "value": shift.starts_at.isoformat()}, "place": shift.place,

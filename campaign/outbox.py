@@ -1,29 +1,38 @@
-"""The outbox: every outbound message is a row first; the worker sends due rows exactly once."""
+"""The outbox: every outbound message is a row first; the worker sends due rows at most once.
+
+Statuses and their moves live in campaign/outbox_status.py; this module queues rows, finds the
+due ones and records what happened to each.
+"""
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from campaign.db import insert_ignore, is_postgres
+from campaign.db import insert_ignore
 from campaign.models import Identity, OutboxRow, Volunteer, utcnow
+from campaign.models.outbox import OutboxKind
+from campaign.outbox_status import OPEN, OutboxStatus, move, move_where
 
 # Kinds that are sent even to someone who has opted out: the one confirmation of the opt-out.
-COMPLIANCE_KIND = "compliance"
+COMPLIANCE_KIND = OutboxKind.COMPLIANCE
 # Rows that are part of a conversation, and so must arrive in the order they were written.
-CONVERSATION_KINDS = ("reply", COMPLIANCE_KIND)
+CONVERSATION_KINDS = (OutboxKind.REPLY, OutboxKind.COMPLIANCE)
 
 
 def enqueue(session: Session, identity: Identity, key: str | None = None, params: dict | None = None,
-            choices: list | None = None, text: str | None = None, kind: str = "reply",
+            choices: list | None = None, text: str | None = None, kind: str = OutboxKind.REPLY,
             send_after: datetime | None = None, source_message_id: int | None = None, seq: int = 0,
-            subject_kind: str | None = None, subject_id: int | None = None) -> int | None:
+            subject_kind: str | None = None, subject_id: int | None = None,
+            deadline: datetime | None = None, booking_id: int | None = None, shift_id: int | None = None,
+            status: OutboxStatus = OutboxStatus.PENDING, reason: str | None = None) -> int | None:
     """Queue a message to a contact. A reply keyed by (source message, seq) is queued at most once;
     returns the row id, or None when that reply was already queued."""
     values = dict(
         kind=kind, volunteer_id=identity.volunteer_id, identity_id=identity.id, channel=identity.channel,
         recipient=identity.external_id, key=key, params=params or {}, choices=choices or [], text=text,
-        send_after=send_after or utcnow(), status="pending", attempts=0, source_message_id=source_message_id,
-        seq=seq, created_at=utcnow(), subject_kind=subject_kind, subject_id=subject_id,
+        send_after=send_after or utcnow(), status=str(status), reason=reason, attempts=0,
+        source_message_id=source_message_id, seq=seq, deadline=deadline, booking_id=booking_id, shift_id=shift_id,
+        created_at=utcnow(), subject_kind=subject_kind, subject_id=subject_id,
     )
     if source_message_id is None:
         row = OutboxRow(**values)
@@ -33,36 +42,31 @@ def enqueue(session: Session, identity: Identity, key: str | None = None, params
     return insert_ignore(session, OutboxRow, values, ["source_message_id", "seq"])
 
 
-def claim_due(session: Session, limit: int = 20) -> list[OutboxRow]:
-    """Due pending rows, marked as being sent. On PostgreSQL several workers can claim at once
-    (FOR UPDATE SKIP LOCKED); on SQLite run one worker.
+def due_ids(session: Session, limit: int = 20, now: datetime | None = None) -> list[int]:
+    """Due pending rows, oldest first. Nothing is claimed here: each row is claimed on its own
+    just before its provider call (outbox_status.claim), so a crash leaves at most the row in
+    flight, and two workers can share one database.
 
     The replies of a conversation keep their order: one waits while an earlier reply to the same
     person is not sent yet (being sent, or deferred by a rate limit or a retry)."""
     earlier = aliased(OutboxRow)
     waits_for_earlier = exists().where(
         earlier.identity_id == OutboxRow.identity_id, earlier.id < OutboxRow.id,
-        earlier.status.in_(("pending", "sending")), earlier.kind.in_(CONVERSATION_KINDS),
+        earlier.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)), earlier.kind.in_(CONVERSATION_KINDS),
     )
     query = (
-        select(OutboxRow)
-        .where(OutboxRow.status == "pending", OutboxRow.send_after <= utcnow())
+        select(OutboxRow.id)
+        .where(OutboxRow.status == OutboxStatus.PENDING, OutboxRow.send_after <= (now or utcnow()))
         .where(~(OutboxRow.kind.in_(CONVERSATION_KINDS) & waits_for_earlier))
         .order_by(OutboxRow.send_after, OutboxRow.id)
         .limit(limit)
     )
-    if is_postgres(session.get_bind()):
-        query = query.with_for_update(skip_locked=True)
-    rows = list(session.scalars(query))
-    for row in rows:
-        row.status = "sending"
-        row.attempts += 1
-    session.flush()
-    return rows
+    return list(session.scalars(query))
 
 
 def blocked_reason(session: Session, row: OutboxRow) -> str | None:
-    """Why this row must not be sent now, checked at send time (consent can change after queueing)."""
+    """Why this row must not be sent at all, checked at send time (consent can change after
+    queueing): the row is then skipped with this reason."""
     if row.volunteer_id is not None and row.kind != COMPLIANCE_KIND:
         volunteer = session.get(Volunteer, row.volunteer_id)
         if volunteer is not None and volunteer.opted_out:
@@ -75,10 +79,14 @@ def blocked_reason(session: Session, row: OutboxRow) -> str | None:
 
 
 def mark_sent(row: OutboxRow, provider_id: str | None) -> None:
-    row.status = "sent"
+    move(row, OutboxStatus.SENT)
     row.provider_id = provider_id
     row.sent_at = utcnow()
     row.last_error = None
+
+
+def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
+    return timedelta(seconds=retry_after if retry_after is not None else min(2 ** attempts, 300))
 
 
 def mark_failed(row: OutboxRow, error: str, retry: bool, max_attempts: int, retry_after: float | None = None) -> None:
@@ -86,16 +94,46 @@ def mark_failed(row: OutboxRow, error: str, retry: bool, max_attempts: int, retr
     backoff; others stop here."""
     row.last_error = error[:2000]
     if retry and row.attempts < max_attempts:
-        row.status = "pending"
-        row.send_after = utcnow() + timedelta(seconds=retry_after if retry_after is not None else min(2 ** row.attempts, 300))
+        move(row, OutboxStatus.PENDING)
+        row.send_after = utcnow() + backoff(row.attempts, retry_after)
     else:
-        row.status = "failed"
+        move(row, OutboxStatus.FAILED, "gave up" if retry else "refused")
 
 
-def cancel_pending(session: Session, volunteer_id: int, reason: str) -> int:
-    result = session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.volunteer_id == volunteer_id, OutboxRow.status == "pending", OutboxRow.kind != COMPLIANCE_KIND)
-        .values(status="cancelled", last_error=reason)
-    )
-    return result.rowcount
+def skip_pending(session: Session, volunteer_id: int, reason: str) -> int:
+    """A rule now forbids writing to this person (they opted out): what still waits to go to
+    them is skipped with the reason (compliance confirmations excepted)."""
+    return move_where(session, OutboxStatus.SKIPPED, OutboxRow.volunteer_id == volunteer_id,
+                      OutboxRow.kind != COMPLIANCE_KIND, reason=reason, only_from=set(OPEN))
+
+
+def cancel(session: Session, row: OutboxRow, reason: str) -> bool:
+    """An organizer cancels one row; False when it can no longer be cancelled (sent, or in flight)."""
+    if row.status not in OPEN:
+        return False
+    move(row, OutboxStatus.CANCELLED, reason)
+    return True
+
+
+def cancel_for(session: Session, reason: str, booking_id: int | None = None, shift_id: int | None = None) -> int:
+    """Cancel the open rows planned for a booking or a shift (its cause went away or changed)."""
+    conditions = []
+    if booking_id is not None:
+        conditions.append(OutboxRow.booking_id == booking_id)
+    if shift_id is not None:
+        conditions.append(OutboxRow.shift_id == shift_id)
+    if not conditions:
+        return 0
+    return move_where(session, OutboxStatus.CANCELLED, or_(*conditions), reason=reason, only_from=set(OPEN))
+
+
+def reclaim_stale(session: Session, idempotent_channels: list[str], older_than: datetime) -> tuple[int, int]:
+    """Rows left `sending` longer than the visibility timeout (their worker died, or stalled past
+    every provider timeout): sent again where the channel makes that harmless, otherwise
+    `unknown`, never sent twice. Returns (re-queued, unknown)."""
+    stale = (OutboxRow.status == OutboxStatus.SENDING, OutboxRow.claimed_at.is_(None) | (OutboxRow.claimed_at < older_than))
+    again = move_where(session, OutboxStatus.PENDING, *stale, OutboxRow.channel.in_(idempotent_channels),
+                       only_from={OutboxStatus.SENDING}, reason="re-queued after an interrupted send")
+    unknown = move_where(session, OutboxStatus.UNKNOWN, *stale, only_from={OutboxStatus.SENDING},
+                         reason="interrupted while sending; not sent again")
+    return again, unknown

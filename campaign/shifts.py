@@ -1,5 +1,5 @@
 """Shifts that fit a volunteer, and booking within capacity (the rest go on a waitlist)."""
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -7,9 +7,15 @@ from sqlalchemy.orm import Session
 
 from campaign.availability import DAYS, part_of_day
 from campaign.db import lock_for_update
-from campaign import leads, offers, outbox
+from campaign import leads, offers, outbox, reminders
 from campaign.models import Booking, Shift, Volunteer, utcnow
+from campaign.models.outbox import OutboxKind
+from campaign.reminders import HOLDING
+from campaign.schedule import Cadence
 from campaign.volunteers import reach
+
+# the place the lead must hear about at once when a booking is cancelled this close to the shift
+LEAD_TOLD_WITHIN = timedelta(hours=24)
 
 
 def slot_of(starts_at: datetime, timezone: str) -> str:
@@ -18,7 +24,7 @@ def slot_of(starts_at: datetime, timezone: str) -> str:
 
 
 def booked_count(session: Session, shift_id: int) -> int:
-    query = select(func.count()).select_from(Booking).where(Booking.shift_id == shift_id, Booking.status == "booked")
+    query = select(func.count()).select_from(Booking).where(Booking.shift_id == shift_id, Booking.status.in_(HOLDING))
     return session.scalar(query) or 0
 
 
@@ -31,7 +37,8 @@ def upcoming_fitting(session: Session, volunteer: Volunteer, timezone: str, limi
     taken = select(Booking.shift_id).where(Booking.volunteer_id == volunteer.id, Booking.status != "cancelled")
     query = (
         select(Shift)
-        .where(Shift.team_id == volunteer.team_id, Shift.starts_at > (after or utcnow()), Shift.id.not_in(taken))
+        .where(Shift.team_id == volunteer.team_id, Shift.starts_at > (after or utcnow()), Shift.id.not_in(taken),
+               Shift.cancelled_at.is_(None))
         .order_by(Shift.starts_at)
     )
     found = []
@@ -44,12 +51,19 @@ def upcoming_fitting(session: Session, volunteer: Volunteer, timezone: str, limi
     return found
 
 
+def offer_choices(shifts: list[Shift]) -> list[dict]:
+    """Shifts as choices; a tap books that shift (the assistant's rule for a tapped shift)."""
+    return [{"key": "choice_shift", "params": {"when": reminders.when(s.starts_at)}, "payload": f'/affirm{{"shift_id": {s.id}}}'}
+            for s in shifts]
+
+
 class NotBookable(ValueError):
     """This person may not book this shift: it has started, or it was never theirs to book."""
 
 
-def book(session: Session, volunteer: Volunteer, shift_id: int) -> Booking:
+def book(session: Session, volunteer: Volunteer, shift_id: int, cadence: Cadence) -> Booking:
     """Book a place, or the waitlist when the shift is full. Safe under concurrent bookings.
+    A place booked plans its reminders (booking.planned says which, for the confirmation).
 
     Only a shift of the person's own team, or one they were offered, and only before it starts:
     a forged payload must not put anyone on another team's shift."""
@@ -64,40 +78,71 @@ def book(session: Session, volunteer: Volunteer, shift_id: int) -> Booking:
         select(Booking).where(Booking.shift_id == shift_id, Booking.volunteer_id == volunteer.id)
     ).one_or_none()
     if existing is not None and existing.status != "cancelled":
+        existing.planned = []
         return existing
     status = "booked" if booked_count(session, shift_id) < shift.capacity else "waitlisted"
     booking = existing or Booking(shift_id=shift_id, volunteer_id=volunteer.id)
     booking.status = status
     booking.created_at = utcnow()  # a place on the waitlist is kept in order of asking
     session.add(booking)
+    booking.attendance = booking.attendance_source = None
+    session.flush()
+    booking.planned = []
     if status == "booked":
         volunteer.stage = "booked"
         leads.announce_booking(session, volunteer, shift)
+        booking.planned = reminders.plan_booking(session, booking, cadence)
     session.flush()
     return booking
 
 
-def cancel(session: Session, volunteer: Volunteer) -> Booking | None:
-    """Cancel the volunteer's next booking; returns it, or None when there was nothing to cancel.
-    A place freed goes to the first on the waitlist, who is told."""
+def cancel(session: Session, volunteer: Volunteer, cadence: Cadence) -> Booking | None:
+    """Cancel the volunteer's next booking; returns it, or None when there was nothing to cancel."""
     booking = session.scalars(
         select(Booking).join(Shift)
-        .where(Booking.volunteer_id == volunteer.id, Booking.status.in_(("booked", "waitlisted")), Shift.starts_at > utcnow())
+        .where(Booking.volunteer_id == volunteer.id, Booking.status.in_((*HOLDING, "waitlisted")), Shift.starts_at > utcnow())
         .order_by(Shift.starts_at)
     ).first()
     if booking is None:
         return None
-    freed = booking.status == "booked"
-    booking.status = "cancelled"
-    if volunteer.stage == "booked":
-        volunteer.stage = "assigned"
-    session.flush()
-    if freed:
-        promote_waitlist(session, booking.shift_id)
+    cancel_booking(session, booking, cadence)
     return booking
 
 
-def promote_waitlist(session: Session, shift_id: int) -> Booking | None:
+def release_opted_out(session: Session, cadence: Cadence, now: datetime | None = None) -> int:
+    """Whoever opted out (by STOP, CANCEL, a provider's report, an organizer) gives up their
+    upcoming places: the waitlist moves up and the lead is told. Swept by the worker, so every
+    way of opting out is covered. Returns how many bookings were released."""
+    now = now or utcnow()
+    held = session.scalars(select(Booking).join(Shift).join(Volunteer, Volunteer.id == Booking.volunteer_id).where(
+        Volunteer.consent_status == "opted_out", Booking.status.in_((*HOLDING, "waitlisted")), Shift.starts_at > now)).all()
+    for booking in held:
+        cancel_booking(session, booking, cadence, tell_lead="always")
+    return len(held)
+
+
+def cancel_booking(session: Session, booking: Booking, cadence: Cadence, tell_lead: bool | str = True) -> Booking | None:
+    """Cancel this booking and its planned rows. A place freed goes to the first on the
+    waitlist, who is told; inside 24 hours of the shift the lead is told too. Returns the
+    promoted booking, if any."""
+    freed = booking.status in HOLDING
+    booking.status = "cancelled"
+    reminders.cancel_booking_rows(session, booking)
+    volunteer = session.get(Volunteer, booking.volunteer_id)
+    still_booked = session.scalar(select(func.count()).select_from(Booking).join(Shift).where(
+        Booking.volunteer_id == volunteer.id, Booking.status.in_(HOLDING), Shift.starts_at > utcnow()))
+    if volunteer.stage == "booked" and not still_booked:
+        volunteer.stage = "assigned"
+    session.flush()
+    if not freed:
+        return None
+    shift = session.get(Shift, booking.shift_id)
+    if tell_lead == "always" or (tell_lead and shift.starts_at - utcnow() < LEAD_TOLD_WITHIN):
+        leads.announce_cancellation(session, volunteer, shift)
+    return promote_waitlist(session, booking.shift_id, cadence)
+
+
+def promote_waitlist(session: Session, shift_id: int, cadence: Cadence) -> Booking | None:
     shift = lock_for_update(session, Shift, shift_id)
     if booked_count(session, shift_id) >= shift.capacity:
         return None
@@ -115,4 +160,58 @@ def promote_waitlist(session: Session, shift_id: int) -> Booking | None:
         outbox.enqueue(session, identity, key="waitlist_promoted", params={"when": when, "place": shift.place}, kind="notification")
     leads.announce_booking(session, promoted, shift)
     session.flush()
+    reminders.plan_booking(session, first, cadence)
     return first
+
+
+def change_shift(session: Session, shift: Shift, cadence: Cadence, starts_at: datetime | None = None,
+                 ends_at: datetime | None = None, place: str | None = None, capacity: int | None = None) -> list[Booking]:
+    """Change a shift's time, place or capacity. Its planned rows are re-planned and each person
+    booked is told, in their language. More capacity promotes from the waitlist. Returns the
+    bookings told."""
+    moved = (starts_at is not None and starts_at != shift.starts_at) or (ends_at is not None and ends_at != shift.ends_at)
+    if starts_at is not None and ends_at is None:
+        ends_at = starts_at + (shift.ends_at - shift.starts_at)  # the same length, moved
+    shift.starts_at, shift.ends_at = starts_at or shift.starts_at, ends_at or shift.ends_at
+    changed_place = place is not None and place != shift.place
+    shift.place = place if place is not None else shift.place
+    if capacity is not None:
+        shift.capacity = capacity
+    session.flush()
+    told = []
+    if moved or changed_place:
+        outbox.cancel_for(session, "shift_changed", shift_id=shift.id)
+        booked = list(session.scalars(select(Booking).where(Booking.shift_id == shift.id, Booking.status.in_(HOLDING))))
+        for booking in booked:
+            reminders.plan_booking(session, booking, cadence)  # first: it cancels the booking's older rows
+            identity = reach(session, booking.volunteer_id)
+            if identity is not None:
+                outbox.enqueue(session, identity, key=reminders.SHIFT_CHANGED, kind=OutboxKind.NOTIFICATION,
+                               params=reminders.shift_params(shift), deadline=shift.starts_at,
+                               booking_id=booking.id, shift_id=shift.id)
+            told.append(booking)
+    while capacity is not None and promote_waitlist(session, shift.id, cadence) is not None:
+        pass
+    return told
+
+
+def cancel_shift(session: Session, shift: Shift, cadence: Cadence) -> list[Booking]:
+    """Cancel a shift: its rows are cancelled, and everyone booked or waiting is told and
+    offered other shifts."""
+    bookings = list(session.scalars(select(Booking).where(Booking.shift_id == shift.id,
+                                                          Booking.status.in_((*HOLDING, "waitlisted")))))
+    shift.cancelled_at = utcnow()
+    outbox.cancel_for(session, "shift_cancelled", shift_id=shift.id)
+    for booking in bookings:
+        booking.status = "cancelled"
+        volunteer = session.get(Volunteer, booking.volunteer_id)
+        if volunteer.stage == "booked":
+            volunteer.stage = "assigned"
+        session.flush()
+        identity = reach(session, booking.volunteer_id)
+        if identity is not None:
+            others = [s for s in upcoming_fitting(session, volunteer, cadence.timezone) if s.id != shift.id]
+            outbox.enqueue(session, identity, key=reminders.SHIFT_CANCELLED, kind=OutboxKind.NOTIFICATION,
+                           params=reminders.shift_params(shift), choices=offer_choices(others), shift_id=shift.id)
+    session.flush()
+    return bookings

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     whatsapp_verify_token: str = ""
     whatsapp_template: str = ""  # approved template with one body parameter, for outside the 24-hour window
     whatsapp_template_language: str = "en"
+    # approved templates per message and language, for outside the 24-hour window, as JSON:
+    # {"reminder_day_before:es": "HX…" (a Twilio ContentSid) or "reminder_day_before_es" (a Meta name)}
+    whatsapp_templates: dict[str, str] = Field(default_factory=dict)
     graph_api_base: str = "https://graph.facebook.com"
     graph_api_version: str = "v21.0"
 
@@ -100,6 +103,25 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = 0.2
     outbox_max_attempts: int = 8
     rate_limit_storage: Literal["memory", "redis"] = "memory"  # redis when several workers share a sender
+    # a row left "sending" longer than this is stale (its worker died): re-queued on idempotent
+    # channels, otherwise marked unknown. Longer than a provider call can take.
+    outbox_visibility_timeout_seconds: float = 120.0
+    # every provider call: connect and read timeouts
+    provider_connect_timeout_seconds: float = 5.0
+    provider_read_timeout_seconds: float = 20.0
+
+    # reminders and follow-ups, in the campaign's time zone (campaign/schedule.py)
+    reminder_day_before_hour: int = Field(10, ge=0, le=23)
+    reminder_hours_before: float = 2.0
+    reminder_max_early_hours: float = 3.0  # a two-hour nudge moved earlier than this by quiet hours is skipped
+    post_shift_hours: float = 1.0  # "did you make it?" this long after the shift ends
+    follow_up_no_show_days: int = 1
+    follow_up_attended_days: int = 3
+    signup_nudge_hours: float = 23.0  # one nudge to an unfinished sign-up, inside WhatsApp's 24 hours
+    lead_shift_digest_hour: int = Field(18, ge=0, le=23)  # the lead's digest, the evening before a shift
+    send_window_start: str = "09:00"  # automated messages only inside this window
+    send_window_end: str = "21:00"
+    automated_daily_cap: int = 3  # reminders and follow-ups per person per day
 
     # organizer dashboard: a handoff nobody answered within this many minutes alerts the lead
     # (or the organizers); sessions last this many days unless signed out or disabled

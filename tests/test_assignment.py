@@ -2,10 +2,13 @@
 import pytest
 from sqlalchemy import select
 
+from campaign.schedule import Cadence
 from campaign import assignment, shifts
 from campaign.db import session_scope
 from campaign.models import Neighborhood, Team, Volunteer, ZipCode
 
+
+CADENCE = Cadence()  # the default cadence, in the demo's time zone
 
 def _volunteer(session, **fields) -> Volunteer:
     volunteer = Volunteer(**{"availability": [], "interests": [], **fields})
@@ -72,9 +75,9 @@ def test_booking_fills_places_then_the_waitlist(demo):
         volunteers = [_volunteer(session, neighborhood_id=hood.id, team_id=hood.team_id) for _ in range(3)]
         shift = shifts.upcoming_fitting(session, volunteers[0], "America/New_York", limit=1)[0]
         shift.capacity = 2
-        statuses = [shifts.book(session, v, shift.id).status for v in volunteers]
+        statuses = [shifts.book(session, v, shift.id, CADENCE).status for v in volunteers]
         assert statuses == ["booked", "booked", "waitlisted"]
-        assert shifts.book(session, volunteers[0], shift.id).status == "booked"  # booking twice is a no-op
+        assert shifts.book(session, volunteers[0], shift.id, CADENCE).status == "booked"  # booking twice is a no-op
         assert shifts.booked_count(session, shift.id) == 2
 
 

@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from campaign.schedule import Cadence
 from campaign import offers, shifts
 from campaign.db import session_scope
 from campaign.models import Message, Neighborhood, OpenOffer, Shift, Team, utcnow
@@ -86,10 +87,10 @@ def test_a_shift_of_another_team_never_offered_cannot_be_booked(demo):
         other_team = session.scalars(select(Team).where(Team.id != astoria.team_id)).first()
         theirs = session.scalars(select(Shift).where(Shift.team_id == other_team.id, Shift.starts_at > utcnow())).first()
         with pytest.raises(shifts.NotBookable):
-            shifts.book(session, volunteer, theirs.id)
+            shifts.book(session, volunteer, theirs.id, Cadence())
         offers.record(session, identity_id=contact.id, volunteer_id=volunteer.id, source="reply",
                       choices=[{"payload": f'/affirm{{"shift_id": {theirs.id}}}', "title": "nearby"}])
-        assert shifts.book(session, volunteer, theirs.id).status in ("booked", "waitlisted")
+        assert shifts.book(session, volunteer, theirs.id, Cadence()).status in ("booked", "waitlisted")
 
 
 def test_a_shift_that_has_started_cannot_be_booked(demo):
@@ -102,7 +103,7 @@ def test_a_shift_that_has_started_cannot_be_booked(demo):
         session.add(started)
         session.flush()
         with pytest.raises(shifts.NotBookable, match="started"):
-            shifts.book(session, contact.volunteer, started.id)
+            shifts.book(session, contact.volunteer, started.id, Cadence())
 
 
 def test_a_sent_message_with_choices_opens_an_offer_naming_its_subject(db):

@@ -75,7 +75,8 @@ def test_the_same_message_fifty_times_at_once_is_stored_once_and_answered_once(c
     assert len(rasa.received) == 1
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(Message).where(Message.direction == "in")) == 1
-        assert session.scalar(select(func.count()).select_from(OutboxRow)) == 2  # the two replies, once
+        replies = select(func.count()).select_from(OutboxRow).where(OutboxRow.source_message_id.is_not(None))
+        assert session.scalar(replies) == 2  # the two replies, once
 
 
 def test_messages_are_processed_in_order_per_contact(client):

@@ -5,12 +5,16 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from campaign.schedule import Cadence
 from campaign import assignment, shifts
 from campaign.db import session_scope
 from campaign.models import Booking, Neighborhood, OutboxRow, Shift, Team, Volunteer, utcnow
 from campaign.volunteers import identify
 from onramp.settings import get_settings
 from worker.sender import OutboxWorker
+
+
+CADENCE = Cadence()  # the default cadence, in the demo's time zone
 
 
 def _astoria_volunteers(session, n, channel="webchat", on_team=False):
@@ -43,7 +47,7 @@ def test_twenty_concurrent_bookings_for_five_places(demo):
         try:
             barrier.wait()
             with session_scope() as session:
-                shifts.book(session, session.get(Volunteer, volunteer_id), shift_id)
+                shifts.book(session, session.get(Volunteer, volunteer_id), shift_id, CADENCE)
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
 
@@ -65,8 +69,8 @@ def test_a_cancellation_promotes_the_first_on_the_waitlist_who_is_told(demo):
                       place="Astoria Park", capacity=1)
         session.add(shift)
         session.flush()
-        assert [shifts.book(session, v, shift.id).status for v in (ana, bea, cy)] == ["booked", "waitlisted", "waitlisted"]
-        shifts.cancel(session, ana)
+        assert [shifts.book(session, v, shift.id, CADENCE).status for v in (ana, bea, cy)] == ["booked", "waitlisted", "waitlisted"]
+        shifts.cancel(session, ana, CADENCE)
         statuses = dict(session.execute(select(Booking.volunteer_id, Booking.status).where(Booking.shift_id == shift.id)).all())
         assert statuses == {ana.id: "cancelled", bea.id: "booked", cy.id: "waitlisted"}
         told = session.scalars(select(OutboxRow).where(OutboxRow.key == "waitlist_promoted")).all()

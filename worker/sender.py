@@ -1,6 +1,14 @@
-"""Claim due outbox rows and send each one exactly once through its channel."""
+"""Send due outbox rows, each at most once, each on its own.
+
+A row goes through three short transactions: prepare (send-time rules, rendering, the rate
+limit, and the claim pending -> sending), the provider call with no transaction open, and
+record (sent, the transcript, the open offer). Whatever fails touches only its own row: a
+missing catalog key, rate-limit storage that is down, or a database that refuses the record
+after the provider accepted.
+"""
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from limits import parse as parse_limit
@@ -8,13 +16,13 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.orm import Session
 
-from sqlalchemy import update
-
 from bot.channels import Channel, registry
 from bot.channels.base import Rendered, SendError
 from bot.render import render
-from campaign import consent, leads, offers, outbox
-from campaign.db import insert_ignore, session_scope
+from campaign import consent, leads, offers, outbox, reminders, shifts
+from campaign.db import insert_ignore, lock_skip, session_scope
+from campaign.outbox_status import OutboxStatus, claim, move
+from campaign.schedule import cadence_from
 from campaign.volunteers import identify
 from campaign.models import Identity, Message, OutboxRow, Volunteer, utcnow
 from onramp.settings import Settings
@@ -27,6 +35,9 @@ RATE_LIMITS = {name: parse_limit(rate) for name, rate in {
     "sms": "10/second", "whatsapp": "20/second", "telegram": "25/second", "whatsapp_cloud": "50/second",
     "webchat": "1000/second"}.items()}
 DEFAULT_RATE = parse_limit("10/second")
+# A pass looks at this many due rows; each is claimed on its own just before it is sent.
+BATCH = 20
+RECORD_TRIES = 3
 
 
 def record_outbound(session: Session, row: OutboxRow, message: Rendered, provider_id: str) -> None:
@@ -42,91 +53,181 @@ def record_outbound(session: Session, row: OutboxRow, message: Rendered, provide
                       subject_kind=row.subject_kind, subject_id=row.subject_id, outbox_id=row.id)
 
 
+def consented_on_sms(session: Session, volunteer_id: int | None) -> bool:
+    """Whether this person reached us by SMS (their first contact, or a text from their number)."""
+    volunteer = session.get(Volunteer, volunteer_id) if volunteer_id else None
+    if volunteer is None:
+        return False
+    if volunteer.first_contact_channel == "sms":
+        return True
+    return any(i.channel == "sms" and i.last_inbound_at is not None for i in volunteer.identities)
+
+
+@dataclass
+class Job:
+    """A claimed row and what to send, read before the provider call."""
+
+    row: OutboxRow  # detached: its attributes were loaded before the transaction closed
+    message: Rendered
+    channel: Channel
+
+
 class OutboxWorker:
     def __init__(self, settings: Settings, channels: dict[str, Channel] | None = None):
         self.settings = settings
+        self.cadence = cadence_from(settings)
         self.channels = channels or registry(settings)
         # shared by every worker through Redis in production; in memory for one worker
         storage = storage_from_string(settings.redis_url if settings.rate_limit_storage == "redis" else "memory://")
         self.limiter = MovingWindowRateLimiter(storage)
         self._stopping = False
 
-    def recover(self) -> int:
-        """Rows left "sending" by a crash: sent again where the channel makes that harmless,
-        otherwise set aside for an organizer to look at (never sent twice)."""
-        idempotent = [name for name, channel in self.channels.items() if channel.idempotent]
+    @property
+    def idempotent(self) -> list[str]:
+        return [name for name, channel in self.channels.items() if channel.idempotent]
+
+    def recover(self, older_than_seconds: float | None = None) -> int:
+        """Rows left `sending` for longer than the visibility timeout: re-queued where the channel
+        makes that harmless, otherwise `unknown` (never sent twice). Returns how many were re-queued."""
+        seconds = self.settings.outbox_visibility_timeout_seconds if older_than_seconds is None else older_than_seconds
         with session_scope() as session:
-            again = session.execute(
-                update(OutboxRow).where(OutboxRow.status == "sending", OutboxRow.channel.in_(idempotent))
-                .values(status="pending")
-            ).rowcount
-            session.execute(
-                update(OutboxRow).where(OutboxRow.status == "sending")
-                .values(status="unknown", last_error="the worker stopped while sending; not sent again")
-            )
+            again, unknown = outbox.reclaim_stale(session, self.idempotent, utcnow() - timedelta(seconds=seconds))
+        if again or unknown:
+            log.info("stale sends: %s re-queued, %s marked unknown", again, unknown)
         return again
 
-    async def send_due(self) -> int:
-        """One pass over the due rows; returns how many were handled."""
+    def housekeeping(self) -> None:
+        """Once a pass: stale claims, and held rows whose hold has ended."""
+        self.recover()
         with session_scope() as session:
-            rows = outbox.claim_due(session)
-            leads.fold_digests(session, rows)
-            ids = [row.id for row in rows if row.status == "sending"]
+            reminders.release_waiting(session, utcnow())
+            shifts.release_opted_out(session, self.cadence)
+
+    async def send_due(self) -> int:
+        """One pass over the due rows; returns how many were handled (sent, skipped, deferred...)."""
+        with session_scope() as session:
+            ids = outbox.due_ids(session, BATCH)
         for row_id in ids:
             await self._send_one(row_id)
         return len(ids)
 
     async def _send_one(self, row_id: int) -> None:
+        try:
+            job = await asyncio.to_thread(self._prepare, row_id)
+        except Exception as error:  # this row only: the others of the pass go on
+            log.exception("outbox row %s could not be prepared", row_id)
+            await asyncio.to_thread(self._defer_after_error, row_id, error)
+            return
+        if job is None:
+            return
+        try:
+            provider_id = await job.channel.send(None, job.row, job.message)
+        except SendError as error:
+            await asyncio.to_thread(self._failed, row_id, error)
+            return
+        except Exception as error:
+            # the call started and failed in a way we do not know: it may have reached the person
+            log.exception("outbox row %s: provider call failed", row_id)
+            await asyncio.to_thread(self._outcome_unknown, row_id, job.channel, error)
+            return
+        await asyncio.to_thread(self._record, row_id, job, provider_id)
+
+    def _prepare(self, row_id: int) -> Job | None:
+        now = utcnow()
         with session_scope() as session:
-            row = session.get(OutboxRow, row_id)
+            row = lock_skip(session, OutboxRow, row_id)
+            if row is None or row.status != OutboxStatus.PENDING or row.send_after > now:
+                return None  # another worker handled it meanwhile
             blocked = outbox.blocked_reason(session, row)
             if blocked:
-                row.status, row.last_error = "cancelled", blocked
-                return
+                move(row, OutboxStatus.SKIPPED, blocked)
+                return None
+            if not reminders.ready(session, row, self.cadence, now):
+                return None  # skipped, expired, waiting or deferred, with its reason
             channel = self.channels.get(row.channel)
             if channel is None:
-                outbox.mark_failed(row, f"the {row.channel} channel is not configured", retry=False, max_attempts=0)
-                return
+                row.last_error = f"the {row.channel} channel is not configured"
+                move(row, OutboxStatus.FAILED, "channel_not_configured")
+                return None
             if not self.limiter.hit(RATE_LIMITS.get(row.channel, DEFAULT_RATE), row.channel):
-                row.status, row.attempts = "pending", row.attempts - 1  # over the provider's rate: a moment later
-                row.send_after = utcnow() + timedelta(seconds=0.5)
-                return
-            message = render(session, row, self.settings)
+                row.send_after = now + timedelta(seconds=0.5)  # over the provider's rate: a moment later
+                return None
+            leads.fold_into_digest(session, row)
             try:
-                provider_id = await channel.send(session, row, message)
-            except SendError as error:
-                if error.opted_out:
-                    volunteer = session.get(Volunteer, row.volunteer_id)
-                    consent.opt_out(session, volunteer, row.channel, f"provider: {error}")
-                if error.unreachable and row.identity_id is not None:
-                    session.get(Identity, row.identity_id).unreachable = True
-                if error.fallback and self.reroute(session, row, error.fallback, str(error)):
-                    return
-                outbox.mark_failed(row, str(error), error.retry, self.settings.outbox_max_attempts, error.retry_after)
+                message = render(session, row, self.settings)
+            except LookupError as error:  # a missing catalog key: sending again cannot help
+                row.last_error = f"cannot render: {error!r}"[:2000]
+                move(row, OutboxStatus.FAILED, "render_failed")
+                return None
+            session.flush()
+            if not claim(session, row.id, now):
+                return None
+            session.expunge(row)
+            row.status = OutboxStatus.SENDING
+        return Job(row=row, message=message, channel=channel)
+
+    def _defer_after_error(self, row_id: int, error: Exception) -> None:
+        """Preparing failed (rate-limit storage down, a database error): try this row again later."""
+        try:
+            with session_scope() as session:
+                row = session.get(OutboxRow, row_id)
+                if row is not None and row.status == OutboxStatus.PENDING:
+                    row.attempts += 1
+                    outbox.mark_failed(row, f"before sending: {error!r}", True, self.settings.outbox_max_attempts)
+        except Exception:
+            log.exception("outbox row %s: could not record the error either", row_id)
+
+    def _failed(self, row_id: int, error: SendError) -> None:
+        with session_scope() as session:
+            row = session.get(OutboxRow, row_id)
+            if error.opted_out and row.volunteer_id is not None:
+                consent.opt_out(session, session.get(Volunteer, row.volunteer_id), row.channel, f"provider: {error}")
+            if error.unreachable and row.identity_id is not None:
+                session.get(Identity, row.identity_id).unreachable = True
+            if error.fallback and self.reroute(session, row, error.fallback, str(error)):
                 return
-            except Exception as error:  # an unknown failure: retry with backoff, never silently drop
-                log.exception("outbox row %s", row_id)
+            outbox.mark_failed(row, str(error), error.retry, self.settings.outbox_max_attempts, error.retry_after)
+
+    def _outcome_unknown(self, row_id: int, channel: Channel, error: Exception) -> None:
+        with session_scope() as session:
+            row = session.get(OutboxRow, row_id)
+            if channel.idempotent:
                 outbox.mark_failed(row, repr(error), True, self.settings.outbox_max_attempts)
+            else:
+                row.last_error = repr(error)[:2000]
+                move(row, OutboxStatus.UNKNOWN, "provider call failed midway")
+
+    def _record(self, row_id: int, job: Job, provider_id: str) -> None:
+        """The provider accepted: record it. If the database refuses, retry; only this row is
+        left `sending` (then `unknown` after the visibility timeout), never sent twice."""
+        for attempt in range(RECORD_TRIES):
+            try:
+                with session_scope() as session:
+                    row = session.get(OutboxRow, row_id)
+                    outbox.mark_sent(row, provider_id)
+                    if attempt == 0:  # the full record first; later tries keep only the status
+                        record_outbound(session, row, job.message, provider_id)
                 return
-            outbox.mark_sent(row, provider_id)
-            record_outbound(session, row, message, provider_id)
+            except Exception:
+                log.exception("outbox row %s was sent but could not be recorded (try %s)", row_id, attempt + 1)
 
     def reroute(self, session: Session, row: OutboxRow, channel: str, why: str) -> bool:
         """Send the row on another channel of the same volunteer (WhatsApp → SMS to their phone)."""
         identity = session.get(Identity, row.identity_id) if row.identity_id else None
         if channel not in self.channels or identity is None or not identity.phone:
             return False
+        if channel == "sms" and not consented_on_sms(session, row.volunteer_id):
+            return False  # SMS only to someone who reached us by SMS; the row fails, with the reason
         target = identify(session, channel, identity.phone, phone=identity.phone)
         row.channel, row.recipient, row.identity_id = channel, target.external_id, target.id
-        row.status, row.send_after, row.last_error = "pending", utcnow(), f"rerouted to {channel}: {why}"[:2000]
+        move(row, OutboxStatus.PENDING, f"rerouted to {channel}")
+        row.send_after, row.last_error = utcnow(), f"rerouted to {channel}: {why}"[:2000]
         return True
 
     async def run_forever(self) -> None:
-        recovered = self.recover()
-        if recovered:
-            log.info("re-queued %s rows interrupted by a restart", recovered)
         while not self._stopping:
             try:
+                await asyncio.to_thread(self.housekeeping)
                 handled = await self.send_due()
             except Exception:
                 log.exception("outbox pass failed")
@@ -136,4 +237,3 @@ class OutboxWorker:
 
     def stop(self) -> None:
         self._stopping = True
-

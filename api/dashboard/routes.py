@@ -17,9 +17,10 @@ from api.deps import SessionDep
 from bot import catalog, handoff_sync
 from bot.channels import sms_text
 from bot.rasa_client import RasaClient, RasaUnavailable
-from campaign import accounts, funnel, handoffs
+from campaign import accounts, funnel, handoffs, reminders
 from campaign.models import (Account, Booking, FUNNEL_STAGES, Handoff, Identity, Message, OutboxRow, Shift, Team,
                              Volunteer, utcnow)
+from campaign.schedule import cadence_from
 from campaign.volunteers import reach
 from onramp.settings import get_settings
 
@@ -334,9 +335,10 @@ def attendance(session: SessionDep, who: ViewerDep, form: FormDep, booking_id: i
     booking, shift = row
     if shift.starts_at > utcnow():
         raise HTTPException(409, "attendance is marked after the shift has started")
-    booking.attended = form.get("attended") == "yes"
+    # the lead's marking wins over the supporter's own answer, and re-plans the follow-ups
+    came = "attended" if form.get("attended") == "yes" else "no_show"
+    reminders.record_attendance(session, booking, came, reminders.LEAD, cadence_from(get_settings()))
     booking.attendance_marked_by = who.account.id
-    booking.attendance_marked_at = utcnow()
     return RedirectResponse(f"/dashboard/shifts/{shift.id}", status_code=303)
 
 

@@ -31,7 +31,7 @@ def list_shifts(session: SessionDep, team_id: QueryId | None = None, after: date
     """Upcoming shifts (from now, or from `after`), soonest first."""
     if after is not None and after.tzinfo is None:
         raise HTTPException(422, "after: give a time zone, e.g. 2026-12-01T09:00:00-05:00")
-    query = select(Shift).where(Shift.starts_at > (after or utcnow())).order_by(Shift.starts_at)
+    query = select(Shift).where(Shift.starts_at > (after or utcnow()), Shift.cancelled_at.is_(None)).order_by(Shift.starts_at)
     if team_id is not None:
         query = query.where(Shift.team_id == team_id)
     return [shift_out(session, shift) for shift in session.scalars(query.limit(500))]

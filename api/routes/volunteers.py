@@ -5,8 +5,9 @@ from sqlalchemy import func, select
 from api.schemas import PathId, QueryId
 from api.deps import SessionDep, StampChecked
 from api.schemas import (AssignmentIn, AssignmentOut, BookingIn, BookingOut, HandoffIn, HandoffOut, OptOutIn,
-                         ShiftOut, TeamOut, VolunteerOut, VolunteerPage, VolunteerPatch)
-from campaign import assignment, consent, handoffs, shifts
+                         ScheduledOut, ShiftOut, TeamOut, VolunteerOut, VolunteerPage, VolunteerPatch)
+from campaign import assignment, consent, handoffs, reminders, shifts
+from campaign.schedule import cadence_from
 from campaign.models import Neighborhood, Team, Volunteer
 from onramp.settings import get_settings
 
@@ -22,6 +23,12 @@ def _volunteer(session: SessionDep, volunteer_id: PathId) -> Volunteer:
 
 def to_out(volunteer: Volunteer) -> VolunteerOut:
     return VolunteerOut.model_validate(volunteer)
+
+
+def scheduled_out(row, zone) -> ScheduledOut:
+    return ScheduledOut(id=row.id, kind=row.kind, key=row.key, status=row.status, reason=row.reason,
+                        send_at=row.send_after.astimezone(zone), deadline=row.deadline.astimezone(zone) if row.deadline else None,
+                        booking_id=row.booking_id, shift_id=row.shift_id, volunteer_id=row.volunteer_id, channel=row.channel)
 
 
 def shift_out(session: SessionDep, shift) -> ShiftOut:
@@ -87,21 +94,31 @@ def shift_offers(session: SessionDep, volunteer_id: PathId, limit: int = Query(3
 def book_shift(session: SessionDep, volunteer_id: PathId, body: BookingIn):
     volunteer = _volunteer(session, volunteer_id)
     try:
-        booking = shifts.book(session, volunteer, body.shift_id)
+        booking = shifts.book(session, volunteer, body.shift_id, cadence_from(get_settings()))
     except LookupError as error:
         raise HTTPException(404, str(error)) from error
     except shifts.NotBookable as error:
         raise HTTPException(409, str(error)) from error
-    return BookingOut(id=booking.id, status=booking.status, shift=shift_out(session, booking.shift))
+    note = reminders.note_for(session, booking) if booking.status in reminders.HOLDING else None
+    return BookingOut(id=booking.id, status=booking.status, shift=shift_out(session, booking.shift), reminders=note)
 
 
 @router.post("/{volunteer_id}/bookings/cancel-next", response_model=BookingOut | None, dependencies=[StampChecked])
 def cancel_next_booking(session: SessionDep, volunteer_id: PathId):
     """Cancel the volunteer's next booking; null when there was none."""
-    booking = shifts.cancel(session, _volunteer(session, volunteer_id))
+    booking = shifts.cancel(session, _volunteer(session, volunteer_id), cadence_from(get_settings()))
     if booking is None:
         return None
     return BookingOut(id=booking.id, status=booking.status, shift=shift_out(session, booking.shift))
+
+
+@router.get("/{volunteer_id}/scheduled", response_model=list[ScheduledOut])
+def scheduled(session: SessionDep, volunteer_id: int):
+    """What is planned for this person: reminders, follow-ups and notices, with their local send
+    time, deadline, status and the reason for a skip."""
+    _volunteer(session, volunteer_id)
+    zone = cadence_from(get_settings()).zone
+    return [scheduled_out(row, zone) for row in reminders.scheduled(session, volunteer_id)]
 
 
 @router.post("/{volunteer_id}/handoffs", response_model=HandoffOut, status_code=201, dependencies=[StampChecked])

@@ -13,12 +13,27 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Template:
+    """An approved WhatsApp template standing for a message outside the 24-hour window: its id
+    (a Twilio ContentSid, or a Meta template name), language, and the values of its variables in
+    order ({{1}}, {{2}}...: the catalog message's placeholders, in the order they appear)."""
+
+    id: str
+    language: str
+    variables: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Rendered:
     """A message in the recipient's language, before channel-specific layout."""
 
     text: str
     language: str
     choices: list[Choice] = field(default_factory=list)
+    # WhatsApp's 24-hour customer-service window, decided upstream from the last inbound message
+    # (the adapter gets plain values, not a database session); None where it does not apply
+    window_open: bool | None = None
+    template: Template | None = None  # chosen upstream when the window is closed and one is configured
 
 
 class SendError(Exception):
@@ -43,6 +58,7 @@ class Channel(Protocol):
     # interrupted by a crash may simply be done again.
     idempotent: bool
 
-    async def send(self, session: Session, row: OutboxRow, message: Rendered) -> str:
-        """Deliver the message; returns the provider's id for it. Raises SendError."""
+    async def send(self, session: Session | None, row: OutboxRow, message: Rendered) -> str:
+        """Deliver the message; returns the provider's id for it. Raises SendError. The worker
+        passes no session (None): no transaction is open during a provider call."""
         ...

@@ -5,6 +5,7 @@ import secrets
 
 from sqlalchemy.orm import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.request import HTTPXRequest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.channels.base import Rendered, SendError
@@ -80,7 +81,9 @@ def _media(message) -> MediaKind | None:
 
 
 def make_bot(settings: Settings) -> Bot:
-    return Bot(settings.telegram_bot_token, base_url=f"{settings.telegram_api_base.rstrip('/')}/bot")
+    request = HTTPXRequest(connect_timeout=settings.provider_connect_timeout_seconds,
+                           read_timeout=settings.provider_read_timeout_seconds)
+    return Bot(settings.telegram_bot_token, base_url=f"{settings.telegram_api_base.rstrip('/')}/bot", request=request)
 
 
 class TelegramChannel:
@@ -91,7 +94,7 @@ class TelegramChannel:
         self.settings = settings
         self.bot = make_bot(settings)
 
-    async def send(self, session: Session, row: OutboxRow, message: Rendered) -> str:
+    async def send(self, session: Session | None, row: OutboxRow, message: Rendered) -> str:
         markup = None
         if message.choices:
             markup = InlineKeyboardMarkup([[InlineKeyboardButton(c.title, callback_data=c.payload[:64])] for c in message.choices])

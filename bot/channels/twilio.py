@@ -5,9 +5,11 @@ Inbound requests are checked with the twilio library's RequestValidator against 
 fake can stand in. Choices are numbered; "1", "2", ... come back as the choice (bot/pipeline).
 """
 import asyncio
+import json
 
 from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
@@ -22,6 +24,7 @@ from onramp.settings import Settings
 WHATSAPP_PREFIX = "whatsapp:"
 # Twilio error codes: the person replied STOP to the carrier; the number cannot receive SMS.
 UNSUBSCRIBED, NOT_A_MOBILE, INVALID_NUMBER = 21610, 21614, 21211
+OUTSIDE_WINDOW = 63016  # WhatsApp: free-form message outside the 24-hour window
 
 
 class BadRequest(ValueError):
@@ -85,7 +88,11 @@ class TwilioChannel:
     @property
     def client(self) -> Client:
         if self._client is None:
-            self._client = Client(self.settings.twilio_account_sid, self.settings.twilio_auth_token)
+            # (connect, read): without a timeout one stalled connection stops every send
+            http = TwilioHttpClient()
+            # set after construction: requests takes the pair, Twilio's own check takes one number
+            http.timeout = (self.settings.provider_connect_timeout_seconds, self.settings.provider_read_timeout_seconds)
+            self._client = Client(self.settings.twilio_account_sid, self.settings.twilio_auth_token, http_client=http)
             self._client.api.base_url = self.settings.twilio_api_base.rstrip("/")
         return self._client
 
@@ -94,13 +101,25 @@ class TwilioChannel:
             return WHATSAPP_PREFIX + recipient, WHATSAPP_PREFIX + self.settings.twilio_whatsapp_from
         return recipient, self.settings.twilio_sms_from
 
-    def _create(self, to: str, sender: str, body: str) -> str:
-        kwargs = {"to": to, "body": body, "status_callback": f"{self.settings.base_url}/webhooks/twilio/status"}
+    def _create(self, to: str, sender: str, body: str | None, template=None) -> str:
+        kwargs = {"to": to, "status_callback": f"{self.settings.base_url}/webhooks/twilio/status"}
+        if template is not None:  # a Content template: ContentSid with ContentVariables
+            kwargs["content_sid"] = template.id
+            kwargs["content_variables"] = json.dumps({str(n): v for n, v in enumerate(template.variables, start=1)})
+        else:
+            kwargs["body"] = body
         kwargs["messaging_service_sid" if sender.startswith("MG") else "from_"] = sender
         return self.client.messages.create(**kwargs).sid
 
-    async def send(self, session: Session, row: OutboxRow, message: Rendered) -> str:
+    async def send(self, session: Session | None, row: OutboxRow, message: Rendered) -> str:
         to, sender = self._addresses(row.recipient)
+        if self.name == "whatsapp" and message.template is not None:
+            try:
+                return await asyncio.to_thread(self._create, to, sender, None, message.template)
+            except TwilioRestException as error:
+                raise _send_error(error) from error
+            except OSError as error:
+                raise SendError(f"Twilio unreachable: {error!r}", retry=True) from error
         sids = []
         for part in sms_text.sends(layout(message, self.settings.campaign_timezone)):
             try:
@@ -116,6 +135,8 @@ def _send_error(error: TwilioRestException) -> SendError:
     text = f"Twilio {error.status} {error.code}: {error.msg}"
     if error.code == UNSUBSCRIBED:
         return SendError(text, retry=False, opted_out=True)
+    if error.code == OUTSIDE_WINDOW:
+        return SendError(text, retry=False, fallback="sms")
     if error.status == 429 or error.status >= 500:
         return SendError(text, retry=True)
     return SendError(text, retry=False)

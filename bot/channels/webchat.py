@@ -80,5 +80,5 @@ class WebChat:
     name = "webchat"
     idempotent = True
 
-    async def send(self, session: Session, row: OutboxRow, message: Rendered) -> str:
+    async def send(self, session: Session | None, row: OutboxRow, message: Rendered) -> str:
         return f"outbox-{row.id}"

@@ -115,30 +115,41 @@ def _interactive(message: Rendered, timezone: str) -> dict:
     return {"type": "list", "body": body, "action": {"button": label, "sections": [{"rows": rows}]}}
 
 
+def window_open(identity: Identity | None) -> bool:
+    return identity is not None and identity.last_inbound_at is not None and utcnow() - identity.last_inbound_at < WINDOW
+
+
 class WhatsAppCloudChannel:
     name = "whatsapp_cloud"
     idempotent = False
 
     def __init__(self, settings: Settings, client: httpx.AsyncClient | None = None):
         self.settings = settings
-        self.client = client or httpx.AsyncClient(timeout=15)
+        self.client = client or httpx.AsyncClient(timeout=httpx.Timeout(
+            settings.provider_read_timeout_seconds, connect=settings.provider_connect_timeout_seconds))
         self.url = f"{settings.graph_api_base.rstrip('/')}/{settings.graph_api_version}/{settings.whatsapp_phone_number_id}/messages"
 
-    def payload(self, session: Session, row: OutboxRow, message: Rendered) -> dict:
+    def payload(self, session: Session | None, row: OutboxRow, message: Rendered) -> dict:
         base = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": row.recipient.lstrip("+")}
-        identity = session.get(Identity, row.identity_id) if row.identity_id else None
-        inside = identity is not None and identity.last_inbound_at is not None and utcnow() - identity.last_inbound_at < WINDOW
+        inside = message.window_open
+        if inside is None and session is not None:
+            inside = window_open(session.get(Identity, row.identity_id) if row.identity_id else None)
         if inside:
             if message.choices:
                 return {**base, "type": "interactive", "interactive": _interactive(message, self.settings.campaign_timezone)}
             return {**base, "type": "text", "text": {"body": message.text, "preview_url": False}}
+        if message.template is not None:
+            variables = [{"type": "text", "text": value} for value in message.template.variables]
+            return {**base, "type": "template", "template": {
+                "name": message.template.id, "language": {"code": message.template.language},
+                "components": [{"type": "body", "parameters": variables}] if variables else []}}
         if self.settings.whatsapp_template:
             return {**base, "type": "template", "template": {
                 "name": self.settings.whatsapp_template, "language": {"code": self.settings.whatsapp_template_language},
                 "components": [{"type": "body", "parameters": [{"type": "text", "text": message.text}]}]}}
         raise SendError("outside the 24-hour window and no template configured", retry=False, fallback="sms")
 
-    async def send(self, session: Session, row: OutboxRow, message: Rendered) -> str:
+    async def send(self, session: Session | None, row: OutboxRow, message: Rendered) -> str:
         body = self.payload(session, row, message)
         try:
             response = await self.client.post(self.url, json=body, headers={"Authorization": f"Bearer {self.settings.whatsapp_access_token}"})

@@ -9,8 +9,9 @@ from bot import compliance, handoff_sync, langid_offer, language, stamp
 from bot.pipeline import keywords
 from bot.pipeline.replies import to_outbox
 from bot.rasa_client import RasaClient
-from campaign import consent, handoffs, inbox, leads, offers, turf
+from campaign import consent, handoffs, inbox, leads, offers, reminder_replies, turf
 from campaign.db import session_scope
+from campaign.schedule import cadence_from
 from campaign.models import Identity, Message, Volunteer, utcnow
 from campaign.outbox import enqueue
 from onramp.settings import Settings
@@ -157,6 +158,10 @@ def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool]
         message.language = lang
         if handoffs.route_to_organizer(session, message, identity, volunteer):
             _finish(message, "for_organizer")
+            return None
+        # an answer to a reminder (or "my shifts") is resolved here against its open offer
+        if reminder_replies.handle(session, message, identity, volunteer, cadence_from(settings)):
+            _finish(message)
             return None
         if volunteer.stage == "new":
             volunteer.stage = "onboarding"

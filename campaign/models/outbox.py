@@ -4,20 +4,37 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.models.base import Base, utcnow
+from campaign.outbox_status import OutboxStatus
+
+
+class OutboxKind:
+    """What a row is for. Automated kinds (reminders, follow-ups) obey the sending window and the
+    daily cap; replies to a person's own message do not."""
+
+    REPLY = "reply"
+    COMPLIANCE = "compliance"  # sent even to someone who opted out: the one confirmation
+    NOTIFICATION = "notification"  # team-lead announcements, shift changes, waitlist promotions
+    REMINDER = "reminder"
+    FOLLOW_UP = "follow_up"
+    BROADCAST = "broadcast"
+
+
+AUTOMATED_KINDS = (OutboxKind.REMINDER, OutboxKind.FOLLOW_UP)
 
 
 class OutboxRow(Base):
     """One message to send. Rows are written first and sent by the worker, exactly once.
 
     A reply to an inbound message carries (source_message_id, seq), unique, so that processing
-    the same inbound message again can never queue its replies twice.
+    the same inbound message again can never queue its replies twice. A planned row (reminder,
+    follow-up) names its cause (booking, shift) so that it is re-planned or cancelled with it.
     """
 
     __tablename__ = "outbox"
     __table_args__ = (UniqueConstraint("source_message_id", "seq"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16), default="reply")  # reply, reminder, notification, broadcast
+    kind: Mapped[str] = mapped_column(String(16), default=OutboxKind.REPLY)
     volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"), index=True)
     identity_id: Mapped[int | None] = mapped_column(ForeignKey("identities.id"))
     channel: Mapped[str] = mapped_column(String(16))
@@ -28,7 +45,11 @@ class OutboxRow(Base):
     choices: Mapped[list] = mapped_column(JSON, default=list)
     text: Mapped[str | None] = mapped_column(Text)  # free text, e.g. an organizer's reply
     send_after: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    # never sent after this moment (a reminder after its shift started); expired instead
+    deadline: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING, index=True)
+    # why a row is skipped, expired, waiting or cancelled (opted_out, quiet_hours, handoff, ...)
+    reason: Mapped[str | None] = mapped_column(String(200))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     provider_id: Mapped[str | None] = mapped_column(String(128), index=True)
@@ -39,5 +60,10 @@ class OutboxRow(Base):
     subject_kind: Mapped[str | None] = mapped_column(String(16))
     subject_id: Mapped[int | None] = mapped_column(Integer)
     seq: Mapped[int] = mapped_column(Integer, default=0)
+    # the cause of a planned row
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), index=True)
+    shift_id: Mapped[int | None] = mapped_column(ForeignKey("shifts.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # when the row went to `sending`: a claim older than the visibility timeout is stale
+    claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]

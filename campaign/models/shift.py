@@ -15,6 +15,7 @@ class Shift(Base):
     ends_at: Mapped[datetime]
     place: Mapped[str] = mapped_column(String(200))
     capacity: Mapped[int] = mapped_column(Integer, default=10)
+    cancelled_at: Mapped[datetime | None]  # a cancelled shift is kept, never offered again
 
     team = relationship("Team")
 
@@ -26,11 +27,23 @@ class Booking(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     shift_id: Mapped[int] = mapped_column(ForeignKey("shifts.id"), index=True)
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="booked")  # booked, waitlisted, cancelled
+    # booked, confirmed (said yes to a reminder), waitlisted, cancelled
+    status: Mapped[str] = mapped_column(String(16), default="booked")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # marked by the lead after the shift: True came, False did not, None not marked yet
-    attended: Mapped[bool | None] = mapped_column(Boolean)
+    # attended / no_show, and who said so: "lead" (wins) or "supporter" (their own answer)
+    attendance: Mapped[str | None] = mapped_column(String(16))
+    attendance_source: Mapped[str | None] = mapped_column(String(16))
+    attendance_at: Mapped[datetime | None]
+    # the dashboard account that marked it, when a lead did
     attendance_marked_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
-    attendance_marked_at: Mapped[datetime | None]
+
+    @property
+    def attended(self) -> bool | None:
+        """True came, False did not, None not known yet (one truth: `attendance`)."""
+        return None if self.attendance is None else self.attendance == "attended"
+
+    @attended.setter
+    def attended(self, value: bool | None) -> None:  # for seeding data; the rules use reminders.record_attendance
+        self.attendance = None if value is None else ("attended" if value else "no_show")
 
     shift: Mapped[Shift] = relationship()

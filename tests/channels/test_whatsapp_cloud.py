@@ -165,9 +165,17 @@ def test_outside_the_window_a_template_is_used(fakes, monkeypatch):
     assert sent["template"]["components"][0]["parameters"][0]["text"].startswith("El próximo turno")
 
 
+def _texted_us_by_sms():
+    """The person also reached us by SMS from the same phone: SMS is a channel they consented to."""
+    with session_scope() as session:
+        sms = identify(session, "sms", "+17185550123", phone="+17185550123")
+        sms.last_inbound_at = utcnow() - timedelta(days=3)
+
+
 @pytest.mark.parametrize("how", ["no template", "re-engagement error"])
 def test_outside_the_window_without_a_template_it_falls_back_to_sms(fakes, how):
     graph, twilio = fakes
+    _texted_us_by_sms()
     if how == "re-engagement error":
         graph.recorder.modes.append("131047")
         queue(hours_since_they_wrote=1)
@@ -201,3 +209,44 @@ def test_delivery_statuses_in_webhooks_are_recorded(fakes, client):
     assert post(client, webhook(statuses=statuses)).status_code == 200
     with session_scope() as session:
         assert session.scalars(select(OutboxRow.delivery_status)).one() == "read"
+
+
+def test_outside_the_window_without_sms_consent_nothing_goes_by_sms(fakes):
+    graph, twilio = fakes
+    queue(hours_since_they_wrote=30)
+    send_all()
+    assert graph.recorder.sent == [] and twilio.recorder.sent == []
+    with session_scope() as session:
+        assert session.scalars(select(OutboxRow.status)).one() == "failed"
+
+
+def test_outside_the_window_the_approved_template_of_that_message_and_language_is_used(fakes, monkeypatch):
+    from tests.support import databases
+
+    monkeypatch.setenv("WHATSAPP_TEMPLATES", json.dumps({"shift_offer:es": "onramp_shift_offer_es"}))
+    databases.reset_caches()
+    graph, _ = fakes
+    queue(hours_since_they_wrote=30)
+    send_all()
+    [sent] = graph.recorder.sent
+    template = sent["template"]
+    assert (sent["type"], template["name"], template["language"]["code"]) == ("template", "onramp_shift_offer_es", "es")
+    # the catalog message's placeholders, in order, are the template's variables
+    assert [p["text"] for p in template["components"][0]["parameters"]] == ["sáb", "Astoria Park"]
+
+
+def test_twilio_whatsapp_outside_the_window_sends_a_content_template(fakes, monkeypatch):
+    from tests.support import databases
+
+    monkeypatch.setenv("WHATSAPP_TEMPLATES", json.dumps({"shift_offer:es": "HX" + "0" * 32}))
+    databases.reset_caches()
+    _, twilio = fakes
+    with session_scope() as session:
+        identity = identify(session, "whatsapp", "+17185550199", phone="+17185550199")
+        identity.volunteer.language = "es"
+        identity.last_inbound_at = utcnow() - timedelta(hours=30)
+        outbox.enqueue(session, identity, key="shift_offer", params={"when": "sáb", "place": "Astoria Park"})
+    send_all()
+    [sent] = twilio.recorder.sent
+    assert sent["ContentSid"] == "HX" + "0" * 32 and "Body" not in sent
+    assert json.loads(sent["ContentVariables"]) == {"1": "sáb", "2": "Astoria Park"}

@@ -23,6 +23,10 @@ def stack(tmp_path_factory, fakes):
     stack.env.update(SECRETS)
     stack.env.update({"TWILIO_API_BASE": fakes["twilio"].url, "TELEGRAM_API_BASE": fakes["telegram"].url,
                       "GRAPH_API_BASE": fakes["graph"].url})
+    # reminders made due at once (tests/e2e/test_reminders.py) go at whatever hour the suite runs
+    stack.env.update({"SEND_WINDOW_START": "00:00", "SEND_WINDOW_END": "23:59:59"})
+    # a send interrupted by kill -9 is settled after this (more than a provider call can take)
+    stack.env.update({"OUTBOX_VISIBILITY_TIMEOUT_SECONDS": "30"})
     try:
         yield stack.up()
     finally:

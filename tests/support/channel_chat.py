@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, func, select
 from twilio.request_validator import RequestValidator
 
 from bot import catalog
-from campaign.models import Message, OutboxRow
+from campaign.models import Message, OutboxRow, utcnow
 from tests.support.chat import catalog_key
 
 PUBLIC = "https://onramp.example.org"
@@ -51,7 +51,8 @@ class ChannelChat:
                     Message.provider_id == provider_id, Message.direction == "in")).first()
                 if row is not None:
                     unsent = conn.execute(select(func.count()).select_from(OutboxRow).where(
-                        OutboxRow.volunteer_id == row.volunteer_id, OutboxRow.status.in_(("pending", "sending")))).scalar()
+                        OutboxRow.volunteer_id == row.volunteer_id, OutboxRow.status.in_(("pending", "sending")),
+                        OutboxRow.send_after <= utcnow())).scalar()  # planned reminders are not unsent replies
                     if row.status != "received" and unsent == 0:
                         self.volunteer_id = row.volunteer_id
                         conn.rollback()

@@ -8,7 +8,7 @@ import httpx
 from sqlalchemy import create_engine, func, select
 
 from bot import catalog
-from campaign.models import Message, OutboxRow
+from campaign.models import Message, OutboxRow, utcnow
 
 
 @lru_cache
@@ -62,7 +62,8 @@ class Chat:
             while time.monotonic() < deadline:
                 status, volunteer_id = conn.execute(select(Message.status, Message.volunteer_id).where(Message.id == message_id)).one()
                 unsent = conn.execute(select(func.count()).select_from(OutboxRow).where(
-                    OutboxRow.volunteer_id == volunteer_id, OutboxRow.status.in_(("pending", "sending")))).scalar()
+                    OutboxRow.volunteer_id == volunteer_id, OutboxRow.status.in_(("pending", "sending")),
+                        OutboxRow.send_after <= utcnow())).scalar()  # planned reminders are not unsent replies
                 conn.rollback()
                 if status != "received" and unsent == 0:
                     self.volunteer_id = volunteer_id

@@ -2,14 +2,14 @@
 handoff ownership and Rasa state, attendance on bookings
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 """
 from alembic import op
 import sqlalchemy as sa
 import campaign.models.base
 
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
@@ -91,9 +91,8 @@ def upgrade() -> None:
         batch_op.create_foreign_key(op.f('fk_handoffs_assigned_account_id_accounts'), 'accounts', ['assigned_account_id'], ['id'])
         batch_op.create_foreign_key(op.f('fk_handoffs_closed_by_account_id_accounts'), 'accounts', ['closed_by_account_id'], ['id'])
     with op.batch_alter_table('bookings') as batch_op:
-        batch_op.add_column(sa.Column('attended', sa.Boolean(), nullable=True))
+        # attendance itself (attendance, attendance_source, attendance_at) came with 0005
         batch_op.add_column(sa.Column('attendance_marked_by', sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column('attendance_marked_at', UTC, nullable=True))
         batch_op.create_foreign_key(op.f('fk_bookings_attendance_marked_by_accounts'), 'accounts', ['attendance_marked_by'], ['id'])
 
     # Back-fill: the stages people have reached today, dated as well as the rows allow.
@@ -112,8 +111,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('bookings') as batch_op:
         batch_op.drop_constraint(op.f('fk_bookings_attendance_marked_by_accounts'), type_='foreignkey')
-        for column in ('attendance_marked_at', 'attendance_marked_by', 'attended'):
-            batch_op.drop_column(column)
+        batch_op.drop_column('attendance_marked_by')
     with op.batch_alter_table('handoffs') as batch_op:
         batch_op.drop_constraint(op.f('fk_handoffs_closed_by_account_id_accounts'), type_='foreignkey')
         batch_op.drop_constraint(op.f('fk_handoffs_assigned_account_id_accounts'), type_='foreignkey')

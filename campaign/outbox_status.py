@@ -1,0 +1,95 @@
+"""Every status an outbox row can have, and every move between them, in one table.
+
+A move not in the table is refused (IllegalMove), so no code path can, say, send a row again
+that may already have reached the person. `unknown` means: the provider call started and its
+outcome cannot be known. Such a row is never sent again automatically (at most once).
+"""
+from enum import StrEnum
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"      # waits for its send_after
+    SENDING = "sending"      # claimed, its provider call is about to start or running
+    SENT = "sent"
+    FAILED = "failed"        # the provider refused it for good, or retries ran out
+    CANCELLED = "cancelled"  # by an organizer, or because its cause went away (booking cancelled)
+    UNKNOWN = "unknown"      # the provider call started; whether it arrived cannot be known
+    SKIPPED = "skipped"      # a send-time rule said no (opted out, quiet hours, booked too late)
+    EXPIRED = "expired"      # its deadline passed before it could go; never sent late
+    WAITING = "waiting"      # held while a rule holds (an open handoff); back to pending after
+    DIGESTED = "digested"    # folded into a team lead's digest, which was sent instead
+
+
+S = OutboxStatus
+
+# Where a row may go from each status. Terminal statuses have no way out.
+MOVES: dict[OutboxStatus, frozenset[OutboxStatus]] = {
+    S.PENDING: frozenset({S.SENDING, S.PENDING, S.CANCELLED, S.SKIPPED, S.EXPIRED, S.WAITING, S.DIGESTED, S.FAILED}),
+    # back to pending: a transient failure to retry, or a stale claim on a channel where sending
+    # twice cannot reach the person twice
+    S.SENDING: frozenset({S.SENT, S.PENDING, S.FAILED, S.UNKNOWN}),
+    S.WAITING: frozenset({S.PENDING, S.CANCELLED, S.SKIPPED, S.EXPIRED}),
+    S.SENT: frozenset(),
+    S.FAILED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.UNKNOWN: frozenset(),
+    S.SKIPPED: frozenset(),
+    S.EXPIRED: frozenset(),
+    S.DIGESTED: frozenset(),
+}
+# A row is written as pending, or already skipped (planned, but a rule ruled it out at once:
+# kept so that an organizer sees why a reminder will not come).
+INITIAL = frozenset({S.PENDING, S.SKIPPED})
+# Statuses a row can still leave towards the person.
+OPEN = frozenset({S.PENDING, S.WAITING})
+TERMINAL = frozenset(status for status, to in MOVES.items() if not to)
+
+
+class IllegalMove(ValueError):
+    pass
+
+
+def allowed(source: str, to: str) -> bool:
+    return OutboxStatus(to) in MOVES[OutboxStatus(source)]
+
+
+def sources(to: OutboxStatus) -> list[str]:
+    """The statuses from which a row may move to `to`."""
+    return [str(status) for status, targets in MOVES.items() if to in targets]
+
+
+def move(row, to: OutboxStatus, reason: str | None = None) -> None:
+    """Move one loaded row; refuses a move that is not in the table."""
+    if not allowed(row.status, to):
+        raise IllegalMove(f"outbox row {row.id}: {row.status} -> {to} is not allowed")
+    row.status = str(to)
+    row.reason = reason[:200] if reason else None
+
+
+def move_where(session: Session, to: OutboxStatus, *conditions, reason: str | None = None,
+               only_from: set[OutboxStatus] | None = None, **values) -> int:
+    """Move every row matching the conditions that may move to `to` (and is in `only_from`),
+    in one UPDATE; returns how many moved. The status condition is part of the UPDATE, so a row
+    that another worker moved meanwhile is left alone."""
+    from campaign.models import OutboxRow
+
+    allowed_from = [s for s in sources(to) if only_from is None or s in only_from]
+    statement = (update(OutboxRow).where(OutboxRow.status.in_(allowed_from), *conditions)
+                 .values(status=str(to), reason=reason[:200] if reason else None, **values)
+                 .execution_options(synchronize_session=False))
+    return session.execute(statement).rowcount
+
+
+def claim(session: Session, row_id: int, now) -> bool:
+    """pending -> sending for one row, only if it is still pending: with two workers (even on
+    SQLite, where there is no SKIP LOCKED) exactly one of them gets True."""
+    from campaign.models import OutboxRow
+
+    assert S.SENDING in MOVES[S.PENDING]
+    statement = (update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.status == str(S.PENDING))
+                 .values(status=str(S.SENDING), attempts=OutboxRow.attempts + 1, claimed_at=now, reason=None)
+                 .execution_options(synchronize_session=False))
+    return session.execute(statement).rowcount == 1

@@ -1,0 +1,165 @@
+"""Outbox statuses: one table of allowed moves, claims that two workers cannot both win, and a
+failing row that touches only itself."""
+import asyncio
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+
+from bot.channels.base import SendError
+from bot.channels.webchat import WebChat
+from campaign import outbox
+from campaign.db import session_scope
+from campaign.models import Message, OutboxRow, utcnow
+from campaign.outbox_status import MOVES, TERMINAL, IllegalMove, OutboxStatus, allowed, claim, move
+from campaign.volunteers import identify
+from onramp.settings import get_settings
+from worker.sender import OutboxWorker
+
+S = OutboxStatus
+EXPECTED = {
+    S.PENDING: {S.SENDING, S.PENDING, S.CANCELLED, S.SKIPPED, S.EXPIRED, S.WAITING, S.DIGESTED, S.FAILED},
+    S.SENDING: {S.SENT, S.PENDING, S.FAILED, S.UNKNOWN},
+    S.WAITING: {S.PENDING, S.CANCELLED, S.SKIPPED, S.EXPIRED},
+}
+
+
+@pytest.mark.parametrize("source", list(S))
+@pytest.mark.parametrize("target", list(S))
+def test_only_the_moves_in_the_table_are_allowed(source, target):
+    row = SimpleNamespace(id=1, status=str(source), reason=None)
+    if target in EXPECTED.get(source, set()):
+        move(row, target, "why")
+        assert (row.status, row.reason) == (target, "why")
+    else:
+        with pytest.raises(IllegalMove):
+            move(row, target)
+        assert row.status == source
+
+
+def test_unknown_sent_and_the_other_ends_are_final():
+    assert {S.SENT, S.UNKNOWN, S.FAILED, S.CANCELLED, S.SKIPPED, S.EXPIRED, S.DIGESTED} == TERMINAL
+    assert not any(allowed(S.UNKNOWN, to) for to in S)  # never sent again automatically
+    assert set(MOVES) == set(S)
+
+
+def test_two_workers_claiming_the_same_row_on_one_database_only_one_wins(db):
+    with session_scope() as session:
+        row_id = outbox.enqueue(session, identify(session, "webchat", "session-claim-1"), key="ask_name")
+    wins = []
+    for _ in range(2):  # two workers, each in its own transaction
+        with session_scope() as session:
+            wins.append(claim(session, row_id, utcnow()))
+    assert wins == [True, False]
+    with session_scope() as session:
+        row = session.get(OutboxRow, row_id)
+        assert (row.status, row.attempts) == ("sending", 1)
+
+
+class Flaky(WebChat):
+    """The web chat, except that one recipient's sends fail in the way the test says."""
+
+    def __init__(self, poison: str, error: Exception):
+        self.poison, self.error, self.sent = poison, error, []
+
+    async def send(self, session, row, message):
+        assert session is None  # no transaction is open during a provider call
+        if row.recipient == self.poison:
+            raise self.error
+        self.sent.append(row.recipient)
+        return f"outbox-{row.id}"
+
+
+def _queue(session, names, key="ask_name"):
+    return [outbox.enqueue(session, identify(session, "webchat", f"session-{name}"), key=key) for name in names]
+
+
+def test_a_row_with_a_missing_catalog_key_fails_alone_and_the_rest_are_sent(db):
+    with session_scope() as session:
+        good = _queue(session, ["good-0001", "good-0002"])
+        (poison,) = _queue(session, ["poison-01"], key="no_such_key_anywhere")
+        more = _queue(session, ["good-0003"])
+    asyncio.run(OutboxWorker(get_settings()).send_due())
+    with session_scope() as session:
+        statuses = {row_id: session.get(OutboxRow, row_id).status for row_id in good + more + [poison]}
+        assert statuses == {**{i: "sent" for i in good + more}, poison: "failed"}
+        assert session.get(OutboxRow, poison).reason == "render_failed"
+
+
+def test_an_ambiguous_provider_failure_marks_only_that_row_unknown_never_sent_again(db):
+    channel = Flaky("session-poison-02", TimeoutError("read timed out after the request went out"))
+    channel.idempotent = False
+    with session_scope() as session:
+        ids = _queue(session, ["poison-02", "good-0004"])
+    worker = OutboxWorker(get_settings(), channels={"webchat": channel})
+    asyncio.run(worker.send_due())
+    asyncio.run(worker.send_due())
+    with session_scope() as session:
+        assert [session.get(OutboxRow, i).status for i in ids] == ["unknown", "sent"]
+    assert channel.sent == ["session-good-0004"]
+
+
+def test_rate_limit_storage_down_defers_that_row_and_the_others_go(db, monkeypatch):
+    with session_scope() as session:
+        ids = _queue(session, ["redis-0001", "redis-0002"])
+    worker = OutboxWorker(get_settings())
+    calls = {"n": 0}
+    real = worker.limiter.hit
+
+    def hit(limit, *keys):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ConnectionError("redis is down")
+        return real(limit, *keys)
+
+    monkeypatch.setattr(worker.limiter, "hit", hit)
+    asyncio.run(worker.send_due())
+    with session_scope() as session:
+        first, second = (session.get(OutboxRow, i) for i in ids)
+        assert (first.status, second.status) == ("pending", "sent")
+        assert first.send_after > utcnow() and "redis is down" in first.last_error
+
+
+def test_a_commit_failure_after_the_provider_accepted_touches_only_that_row(db, monkeypatch):
+    import worker.sender as sender
+
+    with session_scope() as session:
+        ids = _queue(session, ["commit-001", "commit-002"])
+    real = sender.record_outbound
+
+    def failing(session, row, message, provider_id):
+        if row.id == ids[0]:
+            raise RuntimeError("the database went away")
+        return real(session, row, message, provider_id)
+
+    monkeypatch.setattr(sender, "record_outbound", failing)
+    asyncio.run(OutboxWorker(get_settings()).send_due())
+    with session_scope() as session:
+        assert [session.get(OutboxRow, i).status for i in ids] == ["sent", "sent"]  # the status kept, by the retry
+        bodies = session.scalars(select(Message.volunteer_id).where(Message.direction == "out")).all()
+        assert len(bodies) == 1
+
+
+def test_a_stale_sending_row_is_requeued_on_an_idempotent_channel_and_unknown_elsewhere(db):
+    with session_scope() as session:
+        web = _queue(session, ["stale-0001"])[0]
+        sms = outbox.enqueue(session, identify(session, "sms", "+17185550111", phone="+17185550111"), key="ask_name")
+        for row_id in (web, sms):
+            assert claim(session, row_id, utcnow() - timedelta(minutes=10))  # a worker died ten minutes ago
+    worker = OutboxWorker(get_settings())
+    worker.channels["sms"] = SimpleNamespace(idempotent=False)  # SMS is never safe to send twice
+    worker.housekeeping()
+    with session_scope() as session:
+        assert session.get(OutboxRow, web).status == "pending"
+        assert (session.get(OutboxRow, sms).status, session.get(OutboxRow, sms).reason) == (
+            "unknown", "interrupted while sending; not sent again")
+
+
+def test_a_permanent_provider_refusal_fails_only_that_row(db):
+    channel = Flaky("session-refused-1", SendError("21211 invalid number", retry=False))
+    with session_scope() as session:
+        ids = _queue(session, ["refused-1", "fine-0001"])
+    asyncio.run(OutboxWorker(get_settings(), channels={"webchat": channel}).send_due())
+    with session_scope() as session:
+        assert [session.get(OutboxRow, i).status for i in ids] == ["failed", "sent"]

@@ -14,11 +14,12 @@ PYTHON_APP ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 PYTHON_RASA ?= $(shell for p in $$(command -v python3.10) $$(ls -d $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/bin/python3.10 2>/dev/null); do \
 	$$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: help setup run test bench clean
+.PHONY: help setup run test bench clean distclean
 
 help:
 	@echo "make run   - set up on first use, then start rasa, actions, api and worker"
 	@echo "make test  - set up on first use, then run the whole test suite"
+	@echo "make clean - remove the trained models (and caches); distclean also the virtual environments"
 	@echo "make bench - assignment of 100,000 volunteers; webhook latency while Rasa is saturated"
 
 $(VENV)/.installed: pyproject.toml
@@ -51,8 +52,15 @@ test: setup
 	$(VENV)/bin/onramp catalogs check
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# The trained models and caches only: the database under var/ holds campaign data and stays.
 clean:
-	rm -rf $(VENV) $(RASA_VENV) models var
+	rm -f models/*.tar.gz
+	rm -rf .pytest_cache .rasa
+	find . -name __pycache__ -type d -not -path './.venv*' -prune -exec rm -rf {} +
+
+# Also the two virtual environments (the next make sets them up again).
+distclean: clean
+	rm -rf $(VENV) $(RASA_VENV)
 
 bench: $(VENV)/.installed
 	@echo "== assignment of 100,000 synthetic volunteers"

@@ -1,6 +1,5 @@
 """The `onramp` command: the one entry point the Makefile and the Procfile call."""
 import asyncio
-import logging
 import os
 import sys
 from enum import Enum
@@ -22,7 +21,10 @@ console = Console()
 
 
 def _logging() -> None:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    """Every process logs through onramp.logs: secrets redacted, libraries quiet."""
+    from onramp import logs
+
+    logs.setup(get_settings())
 
 
 @db_app.command("upgrade")
@@ -213,7 +215,9 @@ def api() -> None:
 
     _logging()
     settings = get_settings()
-    uvicorn.run("api.main:create_app", factory=True, host=settings.api_host, port=settings.api_port, log_level="info")
+    # log_config=None: uvicorn's loggers go through ours (redaction, levels) instead of its own handlers
+    uvicorn.run("api.main:create_app", factory=True, host=settings.api_host, port=settings.api_port, log_config=None,
+                log_level=None)
 
 
 @app.command()

@@ -7,6 +7,7 @@ that dies lets go when its lease expires, and whatever it had not finished is do
 import asyncio
 import logging
 import os
+import time
 import uuid
 
 from bot.pipeline.process import process
@@ -14,6 +15,7 @@ from bot.rasa_client import RasaClient, RasaUnavailable
 from campaign import inbox
 from campaign.db import session_scope
 from campaign.models import Message, utcnow
+from onramp import logs
 from onramp.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -68,8 +70,11 @@ class InboundRunner:
                 message_id = await asyncio.to_thread(self._next, identity_id)
                 if message_id is None:
                     return
+                started = time.perf_counter()
                 try:
                     await process(message_id, self.rasa, self.settings)
+                    if logs.processed_log.isEnabledFor(logging.INFO):
+                        await asyncio.to_thread(self._log_processed, message_id, time.perf_counter() - started)
                 except RasaUnavailable as error:
                     log.warning("message %s waits for Rasa: %s", message_id, error)
                     await asyncio.sleep(1.0)
@@ -99,6 +104,13 @@ class InboundRunner:
     def _release(self, identity_id: int) -> None:
         with session_scope() as session:
             inbox.release_contact(session, identity_id, self.owner)
+
+    def _log_processed(self, message_id: int, seconds: float) -> None:
+        with session_scope() as session:
+            message = session.get(Message, message_id)
+            if message is not None:
+                logs.message_processed(message.id, message.channel, message.language, message.error, seconds,
+                                       message.status)
 
     def _mark_failed(self, message_id: int) -> None:
         with session_scope() as session:

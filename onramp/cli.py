@@ -229,19 +229,35 @@ def worker() -> None:
     asyncio.run(OutboxWorker(get_settings()).run_forever())
 
 
-def rasa_environment() -> dict[str, str]:
+def redis_parts(url: str) -> dict[str, str]:
+    """Rasa's Redis lock store takes host, port, password and db apart, not a URL."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    return {
+        "RASA_LOCK_STORE_URL": parts.hostname or "127.0.0.1",
+        "RASA_LOCK_STORE_PORT": str(parts.port or 6379),
+        "RASA_LOCK_STORE_PASSWORD": unquote(parts.password or ""),
+        "RASA_LOCK_STORE_DB": parts.path.lstrip("/") or "0",
+    }
+
+
+def rasa_environment(sanic_workers: int = 1) -> dict[str, str]:
     """What endpoint.yml and the action server read, derived from the one settings object."""
+    from onramp import logs
+
     settings = get_settings()
     return {
+        **logs.quiet_environment(),
         "RASA_TRACKER_STORE_URL": settings.rasa_tracker_store_url,
         "RASA_LOCK_STORE": settings.rasa_lock_store,
-        "RASA_LOCK_STORE_URL": settings.redis_url.split("://", 1)[-1].split(":")[0],
+        **redis_parts(settings.redis_url),
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{settings.actions_port}/webhook",
         "ONRAMP_API_URL": f"http://127.0.0.1:{settings.api_port}",
         "SERVICE_TOKEN": settings.service_token,
         "RASA_PORT": str(settings.rasa_port),
         "ACTIONS_PORT": str(settings.actions_port),
-        "SANIC_WORKERS": "1",
+        "SANIC_WORKERS": str(sanic_workers),
         "PYTHONPATH": str(ROOT),
     }
 

@@ -29,6 +29,7 @@ class InboundRunner:
         self.active: set[int] = set()
         self.wakeup = asyncio.Event()
         self._stopping = False
+        self.rasa_down = False
 
     def nudge(self) -> None:
         """A message was just stored: look now instead of at the next poll."""
@@ -73,10 +74,17 @@ class InboundRunner:
                 started = time.perf_counter()
                 try:
                     await process(message_id, self.rasa, self.settings)
+                    if self.rasa_down:
+                        self.rasa_down = False
+                        log.info("Rasa answers again: waiting messages are processed")
                     if logs.processed_log.isEnabledFor(logging.INFO):
                         await asyncio.to_thread(self._log_processed, message_id, time.perf_counter() - started)
                 except RasaUnavailable as error:
-                    log.warning("message %s waits for Rasa: %s", message_id, error)
+                    # said once when Rasa goes away, not once a second per waiting contact
+                    if not self.rasa_down:
+                        log.warning("Rasa unreachable, messages wait for it: %s", error)
+                    self.rasa_down = True
+                    log.debug("message %s waits for Rasa", message_id)
                     await asyncio.sleep(1.0)
                     return  # keep the order: the contact is retried at the next poll
                 except Exception:

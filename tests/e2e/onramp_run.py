@@ -1,0 +1,106 @@
+"""The stack as a person starts it: `onramp run` (the Procfile under honcho, each process kept
+running by onramp.keep), on free ports and a fresh database. Its processes are found in the
+process tree, so a test can kill one of them the way a crash would."""
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+from onramp.settings import ROOT
+from tests.support.stack import free_port
+
+# How to recognise each process's own command line (not its onramp.keep supervisor's).
+MARKS = {
+    "rasa": ["--enable-api"],
+    "actions": ["run", "actions"],
+    "api": ["onramp", "api"],
+    "worker": ["onramp", "worker"],
+}
+
+
+class RunStack:
+    def __init__(self, workdir: Path, env: dict[str, str], args: tuple[str, ...] = ()):
+        self.workdir = workdir
+        self.args = args
+        self.ports = {name: free_port() for name in ("rasa", "actions", "api")}
+        self.db_url = env.get("DATABASE_URL") or f"sqlite:///{workdir / 'onramp.db'}"
+        self.api_url = f"http://127.0.0.1:{self.ports['api']}"
+        self.rasa_url = f"http://127.0.0.1:{self.ports['rasa']}"
+        self.log = workdir / "onramp-run.log"
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": self.db_url,
+            "RASA_TRACKER_STORE_URL": f"sqlite:///{workdir / 'rasa-tracker.db'}",
+            "API_PORT": str(self.ports["api"]),
+            "RASA_PORT": str(self.ports["rasa"]),
+            "ACTIONS_PORT": str(self.ports["actions"]),
+            "RASA_URL": self.rasa_url,
+            "INBOUND_LEASE_SECONDS": "3",
+            **env,
+        }
+        self.proc: subprocess.Popen | None = None
+
+    def up(self, timeout: float = 300) -> "RunStack":
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen([str(ROOT / ".venv/bin/onramp"), "run", *self.args], env=self.env, cwd=ROOT,
+                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float = 300) -> None:
+        checks = [f"{self.rasa_url}/status", f"http://127.0.0.1:{self.ports['actions']}/health", f"{self.api_url}/healthz"]
+        deadline = time.monotonic() + timeout
+        for url in checks:
+            while True:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"onramp run exited early:\n{self.tail()}")
+                try:
+                    if httpx.get(url, timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{url} not ready after {timeout}s:\n{self.tail()}")
+                time.sleep(0.5)
+
+    def processes(self, name: str) -> list[psutil.Process]:
+        found = []
+        for child in psutil.Process(self.proc.pid).children(recursive=True):
+            try:
+                line = child.cmdline()
+            except psutil.Error:
+                continue
+            if "onramp.keep" in line or "-c" in line[:2]:
+                continue  # a supervisor, or the shell honcho starts it with
+            words = [Path(part).name for part in line]
+            if all(mark in words for mark in MARKS[name]):
+                found.append(child)
+        return found
+
+    def pids(self, name: str) -> set[int]:
+        return {p.pid for p in self.processes(name)}
+
+    def kill(self, name: str) -> set[int]:
+        """kill -9 of one process (all its copies when it runs several), not its supervisor."""
+        pids = self.pids(name)
+        assert pids, f"no {name} process running:\n{self.tail()}"
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        return pids
+
+    def tail(self, lines: int = 80) -> str:
+        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:]) if self.log.exists() else "(no log)"
+
+    def down(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGINT)  # Ctrl-C
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)

@@ -9,6 +9,7 @@ the stack, not just the format string.
 from __future__ import annotations
 
 import logging
+import logging.config
 import os
 import re
 import sys
@@ -123,44 +124,51 @@ def quiet_deprecations() -> None:
         warnings.filterwarnings("ignore", category=category)
 
 
-def setup(settings=None, level: str | None = None, stream=None) -> RedactingFilter:
-    """Configure the root logger of this process; every library's records go through it."""
+def redacting_filter(secrets: Iterable[str] | None = None) -> RedactingFilter:
+    """The filter, for logging.config (each uvicorn worker process builds its own)."""
+    if secrets is None:
+        from onramp.settings import get_settings
+
+        secrets = secrets_from(get_settings())
+    return RedactingFilter(Redactor(secrets))
+
+
+def dict_config(settings=None, level: str | None = None) -> dict:
+    """The whole logging set-up as a logging.config dictionary: uvicorn applies it in each of its
+    worker processes, and setup() in ours."""
+    level = (level or os.environ.get("LOG_LEVEL") or "INFO").upper()
+    loggers = {name: {"level": quiet_level} for name, quiet_level in QUIET.items()} if level != "DEBUG" else {}
+    # uvicorn's own loggers send their lines to ours (no handlers of their own)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        loggers[name] = {**loggers.get(name, {}), "handlers": [], "propagate": True}
+    redact = {"()": "onramp.logs.redacting_filter"}
+    if settings is not None:
+        redact["secrets"] = secrets_from(settings)
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"redact": redact},
+        "formatters": {"plain": {"format": FORMAT}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"],
+                                "stream": "ext://sys.stderr"}},
+        "root": {"level": level, "handlers": ["stderr"]},
+        "loggers": loggers,
+    }
+
+
+def setup(settings=None, level: str | None = None, stream=None) -> None:
+    """Configure logging in this process; every library's records go through the root handler."""
     if settings is None:
         from onramp.settings import get_settings
 
         settings = get_settings()
-    level = (level or os.environ.get("LOG_LEVEL") or "INFO").upper()
-    redacting = RedactingFilter(Redactor(secrets_from(settings)))
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(logging.Formatter(FORMAT))
-    handler.addFilter(redacting)
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(level)
-    # uvicorn's own loggers send their lines here too (the api runs it with log_config=None)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logger = logging.getLogger(name)
-        logger.handlers.clear()
-        logger.propagate = True
-    if level != "DEBUG":
-        for name, quiet_level in QUIET.items():
-            logging.getLogger(name).setLevel(quiet_level)
+    logging.config.dictConfig(dict_config(settings, level))
+    if stream is not None:
+        for handler in logging.getLogger().handlers:
+            handler.setStream(stream)
     if not sys.warnoptions:
         quiet_deprecations()
     logging.captureWarnings(True)
-    return redacting
-
-
-def protect(handler: logging.Handler, settings=None) -> logging.Handler:
-    """Put the redacting filter on another handler (a test's capture, a file)."""
-    if settings is None:
-        from onramp.settings import get_settings
-
-        settings = get_settings()
-    handler.addFilter(RedactingFilter(Redactor(secrets_from(settings))))
-    return handler
 
 
 # The environment of the processes `onramp run` starts: the same calm for the Rasa side.

@@ -27,6 +27,17 @@ def main() -> None:
     silence()
     # a form slot without a validate_ method is our design, not a fault: once per turn otherwise
     logging.getLogger("rasa_sdk.forms").setLevel(logging.ERROR)
+    # Rasa sets its own filters once it has read its arguments ("once" for every UserWarning,
+    # which pyparsing's deprecations also are): silence again right after.
+    import rasa.utils.common as common
+
+    rasa_filters = common._filter_warnings
+
+    def filters_then_silence(*args, **kwargs):
+        rasa_filters(*args, **kwargs)
+        silence()
+
+    common._filter_warnings = filters_then_silence
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *sys.argv[1:]]

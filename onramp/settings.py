@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = 8
     rate_limit_storage: Literal["memory", "redis"] = "memory"  # redis when several workers share a sender
 
+    # the production profile (`onramp run --profile production`): processes of each kind
+    api_processes: int = 2
+    worker_processes: int = 2
+    rasa_processes: int = 2  # Rasa's SANIC_WORKERS, sharing the Redis lock store
+
     @field_validator("languages", mode="before")
     @classmethod
     def _split_languages(cls, value):

@@ -20,7 +20,7 @@ help:
 	@echo "make run   - set up on first use, then start rasa, actions, api and worker"
 	@echo "make test  - set up on first use, then run the whole test suite"
 	@echo "make clean - remove the trained models (and caches); distclean also the virtual environments"
-	@echo "make bench - assignment of 100,000 volunteers; webhook latency while Rasa is saturated"
+	@echo "make bench - assignment of 100,000 volunteers; webhook latency while Rasa is saturated; full path vs bare Rasa"
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON_APP)" || { echo "Onramp needs Python 3.11 or newer: install it (e.g. 'pyenv install 3.11' or your OS package) and run make again."; exit 1; }
@@ -62,8 +62,10 @@ clean:
 distclean: clean
 	rm -rf $(VENV) $(RASA_VENV)
 
-bench: $(VENV)/.installed
+bench: setup
 	@echo "== assignment of 100,000 synthetic volunteers"
 	$(VENV)/bin/python -m bench.assign
 	@echo "== webhook acknowledgement latency while Rasa is saturated"
 	$(VENV)/bin/python -m bench.webhooks
+	@echo "== the full path against bare Rasa: 200 new conversations, 20 at a time"
+	$(VENV)/bin/python -m bench.fullstack

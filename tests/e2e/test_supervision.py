@@ -76,3 +76,14 @@ def test_killing_rasa_then_the_worker_mid_burst_acknowledges_every_webhook_and_a
     for person in people:
         keys = [catalog_key(text, "en") for text, _ in person.mine()]
         assert keys == ["welcome", "ask_name", "ask_neighborhood"], (person.phone, keys)
+
+
+def test_the_terminal_shows_the_urls_and_one_line_per_message_but_no_deprecation_warnings(supervised):
+    """After the burst above, restarts included: what `make run` printed."""
+    output = supervised.log.read_text(errors="replace")
+    assert f"web chat  {SECRETS['PUBLIC_BASE_URL']}/chat" in output
+    deprecations = [line for line in output.splitlines() if "DeprecationWarning" in line or "MovedIn20Warning" in line]
+    assert deprecations == []
+    assert output.count(" onramp.messages: message ") >= 40  # the burst's messages, each one line
+    assert "hi I want to volunteer" not in output  # no message bodies at INFO
+    assert "HTTP Request:" not in output and "GET /chat/api/messages" not in output

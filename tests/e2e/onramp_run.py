@@ -23,9 +23,11 @@ MARKS = {
 
 
 class RunStack:
-    def __init__(self, workdir: Path, env: dict[str, str], args: tuple[str, ...] = ()):
+    def __init__(self, workdir: Path, env: dict[str, str], args: tuple[str, ...] = (), api_processes: int = 1):
         self.workdir = workdir
         self.args = args
+        self.api_processes = api_processes
+        self._started_before_kill = 0
         self.ports = {name: free_port() for name in ("rasa", "actions", "api")}
         self.db_url = env.get("DATABASE_URL") or f"sqlite:///{workdir / 'onramp.db'}"
         self.api_url = f"http://127.0.0.1:{self.ports['api']}"
@@ -85,12 +87,44 @@ class RunStack:
         return {p.pid for p in self.processes(name)}
 
     def kill(self, name: str) -> set[int]:
-        """kill -9 of one process (all its copies when it runs several), not its supervisor."""
-        pids = self.pids(name)
-        assert pids, f"no {name} process running:\n{self.tail()}"
-        for pid in pids:
-            os.kill(pid, signal.SIGKILL)
-        return pids
+        """kill -9 of a process (every copy when it runs several) and of what it started (an
+        api's uvicorn workers), not of its supervisor, which starts it again."""
+        found = self.processes(name)
+        assert found, f"no {name} process running:\n{self.tail()}"
+        self._started_before_kill = self.api_startups()
+        doomed = [child for process in found for child in process.children(recursive=True)] + found
+        for process in doomed:
+            try:
+                process.kill()
+            except psutil.NoSuchProcess:
+                pass
+        psutil.wait_procs(doomed, timeout=10)
+        return {p.pid for p in found}
+
+    def start(self, name: str, timeout: float = 60) -> None:
+        """What the supervisor does by itself: wait until the process runs again."""
+        deadline = time.monotonic() + timeout
+        while not self.pids(name):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} was not started again:\n{self.tail()}")
+            time.sleep(0.2)
+
+    def api_startups(self) -> int:
+        return self.log.read_text(errors="replace").count("Application startup complete.") if self.log.exists() else 0
+
+    def wait_api(self, timeout: float = 90) -> None:
+        """Until every api process is up again: one that is still loading shares the machine
+        with the first that answers, and would make its answers slow."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if (httpx.get(f"{self.api_url}/healthz", timeout=2).status_code == 200
+                        and self.api_startups() >= self._started_before_kill + self.api_processes):
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"api not ready:\n{self.tail()}")
 
     def tail(self, lines: int = 80) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:]) if self.log.exists() else "(no log)"

@@ -87,3 +87,5 @@ def test_the_terminal_shows_the_urls_and_one_line_per_message_but_no_deprecation
     assert output.count(" onramp.messages: message ") >= 40  # the burst's messages, each one line
     assert "hi I want to volunteer" not in output  # no message bodies at INFO
     assert "HTTP Request:" not in output and "GET /chat/api/messages" not in output
+    # no access log lines from Rasa either: Rasa's --auth-token would travel in their query string
+    assert "/webhooks/rest/webhook" not in output

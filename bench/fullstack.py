@@ -109,8 +109,16 @@ def full_path(stack: Stack, fake, area: str):
 FRAME = re.compile(r"^(?P<function>.*) \((?P<path>[^:()]+)(?::\d+)?\)$")
 
 
+# Where a thread waits (py-spy's idle detection does not know every one of them).
+WAITING = {"select", "poll", "epoll", "wait", "sleep", "acquire", "_wait_for_tstate_lock", "accept", "recv", "read",
+           "readinto", "get", "run_forever", "_run_once", "wait_for", "result"}
+
+
 def charge(frames: list[str], root: str) -> str:
     """Where a sample goes: our innermost function, else the innermost library's package."""
+    innermost = FRAME.match(frames[-1]) if frames else None
+    if innermost and innermost["function"].rsplit(".", 1)[-1] in WAITING:
+        return "waiting"
     for frame in reversed(frames):
         match = FRAME.match(frame)
         if match and match["path"].startswith(root) and "/.venv" not in match["path"]:
@@ -130,7 +138,7 @@ def profile(stack: Stack, seconds: float, run) -> dict[str, list[tuple[str, floa
     outputs, spies = {}, []
     for name in ("api", "worker", "rasa", "actions"):
         outputs[name] = Path(tempfile.mkstemp(suffix=f"-{name}.txt")[1])
-        spies.append(subprocess.Popen([spy, "record", "--nonblocking", "--format", "raw", "--rate", "50", "-d", str(int(seconds)),
+        spies.append(subprocess.Popen([spy, "record", "--nonblocking", "--full-filenames", "--format", "raw", "--rate", "50", "-d", str(int(seconds)),
                                        "-p", str(stack.procs[name].pid), "-o", str(outputs[name])],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     time.sleep(1)
@@ -145,6 +153,7 @@ def profile(stack: Stack, seconds: float, run) -> dict[str, list[tuple[str, floa
             stack_text, _, count = line.rpartition(" ")
             if count.isdigit():
                 counts[charge(stack_text.split(";"), root)] += int(count)
+        counts.pop("waiting", None)
         total = sum(counts.values()) or 1
         tops[name] = [("cpu seconds", total / 50)] + [(place, n / total) for place, n in counts.most_common(8)]
         path.unlink(missing_ok=True)

@@ -117,8 +117,11 @@ class InboundRunner:
         with session_scope() as session:
             message = session.get(Message, message_id)
             if message is not None:
-                logs.message_processed(message.id, message.channel, message.language, message.error, seconds,
-                                       message.status)
+                # the intent when the app knows it: a button's payload ("/affirm{...}"), or what the
+                # app decided itself (e.g. ignored_opted_out); Rasa's own parse is not returned to us
+                button = (message.payload or {}).get("button") or ""
+                intent = message.error or (button[1:].split("{", 1)[0] if button.startswith("/") else None)
+                logs.message_processed(message.id, message.channel, message.language, intent, seconds, message.status)
 
     def _mark_failed(self, message_id: int) -> None:
         with session_scope() as session:

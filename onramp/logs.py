@@ -40,6 +40,8 @@ QUIET = {
 SECRET_SETTINGS = (
     "service_token", "twilio_auth_token", "telegram_bot_token", "telegram_webhook_secret",
     "whatsapp_access_token", "whatsapp_app_secret", "whatsapp_verify_token",
+    # the key that signs the app's tokens for Rasa's HTTP API (issue #15), where settings have one
+    "rasa_jwt_secret", "rasa_jwt_secret_value",
 )
 URL_SETTINGS = ("database_url", "redis_url", "rasa_tracker_store_url")
 

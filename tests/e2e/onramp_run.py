@@ -23,8 +23,12 @@ MARKS = {
 
 
 class RunStack:
-    def __init__(self, workdir: Path, env: dict[str, str], args: tuple[str, ...] = (), api_processes: int = 1):
+    def __init__(self, workdir: Path, env: dict[str, str], args: tuple[str, ...] = (), api_processes: int = 1,
+                 hold_on_kill: bool = False):
         self.workdir = workdir
+        # hold_on_kill: a killed process stays down until start() (its supervisor is paused),
+        # as the tests written for a stack without supervision expect
+        self.hold_on_kill = hold_on_kill
         self.args = args
         self.api_processes = api_processes
         self._started_before_kill = 0
@@ -83,6 +87,19 @@ class RunStack:
                 found.append(child)
         return found
 
+    def supervisors(self, name: str) -> list[psutil.Process]:
+        found = []
+        for child in psutil.Process(self.proc.pid).children(recursive=True):
+            try:
+                line = child.cmdline()
+            except psutil.Error:
+                continue
+            if "onramp.keep" in line and line.index("onramp.keep") + 1 < len(line):
+                label = line[line.index("onramp.keep") + 1]
+                if label == name or label.startswith(f"{name}."):
+                    found.append(child)
+        return found
+
     def pids(self, name: str) -> set[int]:
         return {p.pid for p in self.processes(name)}
 
@@ -92,6 +109,9 @@ class RunStack:
         found = self.processes(name)
         assert found, f"no {name} process running:\n{self.tail()}"
         self._started_before_kill = self.api_startups()
+        if self.hold_on_kill:
+            for keeper in self.supervisors(name):
+                keeper.suspend()
         doomed = [child for process in found for child in process.children(recursive=True)] + found
         for process in doomed:
             try:
@@ -103,6 +123,8 @@ class RunStack:
 
     def start(self, name: str, timeout: float = 60) -> None:
         """What the supervisor does by itself: wait until the process runs again."""
+        for keeper in self.supervisors(name):
+            keeper.resume()
         deadline = time.monotonic() + timeout
         while not self.pids(name):
             if time.monotonic() > deadline:

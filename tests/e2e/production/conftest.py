@@ -61,7 +61,8 @@ def stack(tmp_path_factory, fakes):
         # Two api processes share the contacts through leases: one that outlives a slow Rasa
         # turn lets the other ask Rasa again (issue #15, item 10). The embedded stack's 3 s is
         # shorter than a turn on a loaded machine; after a kill, messages resume after this.
-        "INBOUND_LEASE_SECONDS": "20"}, args=("--profile", "production"), api_processes=2)
+        "INBOUND_LEASE_SECONDS": "20"}, args=("--profile", "production"), api_processes=2,
+        hold_on_kill=True)
     try:
         yield stack.up(timeout=400)
     finally:

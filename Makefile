@@ -14,12 +14,13 @@ PYTHON_APP ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 PYTHON_RASA ?= $(shell for p in $$(command -v python3.10) $$(ls -d $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/bin/python3.10 2>/dev/null); do \
 	$$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: help setup run test bench clean
+.PHONY: help setup run test bench clean distclean
 
 help:
 	@echo "make run   - set up on first use, then start rasa, actions, api and worker"
 	@echo "make test  - set up on first use, then run the whole test suite"
-	@echo "make bench - assignment of 100,000 volunteers; webhook latency while Rasa is saturated"
+	@echo "make clean - remove the trained models (and caches); distclean also the virtual environments"
+	@echo "make bench - assignment of 100,000 volunteers; webhook latency while Rasa is saturated; full path vs bare Rasa"
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON_APP)" || { echo "Onramp needs Python 3.11 or newer: install it (e.g. 'pyenv install 3.11' or your OS package) and run make again."; exit 1; }
@@ -51,11 +52,20 @@ test: setup
 	$(VENV)/bin/onramp catalogs check
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# The trained models and caches only: the database under var/ holds campaign data and stays.
 clean:
-	rm -rf $(VENV) $(RASA_VENV) models var
+	rm -f models/*.tar.gz
+	rm -rf .pytest_cache .rasa
+	find . -name __pycache__ -type d -not -path './.venv*' -prune -exec rm -rf {} +
 
-bench: $(VENV)/.installed
+# Also the two virtual environments (the next make sets them up again).
+distclean: clean
+	rm -rf $(VENV) $(RASA_VENV)
+
+bench: setup
 	@echo "== assignment of 100,000 synthetic volunteers"
 	$(VENV)/bin/python -m bench.assign
 	@echo "== webhook acknowledgement latency while Rasa is saturated"
 	$(VENV)/bin/python -m bench.webhooks
+	@echo "== the full path against bare Rasa: 200 new conversations, 20 at a time"
+	$(VENV)/bin/python -m bench.fullstack

@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from api import dashboard, errors
+from api import dashboard, errors, metrics
 from api.deps import require_service_token
 from api.routes import outbox, places, shifts, teams, volunteers, webchat, webhooks
 from bot.pipeline.runner import InboundRunner
@@ -42,9 +42,6 @@ def create_app(run_pipeline: bool = True) -> FastAPI:
     app.include_router(webchat.router)
     app.include_router(webhooks.router)
     dashboard.install(app)
-
-    @app.get("/healthz", include_in_schema=False)
-    def health():
-        return {"ok": True}
+    app.include_router(metrics.router)  # /healthz and /metrics
 
     return app

@@ -132,6 +132,11 @@ class Settings(BaseSettings):
     sign_in_max_failures_per_address: int = 20
     sign_in_failure_window_minutes: float = 15.0
 
+    # the production profile (`onramp run --profile production`): processes of each kind
+    api_processes: int = 2
+    worker_processes: int = 2
+    rasa_processes: int = 2  # Rasa's SANIC_WORKERS, sharing the Redis lock store
+
     @field_validator("languages", "webchat_allowed_origins", mode="before")
     @classmethod
     def _split_languages(cls, value):

@@ -7,6 +7,7 @@ that dies lets go when its lease expires, and whatever it had not finished is do
 import asyncio
 import logging
 import os
+import time
 import uuid
 
 from sqlalchemy.exc import OperationalError
@@ -19,6 +20,7 @@ from campaign import handoffs, inbox
 from campaign.db import session_scope
 from campaign.models import Identity, Message, utcnow
 from campaign.outbox import enqueue
+from onramp import logs
 from onramp.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ class InboundRunner:
         self.retry_at: dict[int, float] = {}
         self._stopping = False
         self._tries: dict[int, int] = {}
+        self.rasa_down = False
 
     def nudge(self) -> None:
         """A message was just stored: look now instead of at the next poll."""
@@ -83,15 +86,25 @@ class InboundRunner:
                 message_id = await asyncio.to_thread(self._next, identity_id)
                 if message_id is None:
                     return
+                started = time.perf_counter()
                 try:
                     await self._process_holding_lease(identity_id, message_id)
+                    if self.rasa_down:
+                        self.rasa_down = False
+                        log.info("Rasa answers again: waiting messages are processed")
+                    if logs.processed_log.isEnabledFor(logging.INFO):
+                        await asyncio.to_thread(self._log_processed, message_id, time.perf_counter() - started)
                 except LeaseLost as error:
                     log.warning("%s", error)
                     return
                 except RasaUnavailable as error:
                     given_up = await asyncio.to_thread(self._rasa_failed, message_id)
                     if not given_up:
-                        log.warning("message %s waits for Rasa: %s", message_id, error)
+                        # said once when Rasa goes away, not once a second per waiting contact
+                        if not self.rasa_down:
+                            log.warning("Rasa unreachable, messages wait for it: %s", error)
+                        self.rasa_down = True
+                        log.debug("message %s waits for Rasa", message_id)
                         self._back_off(identity_id)
                         return  # keep the order: the contact is retried after its backoff
                     log.error("message %s: Rasa did not answer after %s tries; handed to an organizer",
@@ -174,6 +187,16 @@ class InboundRunner:
     def _release(self, identity_id: int) -> None:
         with session_scope() as session:
             inbox.release_contact(session, identity_id, self.owner)
+
+    def _log_processed(self, message_id: int, seconds: float) -> None:
+        with session_scope() as session:
+            message = session.get(Message, message_id)
+            if message is not None:
+                # the intent when the app knows it: a button's payload ("/affirm{...}"), or what the
+                # app decided itself (e.g. ignored_opted_out); Rasa's own parse is not returned to us
+                button = (message.payload or {}).get("button") or ""
+                intent = message.error or (button[1:].split("{", 1)[0] if button.startswith("/") else None)
+                logs.message_processed(message.id, message.channel, message.language, intent, seconds, message.status)
 
     def _mark_failed(self, message_id: int) -> None:
         with session_scope() as session:

@@ -44,7 +44,10 @@ _ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "�
 # vowel marks that Arabic and Urdu writers add or leave out, the tatweel, and the nukta
 # (Devanagari/Bengali writers type वक़्त and वक्त alike)
 _DROPPED = regex.compile(r"[\u064B-\u065F\u0670\u0640\u093C\u09BC]")
-_NUMBER = regex.compile(r"(?<![\d.:])(\d{1,2})(?:[:.h](\d{2}))?(?![\d])")
+# In chat Arabic digits are letters ("sob7", "7ad", "2abl"): a number is not glued to Latin
+# letters, except an hour marker after it ("18h", "9am", "4pm")
+_NUMBER = regex.compile(r"(?<![\p{Latin}\d.:])(\d{1,2})(?:[:.h](\d{2}))?(?![\d])"
+                        r"(?:(?!\p{Latin})|(?=(?:h|hrs?|hs|am|pm|a\.m|p\.m)(?!\p{Latin})))")
 
 
 def normalize(text: str) -> str:
@@ -73,6 +76,7 @@ class _Token:
     timed: bool = False       # a word that is a time by itself: "noon", "midi"
     joined: str = ""          # a clitic glued in front: "and" (Arabic و), "to" (Arabic ل)
     parts: tuple = ()         # a day token that says its part too: "weeknights"
+    short: bool = False       # an abbreviation that is a day only next to other time words
 
 
 @dataclass
@@ -83,6 +87,7 @@ class _Entry:
     timed: bool = False
     joined: str = ""
     spaceless: bool = False
+    short: bool = False
 
 
 @lru_cache
@@ -103,13 +108,16 @@ def _lexicon() -> tuple[regex.Pattern, dict[str, _Entry]]:
         for suffix in block.get("suffixes") or []:
             variants.setdefault(key + normalize(suffix), "")
         for variant, role in variants.items():
-            entries.setdefault(variant, _Entry(entry.kind, entry.value, entry.group, entry.timed, role, entry.spaceless))
+            entries.setdefault(variant, _Entry(entry.kind, entry.value, entry.group, entry.timed, role, entry.spaceless, entry.short))
 
     for language, block in yaml.safe_load(LEXICON.read_text(encoding="utf-8")).items():
         spaceless = language in _SPACELESS
         for value, words in (block.get("days") or {}).items():
             for word in words:
                 add(word, _Entry("day", GROUPS.get(value, (value,)), group=value in GROUPS, spaceless=spaceless), block)
+        for value, words in (block.get("short_days") or {}).items():
+            for word in words:
+                add(word, _Entry("day", (value,), spaceless=spaceless, short=True), block)
         for value, words in (block.get("parts") or {}).items():
             for word in words:
                 add(word, _Entry("part", PARTS if value == "any" else (value,), spaceless=spaceless), block)
@@ -149,7 +157,8 @@ def _tokens(key: str) -> list[_Token]:
     for match in _NUMBER.finditer(key):
         hour, minutes = int(match.group(1)), int(match.group(2) or 0)
         if hour <= 24 and minutes < 60:
-            found.append(_Token(match.start(), match.end(), "num", hour + minutes / 60))
+            # "18h30", "5:30" are times by their form
+            found.append(_Token(match.start(), match.end(), "num", hour + minutes / 60, timed=match.group(2) is not None))
     # numbers are blanked (same length, so places keep) before the words are read
     blank = list(key)
     for token in found:
@@ -161,8 +170,28 @@ def _tokens(key: str) -> list[_Token]:
             days, parts = entry.value
             found.append(_Token(match.start(), match.end(), "day", days, entry.group, joined=entry.joined, parts=parts))
         else:
-            found.append(_Token(match.start(), match.end(), entry.kind, entry.value, entry.group, entry.timed, entry.joined))
-    return sorted(found, key=lambda t: (t.start, t.end))
+            found.append(_Token(match.start(), match.end(), entry.kind, entry.value, entry.group, entry.timed, entry.joined,
+                                short=entry.short))
+    found.sort(key=lambda t: (t.start, t.end))
+    return [t for i, t in enumerate(found) if not t.short or _among_time_words(found, i, key)]
+
+
+_TIME_WORDS = {"day", "part", "range", "until", "num", "and", "hour", "am", "pm"}
+_TOUCHING = regex.compile(r"[\s,/&+\-.]*")
+_CLOSING = regex.compile(r"\s*(?:[,.;!?)]|$)")
+
+
+def _among_time_words(tokens: list[_Token], i: int, key: str) -> bool:
+    """"mon-wed", "sat 9am", "dim soir", "free on sat": an abbreviation next to other time
+    words, or closing the sentence, is a day; "après mon travail" (French "my") is not."""
+    if _CLOSING.match(key, tokens[i].end):
+        return True
+    for j in (i - 1, i + 1):
+        if 0 <= j < len(tokens) and tokens[j].kind in _TIME_WORDS:
+            first, second = sorted((tokens[i], tokens[j]), key=lambda t: t.start)
+            if _TOUCHING.fullmatch(key[first.end:second.start]):
+                return True
+    return False
 
 
 def _hour(value: float, marker: str | None) -> float:

@@ -155,3 +155,24 @@ def test_the_eval_command_counts_only_exact_sets(tmp_path):
     assert "en: 0.500 (1/2)" in result.output
     assert "es: 1.000 (1/1)" in result.output
     assert "overall exact: 0.667 (2/3)" in result.output
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("mon-wed evenings", slots((("mon", "tue", "wed"), "evening"))),
+    ("dim soir", slots(("sun", "evening"))),
+    ("free on sat", slots(("sat", None))),
+    ("mié y jue", slots((("wed", "thu"), None))),
+    ("mon fils a école, donc le samedi", slots(("sat", None))),   # French "mon" is "my"
+    ("ven el domingo", slots(("sun", None))),                     # Spanish "ven" is "come"
+    ("I sat down with my calendar: Sunday", slots(("sun", None))),
+])
+def test_a_short_day_name_is_a_day_only_among_time_words(text, expected):
+    assert availability.parse(text) == expected
+
+
+def test_digits_inside_chat_arabic_words_are_letters_not_hours():
+    assert availability.parse("el gom3a el sob7") == slots(("fri", "morning"))
+    assert availability.parse("el sabt ba3d 5") == slots(("sat", "evening"))
+    assert availability.parse("el sabt 2abl 11") == slots(("sat", "morning"))
+    assert availability.parse("el 7ad el 3asr") == slots(("sun", "afternoon"))
+    assert availability.parse("18h30") == slots((DAYS, "evening"))   # a time by its form alone

@@ -35,7 +35,8 @@ LEXICON = Path(__file__).resolve().parent / "lexicon" / "availability.yml"
 # Which lexicon lists make which tokens. Connectors and markers only mean something next to a
 # day or a number; alone they are ignored.
 _TOKEN_KINDS = {"and": "and", "range": "range", "until": "until", "after": "after", "before": "before",
-                "between": "between", "hour": "hour", "am": "am", "pm": "pm", "count": "count", "not_time": "not_time"}
+                "between": "between", "hour": "hour", "am": "am", "pm": "pm", "count": "count", "not_time": "not_time",
+                "on_day": "on"}
 _MARKERS = {"hour", "am", "pm"}          # stick to a number: "18h", "9am", "৬টার", "6点"
 _SPACELESS = {"zh"}
 _ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ی", "ي": "ی", "ك": "ک",
@@ -96,6 +97,8 @@ def _lexicon() -> tuple[regex.Pattern, dict[str, _Entry]]:
     entries: dict[str, _Entry] = {}
 
     def add(word: str, entry: _Entry, block: dict) -> None:
+        if isinstance(word, bool):
+            raise ValueError(f"{word!r} in {LEXICON.name}: quote it, YAML read a word such as on/no/yes as a boolean")
         key = normalize(str(word)).strip()
         if not key:
             return
@@ -176,18 +179,16 @@ def _tokens(key: str) -> list[_Token]:
     return [t for i, t in enumerate(found) if not t.short or _among_time_words(found, i, key)]
 
 
-_TIME_WORDS = {"day", "part", "range", "until", "num", "and", "hour", "am", "pm"}
+_TIME_WORDS = {"day", "part", "range", "until", "num", "and", "hour", "am", "pm", "on"}
 _TOUCHING = regex.compile(r"[\s,/&+\-.]*")
-_CLOSING = regex.compile(r"\s*(?:[,.;!?)]|$)")
 
 
 def _among_time_words(tokens: list[_Token], i: int, key: str) -> bool:
     """"mon-wed", "sat 9am", "dim soir", "free on sat": an abbreviation next to other time
-    words, or closing the sentence, is a day; "après mon travail" (French "my") is not."""
-    if _CLOSING.match(key, tokens[i].end):
-        return True
+    words is a day; "après mon travail" (French "my") and "I'm Sam" are not."""
     for j in (i - 1, i + 1):
-        if 0 <= j < len(tokens) and tokens[j].kind in _TIME_WORDS:
+        # "on sat", "le dim", but not "ven el domingo" (Spanish "come on Sunday")
+        if 0 <= j < len(tokens) and tokens[j].kind in _TIME_WORDS and (j < i or tokens[j].kind != "on"):
             first, second = sorted((tokens[i], tokens[j]), key=lambda t: t.start)
             if _TOUCHING.fullmatch(key[first.end:second.start]):
                 return True

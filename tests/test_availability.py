@@ -176,3 +176,9 @@ def test_digits_inside_chat_arabic_words_are_letters_not_hours():
     assert availability.parse("el sabt 2abl 11") == slots(("sat", "morning"))
     assert availability.parse("el 7ad el 3asr") == slots(("sun", "afternoon"))
     assert availability.parse("18h30") == slots((DAYS, "evening"))   # a time by its form alone
+
+
+@pytest.mark.parametrize("text", ["I'm Sam", "my name is Sun", "Soy Mar, vivo en Astoria", "Dom"])
+def test_a_name_that_looks_like_a_short_day_is_no_time(text):
+    # the form reads a time from every message until it has one, names included
+    assert availability.parse(text) == []

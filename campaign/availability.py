@@ -155,9 +155,13 @@ def _lexicon() -> tuple[regex.Pattern, dict[str, _Entry]]:
     return regex.compile(pattern), entries
 
 
+# dates and phone numbers ("2026-12-05", "5/12", "718-555-0100") hold no hours
+_DATE = regex.compile(r"\d+([-/.])\d+\1\d+|\d+/\d+")
+
+
 def _tokens(key: str) -> list[_Token]:
     found: list[_Token] = []
-    for match in _NUMBER.finditer(key):
+    for match in _NUMBER.finditer(_DATE.sub(lambda m: " " * len(m.group()), key)):
         hour, minutes = int(match.group(1)), int(match.group(2) or 0)
         if hour <= 24 and minutes < 60:
             # "18h30", "5:30" are times by their form

@@ -94,7 +94,8 @@ def test_a_clock_time_belongs_to_the_day_said_with_it():
     assert availability.parse("السبت من ١٠ الصبح لحد ٢ الظهر") == slots(("sat", ("morning", "afternoon")))
 
 
-@pytest.mark.parametrize("text", ["I have 2 kids", "2-3 days a week", "ہفتے میں دو دن", "一周两天", "call me at 718 555 0100"])
+@pytest.mark.parametrize("text", ["I have 2 kids", "2-3 days a week", "ہفتے میں دو دن", "一周两天", "call me at 718 555 0100",
+                                  "718-555-0100", "born 2001-04-09", "since 5/12"])
 def test_numbers_that_are_not_times_name_no_time(text):
     assert availability.parse(text) == []
 

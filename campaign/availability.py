@@ -78,6 +78,7 @@ class _Token:
     joined: str = ""          # a clitic glued in front: "and" (Arabic و), "to" (Arabic ل)
     parts: tuple = ()         # a day token that says its part too: "weeknights"
     short: bool = False       # an abbreviation that is a day only next to other time words
+    spelled: bool = False     # an hour written as a word ("七", "six"): needs more to be a time
 
 
 @dataclass
@@ -89,6 +90,7 @@ class _Entry:
     joined: str = ""
     spaceless: bool = False
     short: bool = False
+    spelled: bool = False
 
 
 @lru_cache
@@ -111,7 +113,8 @@ def _lexicon() -> tuple[regex.Pattern, dict[str, _Entry]]:
         for suffix in block.get("suffixes") or []:
             variants.setdefault(key + normalize(suffix), "")
         for variant, role in variants.items():
-            entries.setdefault(variant, _Entry(entry.kind, entry.value, entry.group, entry.timed, role, entry.spaceless, entry.short))
+            entries.setdefault(variant, _Entry(entry.kind, entry.value, entry.group, entry.timed, role, entry.spaceless,
+                                               entry.short, entry.spelled))
 
     for language, block in yaml.safe_load(LEXICON.read_text(encoding="utf-8")).items():
         spaceless = language in _SPACELESS
@@ -130,7 +133,7 @@ def _lexicon() -> tuple[regex.Pattern, dict[str, _Entry]]:
                 add(word, _Entry("slot", (GROUPS.get(day, (day,)), (part,)), group=day in GROUPS, spaceless=spaceless), block)
         for hour, words in (block.get("numbers") or {}).items():
             for word in words:
-                add(word, _Entry("num", float(hour), spaceless=spaceless), block)
+                add(word, _Entry("num", float(hour), spaceless=spaceless, spelled=True), block)
         for hour, words in (block.get("clock") or {}).items():
             for word in words:
                 add(word, _Entry("num", float(hour), timed=True, spaceless=spaceless), block)
@@ -178,12 +181,12 @@ def _tokens(key: str) -> list[_Token]:
             found.append(_Token(match.start(), match.end(), "day", days, entry.group, joined=entry.joined, parts=parts))
         else:
             found.append(_Token(match.start(), match.end(), entry.kind, entry.value, entry.group, entry.timed, entry.joined,
-                                short=entry.short))
+                                short=entry.short, spelled=entry.spelled))
     found.sort(key=lambda t: (t.start, t.end))
     return [t for i, t in enumerate(found) if not t.short or _among_time_words(found, i, key)]
 
 
-_TIME_WORDS = {"day", "part", "range", "until", "num", "and", "hour", "am", "pm", "on"}
+_TIME_WORDS = {"day", "part", "range", "until", "num", "and", "am", "pm", "on"}
 _TOUCHING = regex.compile(r"[\s,/&+\-.]*")
 
 
@@ -323,6 +326,8 @@ def _clocks(tokens: list[_Token], key: str) -> list[_Token]:
         before = neighbour(i, -1, {"after", "before", "until"}, {"hour"})
         if before is None:
             before = neighbour(i, +1, {"after", "before", "until"}, _MARKERS)
+        if token.spelled and start_marker is None:
+            start_timed = False     # "一点" is "a little", "晚上七点" and "七点以后" are times
         if before is None and not start_timed:
             i += 1          # a number with nothing that makes it a time ("2 kids")
             continue

@@ -183,3 +183,16 @@ def test_digits_inside_chat_arabic_words_are_letters_not_hours():
 def test_a_name_that_looks_like_a_short_day_is_no_time(text):
     # the form reads a time from every message until it has one, names included
     assert availability.parse(text) == []
+
+
+@pytest.mark.parametrize("text", ["good evening!", "buenas noches", "bonne soirée", "晚上好", "শুভ সকাল", "صباح الخير",
+                                  "صبح بخیر", "शुभ रात्रि", "what did you do last night", "qué tiempo hace mañana",
+                                  "多说一点", "jamais de la vie"])
+def test_greetings_and_other_days_name_no_weekly_time(text):
+    # the form reads a time from any message until it has one: a greeting must not become one
+    assert availability.parse(text) == []
+
+
+def test_a_greeting_does_not_hide_the_time_said_after_it():
+    assert availability.parse("good evening! free Saturday mornings") == slots(("sat", "morning"))
+    assert availability.parse("buenas noches, puedo los martes a las 10 de la mañana") == slots(("tue", "morning"))

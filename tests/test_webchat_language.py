@@ -91,7 +91,7 @@ const el = (id) => els[id] || (els[id] = { id, textContent: "", placeholder: "",
   setAttribute(k, v) { this.attrs[k] = v; }, appendChild() {}, scrollTop: 0 });
 global.document = { documentElement: { lang: "en", dir: "ltr" }, title: "", cookie: "",
   getElementById: el, createElement: () => el(Math.random()) };
-global.localStorage = { getItem: () => null, setItem: () => {} };
+global.localStorage = { getItem: () => "a-chat-token", setItem: () => {}, removeItem: () => {} };  // a chat already started
 global.crypto = { randomUUID: () => "session-id" };
 global.fetch = async () => ({ ok: true, json: async () => ({ messages: [
   { id: 1, direction: "out", text: "خوش آمدید", language: "ur", choices: [] }] }) });

@@ -5,13 +5,14 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import compliance, language
+from bot import compliance, language, stamp
+from bot.pipeline import keywords
 from bot.pipeline.replies import to_outbox
 from bot.rasa_client import RasaClient
-from campaign import consent, handoffs, leads, turf
+from campaign import consent, handoffs, inbox, leads, offers, turf
 from campaign.db import session_scope
 from campaign.models import Identity, Message, Volunteer, utcnow
-from campaign.outbox import COMPLIANCE_KIND, enqueue
+from campaign.outbox import enqueue
 from onramp.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -25,41 +26,44 @@ def _finish(message: Message, status: str = "processed") -> None:
     message.processed_at = utcnow()
 
 
-def _compliance(session: Session, message: Message, identity: Identity, volunteer: Volunteer) -> bool:
-    """Handle STOP/START/HELP; True when the message needs nothing more."""
-    kind = compliance.classify(message.body, opted_out=volunteer.opted_out)
-    if kind == "stop":
-        if consent.opt_out(session, volunteer, message.channel, message.body):
-            enqueue(session, identity, key="opt_out_confirmed", kind=COMPLIANCE_KIND, source_message_id=message.id)
-    elif kind == "start":
-        if consent.opt_in(session, volunteer, message.channel, message.body):
-            enqueue(session, identity, key="opt_in_confirmed", kind=COMPLIANCE_KIND, source_message_id=message.id)
-    elif kind == "help":
-        enqueue(session, identity, key="help", kind=COMPLIANCE_KIND, source_message_id=message.id)
-    elif volunteer.opted_out:
-        kind = "ignored_opted_out"  # we never write to someone who opted out, until START
-    else:
-        return False
-    _finish(message)
-    message.error = kind if kind == "ignored_opted_out" else None
-    return True
-
-
 # Channels without buttons show choices as a numbered list; "2" means the second choice.
 NUMBERED_CHANNELS = {"sms", "whatsapp"}
+# Rasa reads a message that starts with "/" as an intent with entities; typed text never is one.
+# A word joiner in front keeps the text as typed (Rasa strips whitespace, not this).
+AS_TEXT = "\u2060"
 
 
-def _numbered_choice(session: Session, message: Message) -> None:
-    text = message.body.strip().rstrip(".)")
-    if message.channel not in NUMBERED_CHANNELS or not text.isdigit() or message.payload.get("button"):
+def _choice(session: Session, message: Message) -> None:
+    """A tap counts only when it answers an open offer of this contact; a payload never offered
+    (typed, forged, or expired) is read as the words of its title. On numbered channels, "2"
+    picks the second choice of the latest offer."""
+    button = message.payload.get("button")
+    if button:
+        if offers.match_payload(session, message.identity_id, button) is None:
+            payload = {k: v for k, v in message.payload.items() if k != "button"}
+            message.payload = {**payload, "not_offered": button}
         return
-    last = session.scalars(
-        select(Message).where(Message.identity_id == message.identity_id, Message.direction == "out", Message.id < message.id)
-        .order_by(Message.id.desc()).limit(1)
-    ).first()
-    choices = (last.payload or {}).get("choices") if last else None
+    text = message.body.strip().rstrip(".)")
+    if message.channel not in NUMBERED_CHANNELS or not text.isdigit():
+        return
+    offer = offers.latest(session, message.identity_id)
+    choices = offer.choices if offer else []
     if choices and 1 <= int(text) <= len(choices):
         message.payload = {**message.payload, "button": choices[int(text) - 1]["payload"]}
+
+
+def _rasa_text(message: Message) -> str:
+    """What Rasa gets: an accepted payload, an adapter event, or the text (never as an intent)."""
+    if message.payload.get("button"):
+        return message.payload["button"]
+    if message.payload.get("event") in ADAPTER_EVENTS:
+        return ADAPTER_EVENTS[message.payload["event"]]
+    text = message.body
+    return AS_TEXT + text if text.lstrip().startswith("/") else text
+
+
+# Events an adapter reports (Telegram's /start deep link), and the intent each one means.
+ADAPTER_EVENTS = {"start": "/greet"}
 
 
 def _lead_command(session: Session, message: Message, identity: Identity, volunteer: Volunteer) -> bool:
@@ -119,9 +123,9 @@ def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool]
             return None
         identity = session.get(Identity, message.identity_id)
         volunteer = session.get(Volunteer, message.volunteer_id)
-        if _compliance(session, message, identity, volunteer) or _lead_command(session, message, identity, volunteer):
+        if keywords.apply(session, message, identity, volunteer) or _lead_command(session, message, identity, volunteer):
             return None
-        _numbered_choice(session, message)
+        _choice(session, message)
         lang = _language(session, volunteer, message, settings)
         message.language = lang
         if handoffs.open_handoff(session, volunteer.id) is not None:
@@ -130,22 +134,30 @@ def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool]
         if volunteer.stage == "new":
             volunteer.stage = "onboarding"
         message.attempts += 1
-        metadata = {"message_id": message.id, "volunteer_id": volunteer.id, "language": lang,
-                    "channel": message.channel}
-        text = message.payload.get("button") or message.body
-        return volunteer.conversation_id, text, metadata, message.attempts > 1
+        metadata = stamp.sign({"message_id": message.id, "volunteer_id": volunteer.id, "language": lang,
+                               "channel": message.channel}, settings.service_token)
+        return volunteer.conversation_id, _rasa_text(message), metadata, message.attempts > 1
 
 
-def _record(message_id: int, replies: list[dict]) -> None:
-    """Step 8: queue the replies and mark the message done, in one transaction."""
+class LeaseLost(RuntimeError):
+    """Another process took this contact while Rasa was thinking: it records the answer, not us."""
+
+
+def _record(message_id: int, replies: list[dict], lease: tuple[str, float] | None = None) -> None:
+    """Step 8: queue the replies and mark the message done, in one transaction, only while this
+    process still holds the contact's lease (`lease`: owner and seconds to renew by)."""
     with session_scope() as session:
         message = session.get(Message, message_id)
+        if lease is not None and not inbox.still_holds(session, message.identity_id, *lease):
+            raise LeaseLost(f"message {message_id}: the contact's lease passed to another process")
+        if message.status != "received":
+            return  # recorded already (or superseded by a STOP)
         identity = session.get(Identity, message.identity_id)
         to_outbox(session, identity, message.id, replies)
         _finish(message)
 
 
-async def process(message_id: int, rasa: RasaClient, settings: Settings) -> None:
+async def process(message_id: int, rasa: RasaClient, settings: Settings, lease: tuple[str, float] | None = None) -> None:
     """Process one message. Safe to run again after a crash: Rasa is asked at most once per
     message when it can be told (its tracker is read back), and replies are queued once.
 
@@ -159,4 +171,4 @@ async def process(message_id: int, rasa: RasaClient, settings: Settings) -> None
     replies = await rasa.replies_to(sender, message_id) if retry else None
     if replies is None:
         replies = await rasa.send(sender, text, metadata)
-    await asyncio.to_thread(_record, message_id, replies)
+    await asyncio.to_thread(_record, message_id, replies, lease)

@@ -214,6 +214,37 @@ def locate_eval(file: Path = typer.Argument(ROOT / "bench" / "locate" / "places.
     print(f"found: {total.found_rate:.3f}, false matches: {total.false_rate:.3f}")
 
 
+availability_app = typer.Typer(help="Free-text availability.", no_args_is_help=True)
+app.add_typer(availability_app, name="availability")
+
+
+@availability_app.command("eval")
+def availability_eval(file: Path = typer.Argument(ROOT / "bench" / "availability" / "eval.yml", exists=True, dir_okay=False,
+                                                  help="YAML: language -> list of {text, slots}"),
+                      misses: bool = typer.Option(False, help="print every phrase whose slots are not exactly right")) -> None:
+    """Exact-match rate of the availability parser per language and overall: a phrase counts
+    only when its set of weekly slots is exactly the labelled one."""
+    import yaml
+
+    from campaign import availability
+
+    labelled = yaml.safe_load(file.read_text(encoding="utf-8"))
+    right_all = total_all = 0
+    for language, items in labelled.items():
+        right = 0
+        for item in items:
+            got = set(availability.parse(item["text"]))
+            if got == set(item["slots"]):
+                right += 1
+            elif misses:
+                want = set(item["slots"])
+                console.print(f"  {language} {item['text']!r}: missing {sorted(want - got)}, extra {sorted(got - want)}",
+                              markup=False)
+        right_all, total_all = right_all + right, total_all + len(items)
+        console.print(f"{language}: {right / len(items):.3f} ({right}/{len(items)})")
+    print(f"overall exact: {right_all / total_all:.3f} ({right_all}/{total_all})")
+
+
 telegram_app = typer.Typer(help="Telegram.", no_args_is_help=True)
 app.add_typer(telegram_app, name="telegram")
 

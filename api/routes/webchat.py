@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+import jinja2
+from babel import negotiate_locale
+from fastapi import APIRouter, Cookie, Depends, Header, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
@@ -21,6 +23,7 @@ from sqlalchemy import select
 from api.bodies import read_limited
 from api.deps import SessionDep
 from api.ratelimit import per_address
+from bot import catalog
 from bot.channels import webchat
 from bot.pipeline.receive import receive
 from campaign.db import session_scope
@@ -32,9 +35,49 @@ router = APIRouter(tags=["web chat"])
 PAGE = Path(__file__).resolve().parent.parent / "static" / "chat.html"
 
 
+PAGE_KEYS = ("webchat_title", "webchat_header", "webchat_placeholder", "webchat_send", "webchat_message_label",
+             "webchat_not_sent")
+LANGUAGE_COOKIE = "onramp_lang"   # set by the page once the conversation's language is known
+_pages = jinja2.Environment(loader=jinja2.FileSystemLoader(PAGE.parent), autoescape=True)
+
+
+def page_language(accept_language: str | None, conversation: str | None, languages: list[str], default: str) -> str:
+    """The conversation's language when the page knows it, else the browser's best match among
+    the campaign's languages ("es-MX,es;q=0.9" → es, "zh-Hant-TW" → zh), else the default."""
+    if conversation in languages:
+        return conversation
+    ranked = []
+    for position, item in enumerate((accept_language or "").split(",")):
+        tag, _, params = item.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag and tag != "*" and quality > 0:
+            ranked.append((-quality, position, tag))
+    preferred = [tag for _, _, tag in sorted(ranked)]
+    return negotiate_locale(preferred, languages, sep="-") or default
+
+
 @router.get("/chat", response_class=HTMLResponse, include_in_schema=False)
-def chat_page():
-    return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+def chat_page(request: Request, accept_language: str | None = Header(None),
+              conversation: str | None = Cookie(None, alias=LANGUAGE_COOKIE)):
+    settings = get_settings()
+    languages = [lang for lang in settings.languages if lang in catalog.available()]
+    lang = page_language(accept_language, conversation, languages, settings.default_language)
+    params = {"campaign": settings.campaign_name}
+
+    def words(language: str) -> dict[str, str]:
+        return {key: catalog.render(key, params, language, settings.campaign_timezone) for key in PAGE_KEYS}
+
+    html = _pages.get_template(PAGE.name).render(
+        lang=lang, dir="rtl" if lang in catalog.RTL else "ltr", t=words(lang),
+        words={language: words(language) for language in languages}, rtl=sorted(catalog.RTL))
+    return HTMLResponse(html, headers={"Vary": "Accept-Language, Cookie", "Content-Language": lang})
 
 
 def _origin(url: str) -> str:

@@ -113,8 +113,8 @@ NLU_MARK_START, NLU_MARK_END = "<!-- nlu-eval:start -->", "<!-- nlu-eval:end -->
 
 @nlu_app.command("eval")
 def nlu_eval(write_docs: bool = typer.Option(True, help="write the results into docs/benchmarks.md")) -> None:
-    """Intent accuracy and F1 per language on a held-out fifth of the data that training never
-    sees (trains a separate model: about a minute)."""
+    """Intent accuracy and F1 per language on the frozen held-out set (eval/nlu-heldout.yml), which
+    training never sees (trains a separate model: about a minute)."""
     import json
     import subprocess
 

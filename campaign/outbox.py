@@ -15,14 +15,15 @@ CONVERSATION_KINDS = ("reply", COMPLIANCE_KIND)
 
 def enqueue(session: Session, identity: Identity, key: str | None = None, params: dict | None = None,
             choices: list | None = None, text: str | None = None, kind: str = "reply",
-            send_after: datetime | None = None, source_message_id: int | None = None, seq: int = 0) -> int | None:
+            send_after: datetime | None = None, source_message_id: int | None = None, seq: int = 0,
+            subject_kind: str | None = None, subject_id: int | None = None) -> int | None:
     """Queue a message to a contact. A reply keyed by (source message, seq) is queued at most once;
     returns the row id, or None when that reply was already queued."""
     values = dict(
         kind=kind, volunteer_id=identity.volunteer_id, identity_id=identity.id, channel=identity.channel,
         recipient=identity.external_id, key=key, params=params or {}, choices=choices or [], text=text,
         send_after=send_after or utcnow(), status="pending", attempts=0, source_message_id=source_message_id,
-        seq=seq, created_at=utcnow(),
+        seq=seq, created_at=utcnow(), subject_kind=subject_kind, subject_id=subject_id,
     )
     if source_message_id is None:
         row = OutboxRow(**values)

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from campaign.availability import DAYS, part_of_day
 from campaign.db import lock_for_update
-from campaign import leads, outbox
+from campaign import leads, offers, outbox
 from campaign.models import Booking, Shift, Volunteer, utcnow
 from campaign.volunteers import reach
 
@@ -44,11 +44,22 @@ def upcoming_fitting(session: Session, volunteer: Volunteer, timezone: str, limi
     return found
 
 
+class NotBookable(ValueError):
+    """This person may not book this shift: it has started, or it was never theirs to book."""
+
+
 def book(session: Session, volunteer: Volunteer, shift_id: int) -> Booking:
-    """Book a place, or the waitlist when the shift is full. Safe under concurrent bookings."""
+    """Book a place, or the waitlist when the shift is full. Safe under concurrent bookings.
+
+    Only a shift of the person's own team, or one they were offered, and only before it starts:
+    a forged payload must not put anyone on another team's shift."""
     shift = lock_for_update(session, Shift, shift_id)  # one booking decision per shift at a time
     if shift is None:
         raise LookupError(f"shift {shift_id} does not exist")
+    if shift.starts_at <= utcnow():
+        raise NotBookable(f"shift {shift_id} has already started")
+    if shift.team_id != volunteer.team_id and shift_id not in offers.offered_shift_ids(session, volunteer.id):
+        raise NotBookable(f"shift {shift_id} is not of this volunteer's team and was never offered to them")
     existing = session.scalars(
         select(Booking).where(Booking.shift_id == shift_id, Booking.volunteer_id == volunteer.id)
     ).one_or_none()

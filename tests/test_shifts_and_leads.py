@@ -13,13 +13,15 @@ from onramp.settings import get_settings
 from worker.sender import OutboxWorker
 
 
-def _astoria_volunteers(session, n, channel="webchat"):
+def _astoria_volunteers(session, n, channel="webchat", on_team=False):
     hood = session.scalars(select(Neighborhood).where(Neighborhood.name == "Astoria")).one()
     out = []
     for i in range(n):
         identity = identify(session, channel, f"session-{channel}-{i:04d}-x")
         volunteer = identity.volunteer
         volunteer.name, volunteer.neighborhood_id, volunteer.language = f"V{i}", hood.id, "en"
+        if on_team:  # only a team's own (or offered) shifts are bookable
+            volunteer.team_id = hood.team_id
         out.append(volunteer)
     session.flush()
     return hood, out
@@ -27,7 +29,7 @@ def _astoria_volunteers(session, n, channel="webchat"):
 
 def test_twenty_concurrent_bookings_for_five_places(demo):
     with session_scope() as session:
-        hood, volunteers = _astoria_volunteers(session, 20)
+        hood, volunteers = _astoria_volunteers(session, 20, on_team=True)
         ids = [v.id for v in volunteers]
         shift = Shift(team_id=hood.team_id, starts_at=utcnow() + timedelta(days=3), ends_at=utcnow() + timedelta(days=3, hours=2),
                       place="Astoria Park", capacity=5)
@@ -58,7 +60,7 @@ def test_twenty_concurrent_bookings_for_five_places(demo):
 
 def test_a_cancellation_promotes_the_first_on_the_waitlist_who_is_told(demo):
     with session_scope() as session:
-        hood, (ana, bea, cy) = _astoria_volunteers(session, 3)
+        hood, (ana, bea, cy) = _astoria_volunteers(session, 3, on_team=True)
         shift = Shift(team_id=hood.team_id, starts_at=utcnow() + timedelta(days=2), ends_at=utcnow() + timedelta(days=2, hours=2),
                       place="Astoria Park", capacity=1)
         session.add(shift)

@@ -13,7 +13,7 @@ from sqlalchemy import update
 from bot.channels import Channel, registry
 from bot.channels.base import Rendered, SendError
 from bot.render import render
-from campaign import consent, leads, outbox
+from campaign import consent, leads, offers, outbox
 from campaign.db import insert_ignore, session_scope
 from campaign.volunteers import identify
 from campaign.models import Identity, Message, OutboxRow, Volunteer, utcnow
@@ -36,6 +36,10 @@ def record_outbound(session: Session, row: OutboxRow, message: Rendered, provide
         volunteer_id=row.volunteer_id, body=message.text, language=message.language, status="sent", attempts=1,
         payload={"choices": [{"title": c.title, "payload": c.payload} for c in message.choices], "outbox_id": row.id},
         created_at=utcnow()), ["channel", "direction", "provider_id"])
+    if message.choices and row.identity_id is not None:
+        offers.record(session, identity_id=row.identity_id, volunteer_id=row.volunteer_id, source=row.kind,
+                      choices=[{"payload": c.payload, "title": c.title} for c in message.choices],
+                      subject_kind=row.subject_kind, subject_id=row.subject_id, outbox_id=row.id)
 
 
 class OutboxWorker:

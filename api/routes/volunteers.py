@@ -89,6 +89,8 @@ def book_shift(session: SessionDep, volunteer_id: int, body: BookingIn):
         booking = shifts.book(session, volunteer, body.shift_id)
     except LookupError as error:
         raise HTTPException(404, str(error)) from error
+    except shifts.NotBookable as error:
+        raise HTTPException(409, str(error)) from error
     return BookingOut(id=booking.id, status=booking.status, shift=shift_out(session, booking.shift))
 
 

@@ -54,7 +54,7 @@ def parse(data: dict) -> Inbound | None:
     if text.startswith("/start"):
         # a deep link t.me/<bot>?start=<code> says where the supporter came from
         code = text.removeprefix("/start").strip()[:48]
-        return Inbound(channel="telegram", external_id=chat, provider_id=provider_id, text=text, payload="/greet",
+        return Inbound(channel="telegram", external_id=chat, provider_id=provider_id, text=text, event="start",
                        language_hint=hint, signup_source=f"telegram:{code}" if code else "telegram")
     return Inbound(channel="telegram", external_id=chat, provider_id=provider_id, text=text, language_hint=hint)
 

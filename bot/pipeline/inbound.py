@@ -13,4 +13,5 @@ class Inbound:
     phone: str | None = None  # E.164, when the channel knows it
     language_hint: str | None = None
     signup_source: str | None = None
+    event: str | None = None  # what the provider reports besides text, e.g. "start" (Telegram's /start link)
     extra: dict = field(default_factory=dict)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from bot import compliance, language
 from bot.pipeline.replies import to_outbox
 from bot.rasa_client import RasaClient
-from campaign import consent, handoffs, leads, turf
+from campaign import consent, handoffs, leads, offers, turf
 from campaign.db import session_scope
 from campaign.models import Identity, Message, Volunteer, utcnow
 from campaign.outbox import COMPLIANCE_KIND, enqueue
@@ -47,19 +47,42 @@ def _compliance(session: Session, message: Message, identity: Identity, voluntee
 
 # Channels without buttons show choices as a numbered list; "2" means the second choice.
 NUMBERED_CHANNELS = {"sms", "whatsapp"}
+# Rasa reads a message that starts with "/" as an intent with entities; typed text never is one.
+# A word joiner in front keeps the text as typed (Rasa strips whitespace, not this).
+AS_TEXT = "\u2060"
 
 
-def _numbered_choice(session: Session, message: Message) -> None:
-    text = message.body.strip().rstrip(".)")
-    if message.channel not in NUMBERED_CHANNELS or not text.isdigit() or message.payload.get("button"):
+def _choice(session: Session, message: Message) -> None:
+    """A tap counts only when it answers an open offer of this contact; a payload never offered
+    (typed, forged, or expired) is read as the words of its title. On numbered channels, "2"
+    picks the second choice of the latest offer."""
+    button = message.payload.get("button")
+    if button:
+        if offers.match_payload(session, message.identity_id, button) is None:
+            payload = {k: v for k, v in message.payload.items() if k != "button"}
+            message.payload = {**payload, "not_offered": button}
         return
-    last = session.scalars(
-        select(Message).where(Message.identity_id == message.identity_id, Message.direction == "out", Message.id < message.id)
-        .order_by(Message.id.desc()).limit(1)
-    ).first()
-    choices = (last.payload or {}).get("choices") if last else None
+    text = message.body.strip().rstrip(".)")
+    if message.channel not in NUMBERED_CHANNELS or not text.isdigit():
+        return
+    offer = offers.latest(session, message.identity_id)
+    choices = offer.choices if offer else []
     if choices and 1 <= int(text) <= len(choices):
         message.payload = {**message.payload, "button": choices[int(text) - 1]["payload"]}
+
+
+def _rasa_text(message: Message) -> str:
+    """What Rasa gets: an accepted payload, an adapter event, or the text (never as an intent)."""
+    if message.payload.get("button"):
+        return message.payload["button"]
+    if message.payload.get("event") in ADAPTER_EVENTS:
+        return ADAPTER_EVENTS[message.payload["event"]]
+    text = message.body
+    return AS_TEXT + text if text.lstrip().startswith("/") else text
+
+
+# Events an adapter reports (Telegram's /start deep link), and the intent each one means.
+ADAPTER_EVENTS = {"start": "/greet"}
 
 
 def _lead_command(session: Session, message: Message, identity: Identity, volunteer: Volunteer) -> bool:
@@ -121,7 +144,7 @@ def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool]
         volunteer = session.get(Volunteer, message.volunteer_id)
         if _compliance(session, message, identity, volunteer) or _lead_command(session, message, identity, volunteer):
             return None
-        _numbered_choice(session, message)
+        _choice(session, message)
         lang = _language(session, volunteer, message, settings)
         message.language = lang
         if handoffs.open_handoff(session, volunteer.id) is not None:
@@ -132,8 +155,7 @@ def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool]
         message.attempts += 1
         metadata = {"message_id": message.id, "volunteer_id": volunteer.id, "language": lang,
                     "channel": message.channel}
-        text = message.payload.get("button") or message.body
-        return volunteer.conversation_id, text, metadata, message.attempts > 1
+        return volunteer.conversation_id, _rasa_text(message), metadata, message.attempts > 1
 
 
 def _record(message_id: int, replies: list[dict]) -> None:

@@ -17,6 +17,8 @@ def receive(session: Session, message: Inbound) -> tuple[int, bool]:
     identity = identify(session, message.channel, message.external_id, phone=message.phone,
                         signup_source=message.signup_source)
     payload = {"button": message.payload} if message.payload else {}
+    if message.event:
+        payload["event"] = message.event
     if message.language_hint:
         payload["language_hint"] = message.language_hint
     return store_inbound(session, identity, message.channel, message.provider_id, clean(message.text), payload)

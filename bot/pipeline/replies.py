@@ -14,9 +14,11 @@ def to_outbox(session: Session, identity: Identity, source_message_id: int, repl
         if key is None and not reply.get("text"):
             continue
         kind = "compliance" if custom.get("kind") == "compliance" else "reply"
+        subject = custom.get("subject") or {}
         row = enqueue(
             session, identity, key=key, kind=kind, params=custom.get("params") or {}, choices=custom.get("choices") or [],
             text=None if key else reply.get("text"), source_message_id=source_message_id, seq=seq,
+            subject_kind=subject.get("kind"), subject_id=subject.get("id"),
         )
         queued += row is not None
     return queued

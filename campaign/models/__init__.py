@@ -6,8 +6,9 @@ from campaign.models.shift import Booking, Shift
 from campaign.models.message import Handoff, Message
 from campaign.models.outbox import OutboxRow
 from campaign.models.delivery import DeliveryEvent
+from campaign.models.offer import OpenOffer
 
 __all__ = [
     "Base", "utcnow", "Volunteer", "Identity", "Team", "Neighborhood", "NeighborhoodAlias",
-    "ZipCode", "Shift", "Booking", "Message", "Handoff", "OutboxRow", "DeliveryEvent",
+    "ZipCode", "Shift", "Booking", "Message", "Handoff", "OutboxRow", "DeliveryEvent", "OpenOffer",
 ]

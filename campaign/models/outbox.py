@@ -35,6 +35,9 @@ class OutboxRow(Base):
     # the furthest delivery report so far: sent, delivered, read, or failed / undelivered
     delivery_status: Mapped[str | None] = mapped_column(String(16))
     source_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    # what the message is about, when its choices are answered later ("booking", 12)
+    subject_kind: Mapped[str | None] = mapped_column(String(16))
+    subject_id: Mapped[int | None] = mapped_column(Integer)
     seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]

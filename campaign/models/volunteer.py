@@ -36,6 +36,10 @@ class Volunteer(Base):
     consent_at: Mapped[datetime | None]
     consent_source: Mapped[str | None] = mapped_column(String(32))
     opt_out_words: Mapped[str | None] = mapped_column(Text)
+    # how the person first reached us: the record automated messages rely on
+    first_contact_channel: Mapped[str | None] = mapped_column(String(16))
+    first_contact_at: Mapped[datetime | None]
+    first_contact_text: Mapped[str | None] = mapped_column(Text)
 
     signup_source: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

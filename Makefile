@@ -19,7 +19,7 @@ PYTHON_RASA ?= $(shell for p in $$(command -v python3.10) $$(ls -d $$HOME/.pyenv
 help:
 	@echo "make run   - set up on first use, then start rasa, actions, api and worker"
 	@echo "make test  - set up on first use, then run the whole test suite"
-	@echo "make bench - assignment of 100,000 volunteers; webhook latency while Rasa is saturated"
+	@echo "make bench - assignment of 100,000 volunteers; webhook latency while Rasa is saturated; the persona suite"
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON_APP)" || { echo "Onramp needs Python 3.11 or newer: install it (e.g. 'pyenv install 3.11' or your OS package) and run make again."; exit 1; }
@@ -54,8 +54,10 @@ test: setup
 clean:
 	rm -rf $(VENV) $(RASA_VENV) models var
 
-bench: $(VENV)/.installed
+bench: setup
 	@echo "== assignment of 100,000 synthetic volunteers"
 	$(VENV)/bin/python -m bench.assign
 	@echo "== webhook acknowledgement latency while Rasa is saturated"
 	$(VENV)/bin/python -m bench.webhooks
+	@echo "== the persona suite: 80 scripted supporters through the real stack (tests/personas)"
+	$(VENV)/bin/onramp personas run

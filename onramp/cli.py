@@ -149,6 +149,27 @@ def nlu_eval(write_docs: bool = typer.Option(True, help="write the results into 
     print(f"lowest intent accuracy: {worst:.3f}")
 
 
+personas_app = typer.Typer(help="The persona suite (tests/personas).", no_args_is_help=True)
+app.add_typer(personas_app, name="personas")
+
+
+@personas_app.command("run")
+def personas_run(language: list[str] = typer.Option(None, help="only these languages"),
+                 only: list[str] = typer.Option(None, help="only the personas with these ids"),
+                 workers: int = typer.Option(3, help="personas talking at the same time")) -> None:
+    """Drive the scripted supporters through the real stack over the Twilio webhook and check what
+    was stored; prints the pass rate per language, each failure with its transcript, and
+    `personas passed: N/M`."""
+    import subprocess
+
+    args = [sys.executable, "-m", "tests.personas.suite", "--workers", str(workers)]
+    for code in language or []:
+        args += ["--language", code]
+    for persona in only or []:
+        args += ["--only", persona]
+    raise typer.Exit(subprocess.run(args, cwd=ROOT).returncode)
+
+
 telegram_app = typer.Typer(help="Telegram.", no_args_is_help=True)
 app.add_typer(telegram_app, name="telegram")
 

@@ -102,6 +102,20 @@ class ShiftOut(Out):
     booked: int = 0
 
 
+class BoroughOut(BaseModel):
+    name: str
+    neighborhoods: list[str]
+
+
+class AlternativeOut(ShiftOut):
+    team_name: str
+    own_team: bool
+
+
+class ShiftWishOut(BaseModel):
+    lead_told: bool
+
+
 class BookingIn(BaseModel):
     shift_id: int
 

@@ -60,6 +60,13 @@ def announce_booking(session: Session, volunteer: Volunteer, shift: Shift) -> No
     })
 
 
+def announce_shift_wish(session: Session, volunteer: Volunteer, team: Team) -> None:
+    _announce(session, team, "lead_shift_wanted", {
+        "name": volunteer.name or "?", "neighborhood": volunteer.neighborhood_name or volunteer.zip_code or "?",
+        "times": ", ".join(volunteer.availability or []) or "?",
+    })
+
+
 def fold_digests(session: Session, claimed: list[OutboxRow]) -> None:
     """Announcements to the same lead, claimed now or still waiting, go out as one digest.
     Runs in the claiming transaction, so no other worker can send one of them on its own."""

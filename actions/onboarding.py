@@ -134,7 +134,9 @@ class ValidateOnboardingForm(FormValidationAction):
         text = _text(tracker)
         asked = tracker.get_slot("requested_slot") == "volunteer_name"
         intent, _ = _intent(tracker)
-        introducing = asked or intent == "inform"
+        # "I'm Dave from…" as a self-introduction or the answer to our question, but not a
+        # request that starts the same way ("আমি একজন মানুষের সাথে কথা বলতে চাই": I want a person)
+        introducing = intent == "inform" or (asked and _is_answer(tracker, NOT_A_NAME))
         name = introduced_name(text, weak_too=introducing) if not text.startswith("/") else None
         if name is None:
             entity = next(tracker.get_latest_entity_values("name"), None)
@@ -142,6 +144,9 @@ class ValidateOnboardingForm(FormValidationAction):
                 name = clean_name(entity)
             elif asked and _is_answer(tracker, NOT_A_NAME):
                 name = clean_name(text)
+                # a place given when the name was asked is the place (extract_neighborhood keeps it)
+                if name and (await call("GET", "/v1/locate", params={"text": text})).get("match"):
+                    name = None
         if name is None:
             return {}
         await call("PATCH", f"/v1/volunteers/{volunteer_id(tracker)}", json={"name": name})

@@ -1,26 +1,56 @@
-"""A small client of Onramp's REST API, authenticated with the service token."""
+"""A small client of Onramp's REST API, authenticated with the service token.
+
+Every action acts for the person whose message Rasa is handling. The app stamps that message's
+metadata (bot/stamp.py); `volunteer_id(tracker)` refuses a tracker without a valid stamp, and
+every /v1 call made while handling it carries the stamp, so the API can check that the write is
+for a message of that volunteer being processed right now (no forged ids, no replays).
+"""
 import asyncio
+import base64
+import contextvars
+import hashlib
+import hmac
+import json
 import os
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
-API_URL = os.environ.get("ONRAMP_API_URL", "http://127.0.0.1:8000").rstrip("/")
-TOKEN = os.environ.get("SERVICE_TOKEN", "dev-service-token-change-me")
-TIMEOUT = aiohttp.ClientTimeout(total=float(os.environ.get("ONRAMP_API_TIMEOUT", "10")))
+
+@dataclass(frozen=True)
+class Settings:
+    """The few variables the action server reads (`onramp run` sets them from the app's settings)."""
+
+    api_url: str = os.environ.get("ONRAMP_API_URL", "http://127.0.0.1:8000").rstrip("/")
+    token: str = os.environ.get("SERVICE_TOKEN", "dev-service-token-change-me")
+    timeout: float = float(os.environ.get("ONRAMP_API_TIMEOUT", "10"))
+    # While the api restarts (a deploy, a crash) calls are retried, so the conversation goes on.
+    # Every call we make is safe to repeat: updates set values, bookings and handoffs are idempotent.
+    retry_seconds: float = float(os.environ.get("ONRAMP_API_RETRY_SECONDS", "30"))
+
+
+SETTINGS = Settings()
+API_URL, TOKEN = SETTINGS.api_url, SETTINGS.token
+TIMEOUT = aiohttp.ClientTimeout(total=SETTINGS.timeout)
+RETRY_SECONDS = SETTINGS.retry_seconds
+STAMP_FIELD, STAMP_HEADER = "stamp", "X-Onramp-Stamp"
+# The stamped metadata of the message being handled by this action run (one asyncio task each).
+_current_stamp: contextvars.ContextVar[str | None] = contextvars.ContextVar("onramp_stamp", default=None)
 
 
 class ApiError(RuntimeError):
     pass
 
 
-# While the api restarts (a deploy, a crash) calls are retried, so the conversation goes on.
-# Every call we make is safe to repeat: updates set values, bookings and handoffs are idempotent.
-RETRY_SECONDS = float(os.environ.get("ONRAMP_API_RETRY_SECONDS", "30"))
+class Unstamped(ApiError):
+    """The tracker's latest message does not carry a valid stamp from the app: do nothing."""
 
 
 async def call(method: str, path: str, json: Any = None, params: dict | None = None) -> Any:
     headers = {"Authorization": f"Bearer {TOKEN}"}
+    if _current_stamp.get():
+        headers[STAMP_HEADER] = _current_stamp.get()
     deadline = asyncio.get_running_loop().time() + RETRY_SECONDS
     delay = 0.2
     while True:
@@ -38,11 +68,28 @@ async def call(method: str, path: str, json: Any = None, params: dict | None = N
             delay = min(delay * 2, 2.0)
 
 
+def _canonical(metadata: dict) -> bytes:
+    # the same canonical form as the app's bot/stamp.py (this process cannot import the app)
+    unsigned = {key: value for key, value in metadata.items() if key != STAMP_FIELD}
+    return json.dumps(unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _stamp_is_valid(metadata: dict) -> bool:
+    given = metadata.get(STAMP_FIELD)
+    if not isinstance(given, str):
+        return False
+    expected = hmac.new(TOKEN.encode("utf-8"), _canonical(metadata), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(given, expected)
+
+
 def volunteer_id(tracker) -> int:
-    """The app sends the volunteer id with every message (see bot/pipeline/process.py)."""
+    """The volunteer the app says this message is from, once its stamp is checked."""
     metadata = (tracker.latest_message or {}).get("metadata") or {}
     if "volunteer_id" not in metadata:
-        raise ApiError("the message carries no volunteer_id metadata")
+        raise Unstamped("the message carries no volunteer_id metadata")
+    if not _stamp_is_valid(metadata):
+        raise Unstamped("the message's metadata is not stamped by the app")
+    _current_stamp.set(base64.urlsafe_b64encode(json.dumps(metadata, separators=(",", ":")).encode()).decode())
     return int(metadata["volunteer_id"])
 
 

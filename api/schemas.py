@@ -2,12 +2,18 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from fastapi import Path, Query
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from campaign.availability import DAYS, PARTS
 
 Slot = Annotated[str, StringConstraints(pattern=rf"^({'|'.join(DAYS)}):({'|'.join(PARTS)})$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
+# Row ids fit PostgreSQL's integer (and SQLite's): a larger number is a 422, not a database error.
+MAX_ID = 2**31 - 1
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+QueryId = Annotated[int, Query(ge=1, le=MAX_ID)]
 
 
 class Out(BaseModel):
@@ -50,18 +56,25 @@ class VolunteerPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] | None = None
-    neighborhood_id: int | None = None
+    neighborhood_id: RowId | None = None
     zip_code: Annotated[str, StringConstraints(pattern=r"^\d{5}$")] | None = None
     availability: list[Slot] | None = None
     language: LanguageCode | None = None
     language_source: Literal["chosen", "detected"] | None = None
+
+    @model_validator(mode="after")
+    def _no_null_lists(self):
+        # a list the volunteer always has: clearing it is [], not null
+        if "availability" in self.model_fields_set and self.availability is None:
+            raise ValueError("availability cannot be null; send [] to clear it")
+        return self
 
 
 class AssignmentIn(BaseModel):
     """Empty to assign by the volunteer's neighborhood or ZIP; a team to override."""
 
     model_config = ConfigDict(extra="forbid")
-    team_id: int | None = None
+    team_id: RowId | None = None
     reason: Annotated[str, StringConstraints(max_length=300)] | None = None
 
 
@@ -117,7 +130,7 @@ class ShiftWishOut(BaseModel):
 
 
 class BookingIn(BaseModel):
-    shift_id: int
+    shift_id: RowId
 
 
 class BookingOut(BaseModel):

@@ -1,7 +1,23 @@
-"""The app's only door into Rasa: its REST channel and its tracker API, over HTTP."""
+"""The app's only door into Rasa: its REST channel and its tracker API, over HTTP.
+
+Rasa's HTTP API (trackers, events, status) takes a JWT in the Authorization header, signed with
+RASA_JWT_SECRET: unlike `--auth-token`, which travels in the query string and so lands in access
+logs, a header stays out of them.
+"""
+import time
+
 import httpx
+import jwt
 
 from onramp.settings import Settings
+
+
+def auth_headers(settings: Settings) -> dict[str, str]:
+    """A short-lived admin token for Rasa's HTTP API."""
+    now = int(time.time())
+    token = jwt.encode({"user": {"username": "onramp", "role": "admin"}, "username": "onramp",
+                        "iat": now, "exp": now + 300}, settings.rasa_jwt_secret_value, algorithm="HS256")
+    return {"Authorization": f"Bearer {token}"}
 
 
 class RasaUnavailable(RuntimeError):
@@ -11,6 +27,7 @@ class RasaUnavailable(RuntimeError):
 class RasaClient:
     def __init__(self, settings: Settings, client: httpx.AsyncClient | None = None):
         self.base = settings.rasa_url.rstrip("/")
+        self.settings = settings
         self.client = client or httpx.AsyncClient(timeout=settings.rasa_timeout_seconds)
 
     async def send(self, sender: str, text: str, metadata: dict) -> list[dict]:
@@ -28,7 +45,8 @@ class RasaClient:
         """If Rasa already handled our message `message_id` (a crash came between its answer and
         our commit), the replies it gave, read back from its tracker; None if it never saw it."""
         try:
-            response = await self.client.get(f"{self.base}/conversations/{sender}/tracker", params={"include_events": "ALL"})
+            response = await self.client.get(f"{self.base}/conversations/{sender}/tracker", params={"include_events": "ALL"},
+                                             headers=auth_headers(self.settings))
             response.raise_for_status()
         except httpx.HTTPError as error:
             raise RasaUnavailable(f"Rasa at {self.base}: {error!r}") from error
@@ -51,7 +69,7 @@ class RasaClient:
 
     async def ready(self) -> bool:
         try:
-            response = await self.client.get(f"{self.base}/status")
+            response = await self.client.get(f"{self.base}/status", headers=auth_headers(self.settings))
             return response.status_code == 200
         except httpx.HTTPError:
             return False

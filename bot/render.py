@@ -15,6 +15,8 @@ def render(session: Session, row: OutboxRow, settings: Settings) -> Rendered:
         text = catalog.render(row.key, params, language, settings.campaign_timezone)
     else:
         text = row.text or ""
+    if (row.params or {}).get("first_sms_notice"):
+        text = f'{text}\n{catalog.render("sms_stop_notice", params, language, settings.campaign_timezone)}'
     choices = [
         Choice(catalog.render(c["key"], {**params, **(c.get("params") or {})}, language, settings.campaign_timezone), c["payload"])
         for c in row.choices or []

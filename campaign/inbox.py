@@ -73,3 +73,8 @@ def next_message(session: Session, identity_id: int) -> Message | None:
         .order_by(Message.id)
         .limit(1)
     ).first()
+
+
+def being_processed(message: Message) -> bool:
+    """Handed to the model and not finished: the only time the action server may act for it."""
+    return message.direction == "in" and message.status == "received" and message.attempts > 0

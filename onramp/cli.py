@@ -233,8 +233,9 @@ def api() -> None:
     import uvicorn
 
     _logging()
-    settings = get_settings()
-    uvicorn.run("api.main:create_app", factory=True, host=settings.api_host, port=settings.api_port, log_level="info")
+    settings = _checked_settings()
+    uvicorn.run("api.main:create_app", factory=True, host=settings.api_host, port=settings.api_port, log_level="info",
+                proxy_headers=True, forwarded_allow_ips=settings.trusted_proxies)
 
 
 @app.command()
@@ -243,7 +244,20 @@ def worker() -> None:
     from worker.sender import OutboxWorker
 
     _logging()
-    asyncio.run(OutboxWorker(get_settings()).run_forever())
+    asyncio.run(OutboxWorker(_checked_settings()).run_forever())
+
+
+def _checked_settings():
+    """The settings, or a clear refusal to start with a secret that must be changed."""
+    from onramp.settings import WeakSecret
+
+    settings = get_settings()
+    try:
+        settings.refuse_weak_secrets()
+    except WeakSecret as error:
+        console.print(f"[red]refusing to start: {error}[/red]")
+        raise typer.Exit(2)
+    return settings
 
 
 def rasa_environment() -> dict[str, str]:
@@ -256,6 +270,9 @@ def rasa_environment() -> dict[str, str]:
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{settings.actions_port}/webhook",
         "ONRAMP_API_URL": f"http://127.0.0.1:{settings.api_port}",
         "SERVICE_TOKEN": settings.service_token,
+        "RASA_JWT_SECRET": settings.rasa_jwt_secret_value,
+        # the action server (rasa-sdk) listens on every interface unless told otherwise
+        "SANIC_HOST": "127.0.0.1",
         "RASA_PORT": str(settings.rasa_port),
         "ACTIONS_PORT": str(settings.actions_port),
         "SANIC_WORKERS": "1",

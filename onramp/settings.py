@@ -2,7 +2,11 @@
 
 Provider base URLs are settings so that tests and benchmarks can point them at local fakes.
 """
+import hashlib
+import hmac
+import ipaddress
 from functools import lru_cache
+from urllib.parse import urlsplit
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -11,7 +15,13 @@ from typing import Annotated, Literal
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SERVICE_TOKEN = "dev-service-token-change-me"
+MIN_SECRET_LENGTH = 32
 VAR = ROOT / "var"
+
+
+class WeakSecret(RuntimeError):
+    """A secret that must be changed before the app may face the network."""
 
 
 class Settings(BaseSettings):
@@ -31,8 +41,12 @@ class Settings(BaseSettings):
     rasa_port: int = 5005
     actions_port: int = 5055
     rasa_timeout_seconds: float = 30.0
+    # tries (with backoff up to 30 s apart) before a message is handed to an organizer
+    rasa_max_attempts: int = 12
     # the action server authenticates to the REST API with this token
-    service_token: str = "dev-service-token-change-me"
+    service_token: str = DEFAULT_SERVICE_TOKEN
+    # signs the app's tokens for Rasa's HTTP API; derived from SERVICE_TOKEN when not set
+    rasa_jwt_secret: str = ""
 
     # Twilio (SMS and WhatsApp): on when the account SID and auth token are set
     twilio_account_sid: str = ""
@@ -71,12 +85,19 @@ class Settings(BaseSettings):
     # team leads: announcements wait this long so that a burst becomes one digest
     lead_digest_seconds: float = 60.0
 
+    # web chat: other sites allowed to embed it (their origins), and how often one address may
+    # open chats and post; TRUSTED_PROXIES may name the client in X-Forwarded-For
+    webchat_allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    webchat_session_rate: str = "30/minute"
+    webchat_message_rate: str = "60/minute"
+    trusted_proxies: str = "127.0.0.1"
+
     # outbox worker
     outbox_poll_seconds: float = 0.2
     outbox_max_attempts: int = 8
     rate_limit_storage: Literal["memory", "redis"] = "memory"  # redis when several workers share a sender
 
-    @field_validator("languages", mode="before")
+    @field_validator("languages", "webchat_allowed_origins", mode="before")
     @classmethod
     def _split_languages(cls, value):
         if isinstance(value, str):
@@ -94,6 +115,33 @@ class Settings(BaseSettings):
     @property
     def whatsapp_cloud_enabled(self) -> bool:
         return bool(self.whatsapp_access_token and self.whatsapp_phone_number_id)
+
+    @property
+    def rasa_jwt_secret_value(self) -> str:
+        if self.rasa_jwt_secret:
+            return self.rasa_jwt_secret
+        return hmac.new(self.service_token.encode(), b"rasa-http-api", hashlib.sha256).hexdigest()
+
+    @property
+    def public(self) -> bool:
+        """Reachable beyond this machine: then default or short secrets are refused."""
+        host = urlsplit(self.base_url).hostname or ""
+        try:
+            return not ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return host != "localhost"
+
+    def refuse_weak_secrets(self) -> None:
+        """The api and the worker call this at start: a public deployment with the default or a
+        short SERVICE_TOKEN would let anyone who read the README into the REST API."""
+        if not self.public:
+            return
+        if self.service_token == DEFAULT_SERVICE_TOKEN or len(self.service_token) < MIN_SECRET_LENGTH:
+            raise WeakSecret(
+                f"PUBLIC_BASE_URL is {self.base_url}, so SERVICE_TOKEN must be set to a secret of at least "
+                f"{MIN_SECRET_LENGTH} characters (it is {'the default' if self.service_token == DEFAULT_SERVICE_TOKEN else 'too short'}). "
+                "Set SERVICE_TOKEN in the environment or .env, e.g. to the output of "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`.")
 
     @property
     def base_url(self) -> str:

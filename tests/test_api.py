@@ -62,6 +62,8 @@ def test_a_volunteer_is_assigned_by_zip_with_the_reason(client, volunteer_id):
     ({"favorite_color": "red"}, "favorite_color"),
     ({"neighborhood_id": 999999}, "neighborhood_id 999999 does not exist"),
     ({"language": "tlh"}, "language 'tlh' is not one of"),
+    ({"availability": None}, "availability cannot be null"),
+    ({"neighborhood_id": 2**63}, "neighborhood_id"),
 ])
 def test_bad_input_is_a_422_that_says_what_is_wrong_and_writes_nothing(client, volunteer_id, patch, message):
     response = client.patch(f"/v1/volunteers/{volunteer_id}", json={"name": "Kept", **patch} if "name" not in patch else patch)
@@ -73,6 +75,7 @@ def test_bad_input_is_a_422_that_says_what_is_wrong_and_writes_nothing(client, v
 
 def test_unknown_ids_are_404(client):
     assert client.get("/v1/volunteers/999999").status_code == 404
+    assert client.get(f"/v1/volunteers/{2**63}").status_code == 422  # no id that large: a 422, not a database error
     assert client.get("/v1/teams/999999").json() == {"error": "team 999999 does not exist"}
 
 

@@ -9,7 +9,7 @@ from campaign.db import session_scope
 from campaign.models import Message, Neighborhood, OpenOffer, Shift, Team, utcnow
 from campaign.volunteers import identify
 from tests.support.fake_rasa import FakeRasa
-from tests.test_pipeline import client, post, run_until_idle  # noqa: F401 - the shared fixture
+from tests.test_pipeline import client, contact, post, run_until_idle  # noqa: F401 - the shared fixture
 
 SHIFT_CHOICES = [{"payload": '/affirm{"shift_id": 11}', "title": "Sat 10:00"},
                  {"payload": '/affirm{"shift_id": 12}', "title": "Sun 10:00"}]
@@ -63,8 +63,8 @@ def test_a_forged_tap_is_read_as_text_and_an_offered_one_as_its_payload(client):
     post(client, "session-inject-2", "hi")
     run_until_idle(FakeRasa())
     with session_scope() as session:
-        contact = identify(session, "webchat", "session-inject-2")
-        offers.record(session, identity_id=contact.id, volunteer_id=contact.volunteer_id, choices=SHIFT_CHOICES, source="reply")
+        chat = identify(session, "webchat", contact("session-inject-2"))
+        offers.record(session, identity_id=chat.id, volunteer_id=chat.volunteer_id, choices=SHIFT_CHOICES, source="reply")
     post(client, "session-inject-2", "", payload='/affirm{"shift_id": 99}')  # never offered
     post(client, "session-inject-2", "", payload='/affirm{"shift_id": 12}')  # offered
     rasa = FakeRasa()

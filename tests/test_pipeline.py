@@ -1,5 +1,6 @@
 """The inbound pipeline: stored once, acknowledged, processed in order per contact, answered once."""
 import asyncio
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -7,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from bot.channels import webchat
 from bot.pipeline.runner import InboundRunner
 from campaign.db import session_scope
 from campaign.models import Message, OutboxRow, Volunteer
@@ -18,13 +20,32 @@ from tests.support.fake_rasa import FakeRasa
 def client(db):
     from api.main import create_app
 
+    SESSIONS.clear()  # tokens are per test: each test has its own database
     with TestClient(create_app(run_pipeline=False)) as client:
         yield client
 
 
+SESSIONS: dict[str, str] = {}  # a test's name for a chat -> the token the server issued for it
+
+
+_SESSIONS_LOCK = threading.Lock()
+
+
+def token(client, name: str) -> str:
+    with _SESSIONS_LOCK:  # tests post from several threads at once
+        if name not in SESSIONS:
+            SESSIONS[name] = client.post("/chat/api/sessions", json={}).json()["session"]
+        return SESSIONS[name]
+
+
+def contact(name: str) -> str:
+    """The identity's external id of the chat a test called `name`."""
+    return webchat.contact_of(SESSIONS[name], get_settings().service_token)
+
+
 def post(client, session_id, text, message_id=None, **extra):
-    body = {"session": session_id, "client_message_id": message_id or uuid.uuid4().hex, "text": text, **extra}
-    return client.post("/chat/api/messages", json=body)
+    body = {"client_message_id": message_id or uuid.uuid4().hex, "text": text, **extra}
+    return client.post("/chat/api/messages", json=body, headers={"X-Chat-Session": token(client, session_id)})
 
 
 def run_until_idle(rasa: FakeRasa, timeout: float = 20.0) -> None:
@@ -65,7 +86,8 @@ def test_messages_are_processed_in_order_per_contact(client):
     rasa = FakeRasa(delay=0.05)  # replies arrive out of order across contacts
     run_until_idle(rasa)
     with session_scope() as session:
-        senders = {v.conversation_id: v.identities[0].external_id for v in session.scalars(select(Volunteer))}
+        names = {contact(name): name for name in sent}
+        senders = {v.conversation_id: names[v.identities[0].external_id] for v in session.scalars(select(Volunteer))}
     seen: dict[str, list[str]] = {}
     for sender, text in rasa.received:
         seen.setdefault(senders[sender], []).append(text)
@@ -73,25 +95,78 @@ def test_messages_are_processed_in_order_per_contact(client):
 
 
 @pytest.mark.parametrize("body, status, error", [
-    ({"client_message_id": "abcdefgh1", "text": "hi"}, 422, "session"),
-    ({"session": "short", "client_message_id": "abcdefgh1", "text": "hi"}, 422, "session"),
-    ({"session": "session-bad-1", "text": "hi"}, 422, "client_message_id"),
-    ({"session": "session-bad-1", "client_message_id": "abcdefgh1", "text": ""}, 422, "send a text"),
-    ({"session": "session-bad-1", "client_message_id": "abcdefgh1", "text": "x" * 2001}, 422, "longer than"),
-    ({"session": "session-bad-1", "client_message_id": "abcdefgh1", "payload": "/" + "x" * 200}, 422, "payload"),
+    ({"text": "hi"}, 422, "client_message_id"),
+    ({"client_message_id": "abcdefgh1", "text": ""}, 422, "send a text"),
+    ({"client_message_id": "abcdefgh1", "text": "x" * 2001}, 422, "longer than"),
+    ({"client_message_id": "abcdefgh1", "payload": "/" + "x" * 200}, 422, "payload"),
+    ({"client_message_id": "abcdefgh1", "text": "hi", "source": {"utm": "x"}}, 422, "source"),
+    ({"client_message_id": "abcdefgh1", "text": "hi", "source": "x" * 10_000}, 422, "source"),
 ])
 def test_bad_web_chat_requests_are_refused_and_write_nothing(client, body, status, error):
-    response = client.post("/chat/api/messages", json=body)
+    response = client.post("/chat/api/messages", json=body, headers={"X-Chat-Session": token(client, "bad-requests")})
     assert response.status_code == status
     assert error in response.json()["error"]
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(Message)) == 0
 
 
+@pytest.mark.parametrize("session_token", [None, "made-up-by-the-client-123", "A" * 32 + "." + "B" * 32])
+def test_a_chat_needs_a_session_token_the_server_issued(client, session_token):
+    headers = {"X-Chat-Session": session_token} if session_token else {}
+    response = client.post("/chat/api/messages", json={"client_message_id": "abcdefgh1", "text": "hi"}, headers=headers)
+    assert response.status_code == 401 and "/chat/api/sessions" in response.json()["error"]
+    assert client.get("/chat/api/messages", headers=headers).status_code == 401
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == 0
+
+
+def test_the_session_token_is_never_in_a_url_and_reads_only_its_own_chat(client):
+    post(client, "mine", "my secret address is 5 Main St")
+    assert client.get("/chat/api/messages", headers={"X-Chat-Session": token(client, "mine")}).json()["messages"]
+    assert client.get("/chat/api/messages", headers={"X-Chat-Session": token(client, "theirs")}).json()["messages"] == []
+    # the old way, the id in the query string, reads nothing
+    assert client.get("/chat/api/messages", params={"session": token(client, "mine")}).status_code == 401
+
+
+def test_cross_site_posts_are_refused(client, monkeypatch):
+    headers = {"X-Chat-Session": token(client, "cross-site")}
+    form = client.post("/chat/api/messages", data={"text": "hi"}, headers=headers)
+    assert form.status_code == 415
+    evil = client.post("/chat/api/messages", json={"client_message_id": "abcdefgh1", "text": "hi"},
+                       headers={**headers, "Origin": "https://evil.example"})
+    assert evil.status_code == 403 and "WEBCHAT_ALLOWED_ORIGINS" in evil.json()["error"]
+    monkeypatch.setenv("WEBCHAT_ALLOWED_ORIGINS", "https://campaign.example.org")
+    get_settings.cache_clear()
+    embedded = client.post("/chat/api/messages", json={"client_message_id": "abcdefgh2", "text": "hi"},
+                           headers={**headers, "Origin": "https://campaign.example.org"})
+    assert embedded.status_code == 202
+
+
+def test_one_address_opening_chats_or_posting_too_fast_is_slowed_down(client, monkeypatch):
+    monkeypatch.setenv("WEBCHAT_SESSION_RATE", "3/minute")
+    monkeypatch.setenv("WEBCHAT_MESSAGE_RATE", "4/minute")
+    get_settings.cache_clear()
+    token(client, "fast")
+    codes = [client.post("/chat/api/sessions", json={}).status_code for _ in range(3)]
+    assert codes == [201, 201, 429]
+    codes = [post(client, "fast", f"message {n}").status_code for n in range(5)]
+    assert codes == [202, 202, 202, 202, 429]
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == 4
+
+
 def test_malformed_and_oversized_bodies(client):
-    assert client.post("/chat/api/messages", content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 400
+    headers = {"Content-Type": "application/json", "X-Chat-Session": token(client, "malformed")}
+    assert client.post("/chat/api/messages", content=b"{not json", headers=headers).status_code == 400
     big = b'{"text": "' + b"x" * (65 * 1024) + b'"}'
-    assert client.post("/chat/api/messages", content=big, headers={"Content-Type": "application/json"}).status_code == 413
+    assert client.post("/chat/api/messages", content=big, headers=headers).status_code == 413
+
+    def chunked():  # no Content-Length: refused once the limit is passed, not buffered to the end
+        yield b'{"text": "'
+        for _ in range(200):
+            yield b"x" * 1024
+        yield b'"}'
+    assert client.post("/chat/api/messages", content=chunked(), headers=headers).status_code == 413
 
 
 def test_emoji_and_rtl_text_are_stored_as_written(client):
@@ -106,7 +181,8 @@ def test_stop_never_reaches_the_model_and_is_confirmed_once(client):
     for text in ["hello", "STOP", "stop!", "are you there?"]:
         post(client, "session-stop-1", text)
     run_until_idle(rasa)
-    assert [text for _, text in rasa.received] == ["hello"]
+    # STOP is applied when it is stored: the "hello" still waiting before it gets no answer either
+    assert [text for _, text in rasa.received] == []
     with session_scope() as session:
         volunteer = session.scalars(select(Volunteer)).one()
         assert (volunteer.consent_status, volunteer.consent_source, volunteer.opt_out_words) == ("opted_out", "webchat", "STOP")

@@ -2,7 +2,8 @@
 from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy import func, select
 
-from api.deps import SessionDep
+from api.schemas import PathId, QueryId
+from api.deps import SessionDep, StampChecked
 from api.schemas import (AlternativeOut, AssignmentIn, AssignmentOut, BookingIn, BookingOut, HandoffIn, HandoffOut, OptOutIn,
                          ShiftOut, ShiftWishOut, TeamOut, VolunteerOut, VolunteerPage, VolunteerPatch)
 from campaign import assignment, consent, handoffs, shifts
@@ -12,7 +13,7 @@ from onramp.settings import get_settings
 router = APIRouter(prefix="/v1/volunteers", tags=["volunteers"])
 
 
-def _volunteer(session: SessionDep, volunteer_id: int) -> Volunteer:
+def _volunteer(session: SessionDep, volunteer_id: PathId) -> Volunteer:
     volunteer = session.get(Volunteer, volunteer_id)
     if volunteer is None:
         raise HTTPException(404, f"volunteer {volunteer_id} does not exist")
@@ -30,7 +31,7 @@ def shift_out(session: SessionDep, shift) -> ShiftOut:
 
 
 @router.get("", response_model=VolunteerPage)
-def list_volunteers(session: SessionDep, team_id: int | None = None, stage: str | None = None,
+def list_volunteers(session: SessionDep, team_id: QueryId | None = None, stage: str | None = None,
                     language: str | None = None, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
     query = select(Volunteer)
     for column, value in ((Volunteer.team_id, team_id), (Volunteer.stage, stage), (Volunteer.language, language)):
@@ -42,12 +43,12 @@ def list_volunteers(session: SessionDep, team_id: int | None = None, stage: str 
 
 
 @router.get("/{volunteer_id}", response_model=VolunteerOut)
-def get_volunteer(session: SessionDep, volunteer_id: int):
+def get_volunteer(session: SessionDep, volunteer_id: PathId):
     return to_out(_volunteer(session, volunteer_id))
 
 
-@router.patch("/{volunteer_id}", response_model=VolunteerOut)
-def update_volunteer(session: SessionDep, volunteer_id: int, patch: VolunteerPatch):
+@router.patch("/{volunteer_id}", response_model=VolunteerOut, dependencies=[StampChecked])
+def update_volunteer(session: SessionDep, volunteer_id: PathId, patch: VolunteerPatch):
     volunteer = _volunteer(session, volunteer_id)
     changes = patch.model_dump(exclude_unset=True)
     if changes.get("neighborhood_id") is not None and session.get(Neighborhood, changes["neighborhood_id"]) is None:
@@ -61,8 +62,8 @@ def update_volunteer(session: SessionDep, volunteer_id: int, patch: VolunteerPat
     return to_out(volunteer)
 
 
-@router.post("/{volunteer_id}/assignment", response_model=AssignmentOut)
-def assign_team(session: SessionDep, volunteer_id: int, body: AssignmentIn | None = None):
+@router.post("/{volunteer_id}/assignment", response_model=AssignmentOut, dependencies=[StampChecked])
+def assign_team(session: SessionDep, volunteer_id: PathId, body: AssignmentIn | None = None):
     """Assign by the volunteer's neighborhood or ZIP (and say why), or override with a team."""
     volunteer = _volunteer(session, volunteer_id)
     team = None
@@ -75,7 +76,7 @@ def assign_team(session: SessionDep, volunteer_id: int, body: AssignmentIn | Non
 
 
 @router.get("/{volunteer_id}/shift-offers", response_model=list[ShiftOut])
-def shift_offers(session: SessionDep, volunteer_id: int, limit: int = Query(3, ge=1, le=10)):
+def shift_offers(session: SessionDep, volunteer_id: PathId, limit: int = Query(3, ge=1, le=10)):
     """The next shifts of the volunteer's team that fit their availability."""
     volunteer = _volunteer(session, volunteer_id)
     found = shifts.upcoming_fitting(session, volunteer, get_settings().campaign_timezone, limit=limit)
@@ -83,7 +84,7 @@ def shift_offers(session: SessionDep, volunteer_id: int, limit: int = Query(3, g
 
 
 @router.get("/{volunteer_id}/shift-alternatives", response_model=list[AlternativeOut])
-def shift_alternatives(session: SessionDep, volunteer_id: int, limit: int = Query(3, ge=1, le=9)):
+def shift_alternatives(session: SessionDep, volunteer_id: PathId, limit: int = Query(3, ge=1, le=9)):
     """When no shift of the team fits: other times of the team, and nearby teams' shifts that fit."""
     volunteer = _volunteer(session, volunteer_id)
     found = shifts.alternatives(session, volunteer, get_settings().campaign_timezone, limit=limit)
@@ -91,14 +92,14 @@ def shift_alternatives(session: SessionDep, volunteer_id: int, limit: int = Quer
                            own_team=s.team_id == volunteer.team_id) for s in found]
 
 
-@router.post("/{volunteer_id}/shift-wish", response_model=ShiftWishOut, status_code=201)
-def shift_wish(session: SessionDep, volunteer_id: int):
+@router.post("/{volunteer_id}/shift-wish", response_model=ShiftWishOut, status_code=201, dependencies=[StampChecked])
+def shift_wish(session: SessionDep, volunteer_id: PathId):
     """The volunteer wants to be told when a shift that fits opens: their team lead is told."""
     return ShiftWishOut(lead_told=shifts.wish_for_shift(session, _volunteer(session, volunteer_id)))
 
 
-@router.post("/{volunteer_id}/bookings", response_model=BookingOut, status_code=201)
-def book_shift(session: SessionDep, volunteer_id: int, body: BookingIn):
+@router.post("/{volunteer_id}/bookings", response_model=BookingOut, status_code=201, dependencies=[StampChecked])
+def book_shift(session: SessionDep, volunteer_id: PathId, body: BookingIn):
     volunteer = _volunteer(session, volunteer_id)
     try:
         booking = shifts.book(session, volunteer, body.shift_id)
@@ -109,8 +110,8 @@ def book_shift(session: SessionDep, volunteer_id: int, body: BookingIn):
     return BookingOut(id=booking.id, status=booking.status, shift=shift_out(session, booking.shift))
 
 
-@router.post("/{volunteer_id}/bookings/cancel-next", response_model=BookingOut | None)
-def cancel_next_booking(session: SessionDep, volunteer_id: int):
+@router.post("/{volunteer_id}/bookings/cancel-next", response_model=BookingOut | None, dependencies=[StampChecked])
+def cancel_next_booking(session: SessionDep, volunteer_id: PathId):
     """Cancel the volunteer's next booking; null when there was none."""
     booking = shifts.cancel(session, _volunteer(session, volunteer_id))
     if booking is None:
@@ -118,14 +119,14 @@ def cancel_next_booking(session: SessionDep, volunteer_id: int):
     return BookingOut(id=booking.id, status=booking.status, shift=shift_out(session, booking.shift))
 
 
-@router.post("/{volunteer_id}/handoffs", response_model=HandoffOut, status_code=201)
-def open_handoff(session: SessionDep, volunteer_id: int, body: HandoffIn):
+@router.post("/{volunteer_id}/handoffs", response_model=HandoffOut, status_code=201, dependencies=[StampChecked])
+def open_handoff(session: SessionDep, volunteer_id: PathId, body: HandoffIn):
     volunteer = _volunteer(session, volunteer_id)
     return handoffs.open_for(session, volunteer.id, body.reason, body.summary)
 
 
-@router.post("/{volunteer_id}/opt-out", response_model=VolunteerOut)
-def opt_out(session: SessionDep, volunteer_id: int, body: OptOutIn):
+@router.post("/{volunteer_id}/opt-out", response_model=VolunteerOut, dependencies=[StampChecked])
+def opt_out(session: SessionDep, volunteer_id: PathId, body: OptOutIn):
     """Record a natural-language opt-out that the model recognized ("stop texting me")."""
     volunteer = _volunteer(session, volunteer_id)
     consent.opt_out(session, volunteer, body.channel, body.words)

@@ -1,22 +1,35 @@
-"""The web chat channel: a page at /chat and its JSON endpoints (post a message, poll replies)."""
+"""The web chat channel: a page at /chat and its JSON endpoints.
+
+POST /chat/api/sessions  issues a session token (the server makes every chat's id)
+POST /chat/api/messages  stores a message and acknowledges; the reply comes through polling
+GET  /chat/api/messages  the conversation since a message id
+
+The token travels in the X-Chat-Session header. Posts must be JSON (a form cannot be sent
+cross-site as JSON without CORS), from this site or an origin in WEBCHAT_ALLOWED_ORIGINS (a
+campaign may embed the chat on its own site), and are rate-limited per address.
+"""
 import json
 from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
+from api.bodies import read_limited
 from api.deps import SessionDep
+from api.ratelimit import per_address
 from bot.channels import webchat
 from bot.pipeline.receive import receive
 from campaign.db import session_scope
 from campaign.models import Message
 from campaign.volunteers import find_identity
+from onramp.settings import get_settings
 
 router = APIRouter(tags=["web chat"])
 PAGE = Path(__file__).resolve().parent.parent / "static" / "chat.html"
-MAX_BODY = 64 * 1024
 
 
 @router.get("/chat", response_class=HTMLResponse, include_in_schema=False)
@@ -24,17 +37,52 @@ def chat_page():
     return HTMLResponse(PAGE.read_text(encoding="utf-8"))
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def same_site_json(request: Request, content_type: Annotated[str | None, Header()] = None,
+                   origin: Annotated[str | None, Header()] = None) -> None:
+    """Refuse what a page on another site could make a browser post."""
+    if (content_type or "").split(";")[0].strip().lower() != "application/json":
+        raise HTTPException(415, "send the message as JSON (Content-Type: application/json)")
+    if origin is not None:
+        settings = get_settings()
+        allowed = {_origin(settings.base_url), _origin(str(request.base_url)),
+                   *(_origin(o) for o in settings.webchat_allowed_origins)}
+        if origin.lower() not in allowed:
+            raise HTTPException(403, f"posts from {origin} are not allowed: add it to WEBCHAT_ALLOWED_ORIGINS")
+
+
+def chat_contact(x_chat_session: Annotated[str | None, Header(include_in_schema=False)] = None) -> str:
+    contact = webchat.contact_of(x_chat_session, get_settings().service_token)
+    if contact is None:
+        raise HTTPException(401, "start a chat with POST /chat/api/sessions and send its token as X-Chat-Session")
+    return contact
+
+
+SameSiteJson = Depends(same_site_json)
+Contact = Annotated[str, Depends(chat_contact)]
+
+
+@router.post("/chat/api/sessions", status_code=201, dependencies=[SameSiteJson])
+def new_session(request: Request):
+    """A new chat: its token, for the X-Chat-Session header of every later request."""
+    per_address(request, "webchat-session", get_settings().webchat_session_rate)
+    return {"session": webchat.issue_session(get_settings().service_token), "header": webchat.SESSION_HEADER}
+
+
 def _store(inbound) -> tuple[int, bool]:
     with session_scope() as session:
         return receive(session, inbound)
 
 
-@router.post("/chat/api/messages", status_code=202)
-async def post_message(request: Request):
+@router.post("/chat/api/messages", status_code=202, dependencies=[SameSiteJson])
+async def post_message(request: Request, contact: Contact):
     """Store the message and acknowledge; the reply arrives through GET /chat/api/messages."""
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise HTTPException(413, f"the request body is larger than {MAX_BODY} bytes")
+    per_address(request, "webchat-message", get_settings().webchat_message_rate)
+    raw = await read_limited(request)
     try:
         body = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -42,7 +90,7 @@ async def post_message(request: Request):
     if not isinstance(body, dict):
         raise HTTPException(400, "the body must be a JSON object")
     try:
-        inbound = webchat.parse(body)
+        inbound = webchat.parse(body, contact)
     except webchat.BadRequest as error:
         raise HTTPException(422, str(error)) from error
     # acknowledged only once it is committed; in a thread, so the event loop never waits on a lock
@@ -54,10 +102,9 @@ async def post_message(request: Request):
 
 
 @router.get("/chat/api/messages")
-def poll_messages(session: SessionDep, session_id: str = Query(..., alias="session", min_length=8, max_length=64),
-                  after: int = Query(0, ge=0)):
+def poll_messages(session: SessionDep, contact: Contact, after: int = Query(0, ge=0)):
     """The conversation since message `after`, both directions, oldest first."""
-    identity = find_identity(session, "webchat", session_id)
+    identity = find_identity(session, "webchat", contact)
     if identity is None:
         return {"messages": []}
     rows = session.scalars(

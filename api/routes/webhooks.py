@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import PlainTextResponse
 from fastapi.concurrency import run_in_threadpool
 
+from api.bodies import MAX_BODY, read_limited
 from bot.channels import telegram, twilio, whatsapp_cloud
 from bot.pipeline.inbound import Inbound
 from bot.pipeline.receive import receive
@@ -15,18 +16,11 @@ from campaign.db import session_scope
 from onramp.settings import get_settings
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], include_in_schema=False)
-MAX_BODY = 64 * 1024
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
 async def raw_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY:
-        raise HTTPException(413, f"the request body is larger than {MAX_BODY} bytes")
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise HTTPException(413, f"the request body is larger than {MAX_BODY} bytes")
-    return body
+    return await read_limited(request, MAX_BODY)
 
 
 def public_url(request: Request) -> str:

@@ -42,7 +42,8 @@ def verify(settings: Settings, body: bytes, header: str | None) -> bool:
     if not settings.whatsapp_app_secret or not header or not header.startswith("sha256="):
         return False
     expected = hmac.new(settings.whatsapp_app_secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.removeprefix("sha256="))
+    # bytes, not str: a header with non-ASCII characters is a bad signature, not a crash
+    return hmac.compare_digest(expected.encode(), header.removeprefix("sha256=").encode("utf-8", "surrogateescape"))
 
 
 def _text_and_payload(message: dict) -> tuple[str, str | None]:

@@ -5,14 +5,15 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import compliance, language
+from bot import compliance, language, stamp
 from bot.pipeline import choices as choice_words
+from bot.pipeline import keywords
 from bot.pipeline.replies import to_outbox
 from bot.rasa_client import RasaClient
 from campaign import consent, handoffs, leads, offers, turf
 from campaign.db import session_scope
 from campaign.models import Identity, Message, Volunteer, utcnow
-from campaign.outbox import COMPLIANCE_KIND, enqueue
+from campaign.outbox import enqueue
 from onramp.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -24,26 +25,6 @@ SWITCH_CONFIDENCE = 0.8
 def _finish(message: Message, status: str = "processed") -> None:
     message.status = status
     message.processed_at = utcnow()
-
-
-def _compliance(session: Session, message: Message, identity: Identity, volunteer: Volunteer) -> bool:
-    """Handle STOP/START/HELP; True when the message needs nothing more."""
-    kind = compliance.classify(message.body, opted_out=volunteer.opted_out)
-    if kind == "stop":
-        if consent.opt_out(session, volunteer, message.channel, message.body):
-            enqueue(session, identity, key="opt_out_confirmed", kind=COMPLIANCE_KIND, source_message_id=message.id)
-    elif kind == "start":
-        if consent.opt_in(session, volunteer, message.channel, message.body):
-            enqueue(session, identity, key="opt_in_confirmed", kind=COMPLIANCE_KIND, source_message_id=message.id)
-    elif kind == "help":
-        enqueue(session, identity, key="help", kind=COMPLIANCE_KIND, source_message_id=message.id)
-    elif volunteer.opted_out:
-        kind = "ignored_opted_out"  # we never write to someone who opted out, until START
-    else:
-        return False
-    _finish(message)
-    message.error = kind if kind == "ignored_opted_out" else None
-    return True
 
 
 # Channels without buttons show choices as a numbered list; "2" means the second choice.
@@ -152,7 +133,7 @@ def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool]
             return None
         identity = session.get(Identity, message.identity_id)
         volunteer = session.get(Volunteer, message.volunteer_id)
-        if _compliance(session, message, identity, volunteer) or _lead_command(session, message, identity, volunteer):
+        if keywords.apply(session, message, identity, volunteer) or _lead_command(session, message, identity, volunteer):
             return None
         _choice(session, message, volunteer.language)
         lang = _language(session, volunteer, message, settings)
@@ -163,8 +144,8 @@ def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool]
         if volunteer.stage == "new":
             volunteer.stage = "onboarding"
         message.attempts += 1
-        metadata = {"message_id": message.id, "volunteer_id": volunteer.id, "language": lang,
-                    "channel": message.channel}
+        metadata = stamp.sign({"message_id": message.id, "volunteer_id": volunteer.id, "language": lang,
+                               "channel": message.channel}, settings.service_token)
         return volunteer.conversation_id, _rasa_text(message), metadata, message.attempts > 1
 
 

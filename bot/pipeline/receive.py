@@ -1,7 +1,9 @@
 """Steps 2 and 5: identify the contact and persist the message; the webhook answers after this."""
 from sqlalchemy.orm import Session
 
+from bot.pipeline import keywords
 from bot.pipeline.inbound import Inbound
+from campaign.models import Message, utcnow
 from campaign.inbox import store_inbound
 from campaign.volunteers import identify
 
@@ -21,4 +23,12 @@ def receive(session: Session, message: Inbound) -> tuple[int, bool]:
         payload["event"] = message.event
     if message.language_hint:
         payload["language_hint"] = message.language_hint
-    return store_inbound(session, identity, message.channel, message.provider_id, clean(message.text), payload)
+    message_id, created = store_inbound(session, identity, message.channel, message.provider_id, clean(message.text), payload)
+    if created:
+        volunteer = identity.volunteer
+        if volunteer.first_contact_at is None:  # the consent record: how the person first reached us
+            volunteer.first_contact_channel, volunteer.first_contact_at = message.channel, utcnow()
+            volunteer.first_contact_text = clean(message.text)[:500]
+        if not message.payload:  # a tap is never a keyword
+            keywords.apply(session, session.get(Message, message_id), identity, volunteer)
+    return message_id, created

@@ -1,13 +1,23 @@
 """Step 8: what Rasa said, as outbox rows (message keys and parameters, rendered at send time)."""
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign.models import Identity
+from campaign.models import Identity, OutboxRow
 from campaign.outbox import enqueue
+
+
+# Carriers expect the first message to a new SMS contact to name the sender and say how to stop.
+FIRST_SMS_NOTICE = "first_sms_notice"
+
+
+def _first_to_this_contact(session: Session, identity: Identity) -> bool:
+    return session.scalar(select(OutboxRow.id).where(OutboxRow.identity_id == identity.id).limit(1)) is None
 
 
 def to_outbox(session: Session, identity: Identity, source_message_id: int, replies: list[dict]) -> int:
     """Queue each reply once: (source message, position) is unique in the outbox."""
     queued = 0
+    notice = identity.channel == "sms" and _first_to_this_contact(session, identity)
     for seq, reply in enumerate(replies):
         custom = reply.get("custom") or {}
         key = custom.get("key")
@@ -15,8 +25,11 @@ def to_outbox(session: Session, identity: Identity, source_message_id: int, repl
             continue
         kind = "compliance" if custom.get("kind") == "compliance" else "reply"
         subject = custom.get("subject") or {}
+        params = dict(custom.get("params") or {})
+        if notice and seq == 0:
+            params[FIRST_SMS_NOTICE] = True
         row = enqueue(
-            session, identity, key=key, kind=kind, params=custom.get("params") or {}, choices=custom.get("choices") or [],
+            session, identity, key=key, kind=kind, params=params, choices=custom.get("choices") or [],
             text=None if key else reply.get("text"), source_message_id=source_message_id, seq=seq,
             subject_kind=subject.get("kind"), subject_id=subject.get("id"),
         )

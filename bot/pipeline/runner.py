@@ -9,11 +9,14 @@ import logging
 import os
 import uuid
 
+from sqlalchemy.exc import OperationalError
+
 from bot.pipeline.process import process
 from bot.rasa_client import RasaClient, RasaUnavailable
-from campaign import inbox
+from campaign import handoffs, inbox
 from campaign.db import session_scope
-from campaign.models import Message, utcnow
+from campaign.models import Identity, Message, utcnow
+from campaign.outbox import enqueue
 from onramp.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -26,7 +29,10 @@ class InboundRunner:
         self.owner = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.active: set[int] = set()
         self.wakeup = asyncio.Event()
+        # contacts whose message waits for Rasa or the database: not before this (event loop time)
+        self.retry_at: dict[int, float] = {}
         self._stopping = False
+        self._tries: dict[int, int] = {}
 
     def nudge(self) -> None:
         """A message was just stored: look now instead of at the next poll."""
@@ -37,7 +43,9 @@ class InboundRunner:
         tasks: set[asyncio.Task] = set()
         while not self._stopping:
             try:
-                waiting = [c for c in await asyncio.to_thread(self._waiting) if c not in self.active]
+                now = asyncio.get_running_loop().time()
+                waiting = [c for c in await asyncio.to_thread(self._waiting)
+                           if c not in self.active and self.retry_at.get(c, 0) <= now]
             except Exception:
                 log.exception("inbound runner: could not read the queue")
                 waiting = []
@@ -71,18 +79,49 @@ class InboundRunner:
                 try:
                     await process(message_id, self.rasa, self.settings)
                 except RasaUnavailable as error:
-                    log.warning("message %s waits for Rasa: %s", message_id, error)
-                    await asyncio.sleep(1.0)
-                    return  # keep the order: the contact is retried at the next poll
+                    given_up = await asyncio.to_thread(self._rasa_failed, message_id)
+                    if not given_up:
+                        log.warning("message %s waits for Rasa: %s", message_id, error)
+                        self._back_off(identity_id)
+                        return  # keep the order: the contact is retried after its backoff
+                    log.error("message %s: Rasa did not answer after %s tries; handed to an organizer",
+                              message_id, self.settings.rasa_max_attempts)
+                except OperationalError as error:  # the database is locked or away for a moment
+                    log.warning("message %s waits for the database: %s", message_id, error.orig)
+                    self._back_off(identity_id)
+                    return
                 except Exception:
                     log.exception("message %s failed", message_id)
                     await asyncio.to_thread(self._mark_failed, message_id)
+                self.retry_at.pop(identity_id, None)
+                self._tries.pop(identity_id, None)
         finally:
             await asyncio.to_thread(self._release, identity_id)
             self.active.discard(identity_id)
             limit.release()
 
+    def _back_off(self, identity_id: int) -> None:
+        """Exponential, capped: 1, 2, 4 ... 30 s between tries for this contact."""
+        tries = self._tries.get(identity_id, 0) + 1
+        self._tries[identity_id] = tries
+        self.retry_at[identity_id] = asyncio.get_running_loop().time() + min(2 ** (tries - 1), 30)
+
     # Database steps, run in threads (see process.py for why).
+    def _rasa_failed(self, message_id: int) -> bool:
+        """After RASA_MAX_ATTEMPTS tries the message fails for good: the person hears once that we
+        will get back to them, and an organizer takes the conversation (later messages go there)."""
+        with session_scope() as session:
+            message = session.get(Message, message_id)
+            if message is None or message.attempts < self.settings.rasa_max_attempts:
+                return False
+            message.status, message.processed_at, message.error = "failed", utcnow(), "bot_unavailable"
+            handoff = handoffs.open_handoff(session, message.volunteer_id)
+            if handoff is None:
+                handoffs.open_for(session, message.volunteer_id, "bot_unavailable", message.body[:500])
+                identity = session.get(Identity, message.identity_id)
+                enqueue(session, identity, key="bot_unavailable", source_message_id=message.id)
+            return True
+
     def _waiting(self) -> list[int]:
         with session_scope() as session:
             return inbox.contacts_waiting(session)

@@ -79,7 +79,8 @@ def test_several_entries_and_changes_in_one_request(client):
     assert [m.body for m in stored()] == ["a", "c", "b"]
 
 
-@pytest.mark.parametrize("signature", [None, "", "sha256=00", "md5=abc", "sha256=" + "0" * 64])
+@pytest.mark.parametrize("signature", [None, "", "sha256=00", "md5=abc", "sha256=" + "0" * 64,
+                                       ("sha256=" + "é" * 64).encode("utf-8")])  # non-ASCII: a 403, never a 500
 def test_a_bad_or_missing_signature_is_403_and_writes_nothing(client, signature):
     assert post(client, webhook(message()), signature=signature).status_code == 403
     assert stored() == []

@@ -33,7 +33,5 @@ def stack(tmp_path_factory, fakes):
 def api(stack):
     import httpx
 
-    from onramp.settings import get_settings
-
-    with httpx.Client(base_url=stack.api_url, headers={"Authorization": f"Bearer {get_settings().service_token}"}) as client:
+    with httpx.Client(base_url=stack.api_url, headers={"Authorization": f"Bearer {stack.env['SERVICE_TOKEN']}"}) as client:
         yield client

@@ -40,7 +40,8 @@ def test_killing_the_api_loses_nothing_and_answers_nothing_twice(stack):
             Volunteer.id.in_([c.volunteer_id for c in chats]))).scalars().all()
     # Rasa saw each message exactly once, in order: read back from its tracker.
     for conversation in conversations:
-        events = httpx.get(f"{stack.rasa_url}/conversations/{conversation}/tracker", timeout=10).json()["events"]
+        events = httpx.get(f"{stack.rasa_url}/conversations/{conversation}/tracker", timeout=10,
+                           headers=stack.rasa_headers()).json()["events"]
         seen = [e["metadata"]["message_id"] for e in events if e["event"] == "user"]
         assert len(seen) == 4 and seen == sorted(seen) and len(set(seen)) == 4
     for chat in chats:

@@ -19,6 +19,8 @@ SECRETS = {
     "TWILIO_WHATSAPP_FROM": "+12125550001", "TELEGRAM_BOT_TOKEN": "4242:e2e", "TELEGRAM_WEBHOOK_SECRET": "e2e-telegram-secret",
     "WHATSAPP_ACCESS_TOKEN": "e2e-meta-token", "WHATSAPP_PHONE_NUMBER_ID": "1099", "WHATSAPP_APP_SECRET": "e2e-meta-secret",
     "WHATSAPP_VERIFY_TOKEN": "e2e-verify", "PUBLIC_BASE_URL": PUBLIC,
+    # a public address: the api refuses to start with the default or a short service token
+    "SERVICE_TOKEN": "e2e-service-token-" + "s" * 32,
 }
 
 

@@ -33,21 +33,25 @@ class Chat:
     def __init__(self, api_url: str, db_url: str, language_hint: str | None = None):
         self.api_url = api_url
         self.engine = create_engine(db_url)
-        self.session = f"e2e-{uuid.uuid4().hex[:16]}"
+        self.session = httpx.post(f"{api_url}/chat/api/sessions", json={}, timeout=10).json()["session"]
         self.after = 0
         self.language_hint = language_hint
         self.volunteer_id: int | None = None
         self.transcript: list[tuple[str, str]] = []
 
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-Chat-Session": self.session}
+
     def send(self, text: str | None = None, payload: str | None = None, message_id: str | None = None) -> int:
-        body = {"session": self.session, "client_message_id": message_id or uuid.uuid4().hex}
+        body = {"client_message_id": message_id or uuid.uuid4().hex}
         if text:
             body["text"] = text
         if payload:
             body["payload"] = payload
         if self.language_hint:
             body["language"] = self.language_hint
-        response = httpx.post(f"{self.api_url}/chat/api/messages", json=body, timeout=10)
+        response = httpx.post(f"{self.api_url}/chat/api/messages", json=body, timeout=10, headers=self.headers)
         response.raise_for_status()
         self.transcript.append(("you", text or payload))
         return response.json()["id"]
@@ -67,7 +71,8 @@ class Chat:
         raise TimeoutError(f"message {message_id} not answered in {timeout}s; transcript: {self.transcript}")
 
     def replies(self) -> list[dict]:
-        data = httpx.get(f"{self.api_url}/chat/api/messages", params={"session": self.session, "after": self.after}, timeout=10).json()
+        data = httpx.get(f"{self.api_url}/chat/api/messages", params={"after": self.after}, timeout=10,
+                         headers=self.headers).json()
         out = [m for m in data["messages"] if m["direction"] == "out"]
         if data["messages"]:
             self.after = max(m["id"] for m in data["messages"])

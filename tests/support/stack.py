@@ -56,7 +56,8 @@ class Stack:
         rasa = str(ROOT / ".venv-rasa/bin/rasa")
         return {
             "rasa": [rasa, "run", "--enable-api", "-i", "127.0.0.1", "-p", str(self.ports["rasa"]), "-m",
-                     "models/onramp.tar.gz", "--endpoints", "endpoint.yml", "--credentials", "bot/assistant/credentials.yml"],
+                     "models/onramp.tar.gz", "--endpoints", "endpoint.yml", "--credentials", "bot/assistant/credentials.yml",
+                     "--jwt-secret", self.full_env["RASA_JWT_SECRET"], "--jwt-method", "HS256"],
             "actions": [rasa, "run", "actions", "--actions", "actions", "-p", str(self.ports["actions"])],
             "api": [str(ROOT / ".venv/bin/onramp"), "api"],
             "worker": [str(ROOT / ".venv/bin/onramp"), "worker"],
@@ -87,19 +88,27 @@ class Stack:
             "actions": f"http://127.0.0.1:{self.ports['actions']}/health",
             "api": f"{self.api_url}/healthz",
         }
+        rasa_auth = self.rasa_headers()
         deadline = time.monotonic() + timeout
         for name, url in checks.items():
             while True:
                 if name in self.procs and self.procs[name].poll() is not None:
                     raise RuntimeError(f"{name} exited early:\n{self.tail(name)}")
                 try:
-                    if httpx.get(url, timeout=2).status_code == 200:
+                    if httpx.get(url, timeout=2, headers=rasa_auth if name == "rasa" else None).status_code == 200:
                         break
                 except httpx.HTTPError:
                     pass
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{name} not ready after {timeout}s:\n{self.tail(name)}")
                 time.sleep(0.5)
+
+    def rasa_headers(self) -> dict[str, str]:
+        """Rasa's HTTP API takes the app's JWT (see bot/rasa_client.py)."""
+        from bot.rasa_client import auth_headers
+        from onramp.settings import Settings
+
+        return auth_headers(Settings(rasa_jwt_secret=self.full_env["RASA_JWT_SECRET"]))
 
     def wait_api(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout

@@ -2,7 +2,6 @@
 Twilio webhook; the whole suite runs in `make bench` (`onramp personas run`)."""
 import pytest
 
-from onramp.settings import get_settings
 from tests.personas import suite
 
 SMOKE = [p for p in suite.load() if p.smoke]
@@ -11,7 +10,7 @@ SMOKE = [p for p in suite.load() if p.smoke]
 @pytest.mark.parametrize("persona", SMOKE, ids=[p.id for p in SMOKE])
 def test_a_persona_ends_the_way_they_meant_to(stack, fakes, persona):
     number = suite.FIRST_NUMBER + 900 + SMOKE.index(persona)
-    result = suite.run_one(persona, number, stack.api_url, stack.db_url, fakes["twilio"], get_settings().service_token)
+    result = suite.run_one(persona, number, stack.api_url, stack.db_url, fakes["twilio"], stack.env["SERVICE_TOKEN"])
     assert result.passed, result.report()
 
 

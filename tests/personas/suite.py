@@ -154,7 +154,6 @@ def summary(results: list[Result]) -> str:
 
 
 def main() -> int:
-    from onramp.settings import get_settings
     from tests.fakes import twilio
     from tests.support.channel_chat import SECRETS
     from tests.support.stack import Stack
@@ -172,7 +171,7 @@ def main() -> int:
         print(f"starting the stack for {len(personas)} personas (Rasa loads its model: about a minute)", flush=True)
         try:
             stack.up()
-            results = run(personas, stack.api_url, stack.db_url, fake, get_settings().service_token, args.workers)
+            results = run(personas, stack.api_url, stack.db_url, fake, stack.env["SERVICE_TOKEN"], args.workers)
         finally:
             stack.down()
     print(summary(results))

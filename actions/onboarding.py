@@ -144,8 +144,8 @@ class ValidateOnboardingForm(FormValidationAction):
                 name = clean_name(entity)
             elif asked and _is_answer(tracker, NOT_A_NAME):
                 name = clean_name(text)
-                # a place given when the name was asked is the place (extract_neighborhood keeps it)
-                if name and (await call("GET", "/v1/locate", params={"text": text})).get("match"):
+                # a place or a time given when the name was asked is that (their extractors keep it)
+                if name and await _place_or_time(text):
                     name = None
         if name is None:
             return {}
@@ -192,6 +192,12 @@ class ValidateOnboardingForm(FormValidationAction):
             return {}
         await call("PATCH", f"/v1/volunteers/{volunteer_id(tracker)}", json={"availability": slots})
         return {"availability": slots, "availability_misses": 0}
+
+
+async def _place_or_time(text: str) -> bool:
+    if (await call("GET", "/v1/locate", params={"text": text})).get("match"):
+        return True
+    return bool((await call("POST", "/v1/availability/parse", json={"text": text[:2000]}))["slots"])
 
 
 async def _boroughs() -> dict[str, list[str]]:

@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from api import errors
+from api import dashboard, errors
 from api.deps import require_service_token
 from api.routes import places, teams, volunteers, webchat, webhooks
 from bot.pipeline.runner import InboundRunner
@@ -41,6 +41,7 @@ def create_app(run_pipeline: bool = True) -> FastAPI:
         app.include_router(router, dependencies=protected)
     app.include_router(webchat.router)
     app.include_router(webhooks.router)
+    dashboard.install(app)
 
     @app.get("/healthz", include_in_schema=False)
     def health():

@@ -92,9 +92,26 @@ class PlaceOut(BaseModel):
     matched: str
 
 
+class NeighborhoodChoice(BaseModel):
+    id: int
+    name: str
+
+
+class BoroughOut(BaseModel):
+    name: str
+    matched: str
+    neighborhoods: list[NeighborhoodChoice] = Field(description="this page of the borough's neighborhoods, by name")
+    page: int
+    pages: int
+    total: int = Field(description="all the borough's neighborhoods")
+
+
 class LocateOut(BaseModel):
     match: PlaceOut | None
     unknown_zip: str | None = Field(None, description="a ZIP code in the text that no team covers")
+    borough: BoroughOut | None = Field(None, description="when the text names only a borough: choices of its "
+                                       "neighborhoods, a page at a time (9, so a 10-row WhatsApp list keeps a row "
+                                       "for \"more\" or \"type your ZIP\")")
 
 
 class TextIn(BaseModel):

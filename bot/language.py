@@ -1,12 +1,17 @@
 """Which language a message is in, for a volunteer who has not chosen one.
 
-Script first (Bengali, Devanagari and Han are unambiguous; letters only Urdu uses tell Urdu from
-Arabic), then a statistical detector restricted to the campaign's languages, with hints and a
-confidence threshold. Short or ambiguous messages ("ok", "sí", "1", an emoji) detect nothing, so
-the current language holds. The detector is lingua by default; langdetect can be chosen in
-settings (LANGUAGE_DETECTOR) so the two can be compared (`onramp langid eval`).
+`identify` is what the pipeline uses. Script first: Bengali, Devanagari and Han decide alone;
+Arabic script is Arabic or Urdu and never a Latin-script language (letters only Urdu uses decide
+Urdu). Then two detectors together: lingua, which knows long text, and the in-domain model
+(bot/langid_model.py), trained on the campaign's own chat messages, which knows short chat and
+romanized Hindi, Urdu, Bengali and Arabic. Every answer carries a calibrated confidence and a
+status: detected (sure), guessed (a best guess and runners-up), or no clue at all (an emoji, "ok").
+
+`guess` and `detect` are the statistical detector alone (lingua by default; langdetect can be
+chosen in settings, LANGUAGE_DETECTOR), kept so the detectors can be compared (`onramp langid eval`).
 """
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 MIN_LETTERS = 6
@@ -93,3 +98,166 @@ def detect(text: str, languages: list[str], hint: str | None = None, backend: st
 
 def _unambiguous_script(text: str) -> bool:
     return any(pattern.search(text) for pattern, langs in _SCRIPTS[:4])
+
+
+# Identification statuses
+DETECTED, GUESSED, NO_CLUE = "detected", "guessed", "no_clue"
+# Volunteer.language_source: asked for it (never overridden), detected, or only a best guess
+# (the first reply offered the runners-up; any later clear message settles it)
+LANGUAGE_CHOSEN, LANGUAGE_DETECTED, LANGUAGE_GUESSED = "chosen", "detected", "guessed"
+# Tuned by cross-validation on data/nlu (`python -m bot.langid_tune`), never on the evaluation
+# set: lingua's share of the Latin-script decision grows with length, and a language counts as
+# detected at this calibrated confidence.
+LINGUA_WEIGHT_SHORT, ARABIC_LINGUA_WEIGHT_SHORT, LINGUA_WEIGHT_LONG, LONG_WORDS = 0.3, 0.3, 0.8, 6
+SURE = 0.65
+# Fewer letters than this, outside the scripts that decide alone, say nothing ("ok", "hi", "no").
+MIN_CLUE_LETTERS = 3
+LATIN = ("en", "es", "fr")
+# Hindi and Urdu written in Latin letters are one spoken language: the two together being sure
+# is enough to answer in the likelier one (and offer the other).
+ROMANIZED_TWINS = {"hi": "ur", "ur": "hi"}
+_LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
+
+
+@dataclass(frozen=True)
+class Identification:
+    language: str | None  # the best guess, even when unsure (None: no candidate at all)
+    confidence: float
+    status: str
+    ranking: tuple[tuple[str, float], ...] = ()  # every candidate, most likely first
+
+    @property
+    def detected(self) -> str | None:
+        return self.language if self.status == DETECTED else None
+
+    def runners_up(self, floor: float = 0.1, most: int = 2) -> list[str]:
+        """The other plausible languages, most likely first."""
+        return [language for language, p in self.ranking[1:most + 1] if p >= floor]
+
+
+def _ranked(scores: dict[str, float]) -> tuple[tuple[str, float], ...]:
+    total = sum(scores.values()) or 1.0
+    return tuple(sorted(((k, v / total) for k, v in scores.items()), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _in_domain(text: str, languages: list[str]) -> dict[str, float]:
+    from bot.langid_model import model
+
+    probabilities = model().probabilities(text)
+    return {language: probabilities.get(language, 0.0) for language in languages}
+
+
+def _known(text: str, language: str) -> float:
+    from bot.langid_model import model
+
+    return model().known(text, language)
+
+
+def combine(text: str, in_domain: dict[str, float], lingua_latin, languages: list[str]) -> dict[str, float]:
+    """In-domain probabilities, with lingua's view blended into the Latin-script languages' share.
+
+    For Latin-script text lingua only tells English from Spanish from French (it has never seen
+    romanized Hindi), so it reshares the mass the in-domain model gives those three, and the mass
+    for romanized Hindi, Urdu, Bengali... stays the in-domain model's. The two views are multiplied
+    (a weighted geometric mean), so where they agree the answer is surer than either alone."""
+    latin = [language for language in LATIN if language in languages]
+    if not _LATIN_LETTER.search(text) or len(latin) < 2:
+        return dict(in_domain)
+    weight = LINGUA_WEIGHT_LONG if len(text.split()) >= LONG_WORDS else LINGUA_WEIGHT_SHORT
+    mass = sum(in_domain.get(language, 0.0) for language in latin)
+    if mass <= 0:
+        return dict(in_domain)
+    lingua = lingua_latin(text, tuple(latin))
+    lingua_total = sum(lingua.get(language, 0.0) for language in latin) or 1.0
+    blended = {language: (in_domain.get(language, 0.0) / mass + 1e-3) ** (1 - weight)
+               * (lingua.get(language, 0.0) / lingua_total + 1e-3) ** weight for language in latin}
+    total = sum(blended.values())
+    return {**in_domain, **{language: mass * value / total for language, value in blended.items()}}
+
+
+def _script_candidates(text: str, languages: list[str]) -> tuple[list[str], bool]:
+    """The candidates the script allows, and whether the script alone decides."""
+    for pattern, script_languages in _SCRIPTS:
+        if pattern.search(text):
+            allowed = [c for c in script_languages if c in languages]
+            if allowed:
+                return allowed, len(allowed) == 1
+            break
+    return list(languages), False
+
+
+def identify(text: str, languages: list[str], hint: str | None = None, backend: str = "lingua",
+             use_lingua: bool = True, in_domain=None, known_share: float | None = None) -> Identification:
+    """The language of a chat message: detected, guessed (with runners-up) or no clue.
+
+    `in_domain` replaces the in-domain model's probabilities (cross-validation uses held-out ones)."""
+    letters = sum(ch.isalpha() for ch in text)
+    if letters == 0 or not languages:
+        ranking = ((hint, 1.0),) if hint in languages else ()
+        return Identification(hint if hint in languages else None, 0.0, NO_CLUE, ranking)
+    candidates, decided = _script_candidates(text, languages)
+    if decided:
+        return Identification(candidates[0], 1.0, DETECTED, ((candidates[0], 1.0),))
+    probabilities = in_domain if in_domain is not None else _in_domain(text, candidates)
+    scores = {c: probabilities.get(c, 0.0) for c in candidates}
+    if use_lingua and len(candidates) > 1:
+        lingua = BACKENDS[backend]
+        if set(candidates) <= {"ar", "ur"}:
+            blended = _arabic_script(text, scores, lingua)
+        else:
+            blended = combine(text, scores, lingua, candidates)
+        # Words the chat data never held are lingua's ground (news, long messages): the in-domain
+        # view counts as much as the text is made of words it has seen (or chat spellings of
+        # words seen in the language it leans to).
+        leader = max(blended, key=blended.get)
+        known = _known(text, leader) if known_share is None else known_share
+        if known < 1.0:
+            alone = lingua(text, tuple(sorted(candidates)))
+            blended_total, alone_total = sum(blended.values()) or 1.0, sum(alone.values()) or 1.0
+            blended = {c: known * blended[c] / blended_total + (1 - known) * alone.get(c, 0.0) / alone_total
+                       for c in candidates}
+        scores = blended
+    ranking = _ranked(scores)
+    best, confidence = ranking[0]
+    if hint in scores and hint != best and confidence < SURE:
+        # a hint (a phone's country, a browser's language) settles a close call, never a sure one
+        hinted = dict(ranking)
+        hinted[hint] += HINT_BONUS
+        ranking = _ranked(hinted)
+        best, confidence = ranking[0]
+    few_letters = letters < MIN_CLUE_LETTERS and set(candidates) - {"ar", "ur"}
+    sure = confidence
+    if best in ROMANIZED_TWINS and _LATIN_LETTER.search(text):
+        sure += dict(ranking).get(ROMANIZED_TWINS[best], 0.0)
+    if sure >= SURE and not few_letters:
+        return Identification(best, confidence, DETECTED, ranking)
+    return Identification(best, confidence, NO_CLUE if few_letters else GUESSED, ranking)
+
+
+def _arabic_script(text: str, in_domain: dict[str, float], lingua_scores) -> dict[str, float]:
+    """Arabic or Urdu without an Urdu-only letter: lingua knows the two apart in longer text, the
+    in-domain model in chat; a weighted geometric mean of both."""
+    weight = LINGUA_WEIGHT_LONG if len(text.split()) >= LONG_WORDS else ARABIC_LINGUA_WEIGHT_SHORT
+    lingua = lingua_scores(text, tuple(sorted(in_domain)))
+    own_total = sum(in_domain.values()) or 1.0
+    lingua_total = sum(lingua.values()) or 1.0
+    return {c: (in_domain[c] / own_total + 1e-3) ** (1 - weight) * (lingua.get(c, 0.0) / lingua_total + 1e-3) ** weight
+            for c in in_domain}
+
+
+def folder_guessers(backend: str) -> dict:
+    """What `onramp langid eval <folder>` can measure: a language for every text, never none."""
+    return {
+        backend: lambda text, languages: guess(text, languages, backend=backend)[0],
+        "in-domain": lambda text, languages: identify(text, languages, backend=backend, use_lingua=False).language,
+        "combined": lambda text, languages: identify(text, languages, backend=backend).language,
+    }
+
+
+def chat_identifiers(languages: list[str], backend: str) -> dict:
+    """What `onramp langid eval <chat set>` measures: a language, or None to abstain."""
+    return {
+        backend: lambda text: detect(text, languages, backend=backend),
+        "in-domain": lambda text: identify(text, languages, backend=backend, use_lingua=False).detected,
+        "combined": lambda text: identify(text, languages, backend=backend).detected,
+    }

@@ -67,6 +67,27 @@ class RasaClient:
                 replies.append(reply)
         return replies
 
+    async def append_events(self, sender: str, events: list[dict]) -> None:
+        """Add events to a conversation (pause, resume, slots, a follow-up action) through Rasa's
+        tracker API, the way an organizer's hand on the conversation is recorded there."""
+        try:
+            response = await self.client.post(f"{self.base}/conversations/{sender}/tracker/events",
+                                              params={"include_events": "NONE"}, json=events,
+                                              headers=auth_headers(self.settings))
+            response.raise_for_status()
+        except httpx.HTTPError as error:
+            raise RasaUnavailable(f"Rasa at {self.base}: {error!r}") from error
+
+    async def active_form(self, sender: str) -> str | None:
+        """The form (active loop) the conversation is in, if any."""
+        try:
+            response = await self.client.get(f"{self.base}/conversations/{sender}/tracker", params={"include_events": "NONE"},
+                                             headers=auth_headers(self.settings))
+            response.raise_for_status()
+        except httpx.HTTPError as error:
+            raise RasaUnavailable(f"Rasa at {self.base}: {error!r}") from error
+        return (response.json().get("active_loop") or {}).get("name")
+
     async def ready(self) -> bool:
         try:
             response = await self.client.get(f"{self.base}/status", headers=auth_headers(self.settings))

@@ -1,25 +1,259 @@
-"""Human handoff: while a handoff is open, an organizer owns the conversation, not the bot."""
-from sqlalchemy import select
+"""Human handoff: while a handoff is open, an organizer owns the conversation, not the bot.
+
+Rules kept here: when a handoff opens (asked, not understood twice, a sensitive topic), the
+alert planned when it opens and cancelled once someone answers, claiming and assigning, the
+organizer's reply, and closing with an outcome and a resume mode. Talking to Rasa about it
+(pause, resume) is bot.handoff_sync's job: no network call happens here."""
+import unicodedata
+from datetime import timedelta
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+import regex
+import yaml
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from campaign.models import Handoff, utcnow
+from campaign import outbox
+from campaign.models import Account, Handoff, Identity, Message, OutboxRow, Team, Volunteer, utcnow
+from campaign.volunteers import reach
+from onramp.settings import get_settings
+
+LEXICON = Path(__file__).resolve().parent / "lexicon" / "sensitive.yml"
+ALERT_KEY = "handoff_alert"
+NOT_UNDERSTOOD_KEY = "not_understood"
+ONBOARDING_FORM = "onboarding_form"
+# Replies queued by these rules sit after Rasa's own replies to the same message.
+TRIGGER_SEQ = 100
+
+
+class Status(StrEnum):
+    open = "open"
+    closed = "closed"
+
+
+class Reason(StrEnum):
+    asked = "asked"
+    not_understood = "not_understood"
+    sensitive = "sensitive"
+    bot_unavailable = "bot_unavailable"
+
+
+class ResumeMode(StrEnum):
+    continue_onboarding = "continue"  # the bot picks the sign-up up where it stopped
+    quiet = "quiet"                   # the bot answers the next message, and starts nothing itself
+
+
+OUTCOMES = ("resolved", "signed_up", "referred", "not_interested", "no_answer")
+
+
+class HandoffError(ValueError):
+    pass
 
 
 def open_handoff(session: Session, volunteer_id: int) -> Handoff | None:
     return session.scalars(
-        select(Handoff).where(Handoff.volunteer_id == volunteer_id, Handoff.status == "open")
+        select(Handoff).where(Handoff.volunteer_id == volunteer_id, Handoff.status == Status.open)
     ).first()
 
 
-def open_for(session: Session, volunteer_id: int, reason: str, summary: str | None = None) -> Handoff:
+def open_for(session: Session, volunteer_id: int, reason: str, summary: str | None = None,
+             urgent: bool = False, topic: str | None = None) -> Handoff:
     handoff = open_handoff(session, volunteer_id)
     if handoff is None:
-        handoff = Handoff(volunteer_id=volunteer_id, reason=reason, summary=summary, status="open")
+        handoff = Handoff(volunteer_id=volunteer_id, reason=reason, summary=summary, status=Status.open,
+                          urgent=urgent, topic=topic, opened_at=utcnow())
         session.add(handoff)
         session.flush()
+        _plan_alerts(session, handoff)
+    elif urgent and not handoff.urgent:
+        handoff.urgent, handoff.topic = True, topic
     return handoff
 
 
-def close(session: Session, handoff: Handoff) -> None:
-    handoff.status = "closed"
+# --- triggers -------------------------------------------------------------------------------
+
+def _fold(text: str) -> str:
+    """Lower case, and Latin letters without their accents (other scripts keep their marks,
+    which carry vowels in Devanagari and Bengali)."""
+    out = []
+    for ch in unicodedata.normalize("NFKD", text.casefold()):
+        if unicodedata.combining(ch) and out and out[-1].isascii():
+            continue
+        out.append(ch)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+@lru_cache
+def _patterns() -> list[tuple[str, str, regex.Pattern]]:
+    found = []
+    for language, topics in yaml.safe_load(LEXICON.read_text(encoding="utf-8")).items():
+        for topic, terms in topics.items():
+            for term in terms:
+                folded = regex.escape(_fold(term))
+                latin = all(ch.isascii() for ch in _fold(term))
+                found.append((language, topic, regex.compile(rf"(?<!\w){folded}" if latin else folded)))
+    return found
+
+
+def sensitive_topic(text: str) -> str | None:
+    """The sensitive topic this text mentions, in any campaign language, or None."""
+    folded = _fold(text or "")
+    for _language, topic, pattern in _patterns():
+        if pattern.search(folded):
+            return topic
+    return None
+
+
+def route_to_organizer(session: Session, message: Message, identity: Identity, volunteer: Volunteer) -> bool:
+    """True when a person, not the bot, answers this message: a handoff is open, or the message
+    raises a sensitive topic (which opens an urgent one and tells the supporter)."""
+    if open_handoff(session, volunteer.id) is not None:
+        return True
+    topic = None if message.payload.get("button") else sensitive_topic(message.body)
+    if topic is None:
+        return False
+    open_for(session, volunteer.id, Reason.sensitive, summary=message.body, urgent=True, topic=topic)
+    outbox.enqueue(session, identity, key="handoff_opened", source_message_id=message.id, seq=TRIGGER_SEQ)
+    return True
+
+
+def _reply_keys(session: Session, message_id: int) -> set[str]:
+    return set(session.scalars(select(OutboxRow.key).where(OutboxRow.source_message_id == message_id)))
+
+
+def not_understood_twice(session: Session, message_id: int) -> str | None:
+    """The conversation id when the bot's answers to this message and to the one before it
+    were both "not understood" (the caller checks that no form was asking)."""
+    message = session.get(Message, message_id)
+    if message is None or NOT_UNDERSTOOD_KEY not in _reply_keys(session, message_id):
+        return None
+    previous = session.scalars(
+        select(Message).where(Message.volunteer_id == message.volunteer_id, Message.direction == "in",
+                              Message.id < message.id, Message.status == "processed")
+        .order_by(Message.id.desc()).limit(1)
+    ).first()
+    if previous is None or NOT_UNDERSTOOD_KEY not in _reply_keys(session, previous.id):
+        return None
+    if open_handoff(session, message.volunteer_id) is not None:
+        return None
+    return session.get(Volunteer, message.volunteer_id).conversation_id
+
+
+def open_not_understood(session: Session, message_id: int) -> Handoff:
+    message = session.get(Message, message_id)
+    handoff = open_for(session, message.volunteer_id, Reason.not_understood, summary=message.body)
+    identity = session.get(Identity, message.identity_id)
+    outbox.enqueue(session, identity, key="handoff_opened", source_message_id=message.id, seq=TRIGGER_SEQ)
+    return handoff
+
+
+# --- the alert when nobody answers ----------------------------------------------------------
+
+def _alert_contacts(session: Session, volunteer: Volunteer) -> list[int]:
+    """The team lead's contact, or else every organizer who gave one."""
+    team = session.get(Team, volunteer.team_id) if volunteer.team_id else None
+    if team is not None and team.lead_volunteer_id:
+        return [team.lead_volunteer_id]
+    return list(session.scalars(select(Account.contact_volunteer_id).where(
+        Account.role.in_(("organizer", "admin")), Account.disabled.is_(False), Account.contact_volunteer_id.is_not(None))))
+
+
+def _plan_alerts(session: Session, handoff: Handoff) -> None:
+    settings = get_settings()
+    volunteer = session.get(Volunteer, handoff.volunteer_id)
+    minutes = settings.handoff_alert_minutes
+    params = {"name": volunteer.name or "?", "reason": handoff.reason, "minutes": f"{minutes:g}",
+              "url": f"{settings.base_url}/dashboard/conversations/{handoff.id}", "handoff": handoff.id}
+    for contact_id in _alert_contacts(session, volunteer):
+        identity = reach(session, contact_id)
+        if identity is None:
+            continue
+        row_id = outbox.enqueue(session, identity, key=ALERT_KEY, params=params, kind="notification",
+                                send_after=handoff.opened_at + timedelta(minutes=minutes))
+        handoff.alert_outbox_id = handoff.alert_outbox_id or row_id
+
+
+def cancel_alerts(session: Session, handoff: Handoff, why: str) -> int:
+    rows = [row for row in session.scalars(select(OutboxRow).where(OutboxRow.key == ALERT_KEY, OutboxRow.status == "pending"))
+            if (row.params or {}).get("handoff") == handoff.id]
+    if not rows:
+        return 0
+    return session.execute(update(OutboxRow).where(OutboxRow.id.in_([r.id for r in rows]), OutboxRow.status == "pending")
+                           .values(status="cancelled", last_error=why)).rowcount
+
+
+# --- organizers ------------------------------------------------------------------------------
+
+def assign(session: Session, handoff: Handoff, account_id: int | None) -> None:
+    if handoff.status != Status.open:
+        raise HandoffError("this handoff is closed")
+    handoff.assigned_account_id = account_id
+
+
+WHATSAPP_CHANNELS = ("whatsapp", "whatsapp_cloud")
+WINDOW = timedelta(hours=24)
+
+
+def window_open(identity: Identity) -> bool:
+    return identity.last_inbound_at is not None and utcnow() - identity.last_inbound_at < WINDOW
+
+
+def reply_block(session: Session, volunteer: Volunteer, identity: Identity | None) -> tuple[str | None, bool]:
+    """(why nothing at all can be sent, whether only a template can) for the reply box."""
+    if volunteer.opted_out:
+        return (f"{volunteer.name or 'This person'} opted out ({volunteer.consent_source or 'unknown'}): nothing can be sent "
+                "until they text START."), False
+    if identity is None:
+        return "No channel reaches this person.", False
+    if identity.channel in WHATSAPP_CHANNELS and not window_open(identity):
+        return None, True
+    return None, False
+
+
+def reply(session: Session, handoff: Handoff, account: Account, text: str | None = None, key: str | None = None) -> int:
+    """Queue the organizer's reply on the supporter's own channel; the first one answers the
+    handoff and cancels its alert."""
+    volunteer = session.get(Volunteer, handoff.volunteer_id)
+    identity = reach(session, volunteer.id)
+    blocked, template_only = reply_block(session, volunteer, identity)
+    if blocked:
+        raise HandoffError(blocked)
+    if text is not None and not text.strip():
+        raise HandoffError("the reply is empty")
+    if template_only and key is None:
+        raise HandoffError("outside WhatsApp's 24-hour window only a template (a saved reply) can be sent")
+    row_id = outbox.enqueue(session, identity, key=key, text=None if key else text.strip(), kind="reply",
+                            params={"organizer": account.email, "name": volunteer.name or ""})
+    if handoff.answered_at is None:
+        handoff.answered_at = utcnow()
+        cancel_alerts(session, handoff, "answered")
+    if handoff.assigned_account_id is None:
+        handoff.assigned_account_id = account.id
+    return row_id
+
+
+def close(session: Session, handoff: Handoff, account: Account | None = None, outcome: str = "resolved",
+          resume_mode: str = ResumeMode.quiet) -> None:
+    """Mark it closed: from now on the supporter's messages go to the bot again. Call it after
+    Rasa took the resume (bot.handoff_sync), so no message reaches a paused conversation."""
+    handoff.status = Status.closed
     handoff.closed_at = utcnow()
+    handoff.outcome = outcome
+    handoff.resume_mode = ResumeMode(resume_mode).value
+    handoff.closed_by_account_id = account.id if account else None
+    cancel_alerts(session, handoff, "closed")
+
+
+def resume_events(volunteer: Volunteer, resume_mode: str) -> list[dict]:
+    """What Rasa is told on close: resume, and with "continue" the slots as the organizer left
+    them and the form again, so the sign-up goes on where it stopped."""
+    events: list[dict] = [{"event": "resume"}]
+    if ResumeMode(resume_mode) == ResumeMode.continue_onboarding:
+        slots = {"volunteer_name": volunteer.name, "neighborhood": volunteer.neighborhood_name or volunteer.zip_code,
+                 "availability": list(volunteer.availability or []) or None}
+        events += [{"event": "slot", "name": name, "value": value} for name, value in slots.items() if value]
+        if not all(slots.values()):
+            events.append({"event": "followup", "name": ONBOARDING_FORM})
+    return events

@@ -78,3 +78,15 @@ def next_message(session: Session, identity_id: int) -> Message | None:
 def being_processed(message: Message) -> bool:
     """Handed to the model and not finished: the only time the action server may act for it."""
     return message.direction == "in" and message.status == "received" and message.attempts > 0
+
+
+def still_holds(session: Session, identity_id: int, owner: str, seconds: float) -> bool:
+    """Renew our lease if we still hold it; False when it ran out and another process may have
+    the contact. The UPDATE also locks the row until commit, so nobody takes it in between."""
+    now = utcnow()
+    result = session.execute(
+        update(Identity)
+        .where(Identity.id == identity_id, Identity.lease_owner == owner, Identity.lease_until > now)
+        .values(lease_until=now + timedelta(seconds=seconds))
+    )
+    return result.rowcount == 1

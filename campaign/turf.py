@@ -1,27 +1,53 @@
-"""Turn free text into a known place: a neighborhood (by name or alias, in any script) or a ZIP.
+"""Turn free text into a known place: a neighborhood (by name or alias, in any script), a ZIP
+code, or — when only that is named — a borough.
 
-Token-based matching uses spaCy's PhraseMatcher on a blank multilingual pipeline (no model to
-download). Scripts written without spaces between words (Chinese) are matched as substrings.
+Two passes. First the exact names and aliases: spaCy's PhraseMatcher on a blank multilingual
+pipeline (no model to download), and substrings for scripts written without spaces (Chinese).
+Then, for names as people spell them in their own script, every word is transliterated to
+Latin (anyascii), grammatical endings and prepositions are taken off as the language's lexicon
+says (campaign/lexicon/places.yml), and runs of words are compared with every name and alias
+twice: as folded Latin letters, and as a consonant key (Metaphone without its vowels), because
+Arabic and Urdu leave short vowels unwritten and Bengali or Devanagari spell English vowels
+their own way. ZIP codes are read in the digits of every script (campaign/digits.py).
 """
 import math
 import re
 import threading
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
+import jellyfish
+import regex
 import spacy
+import yaml
 import zipcodes
+from anyascii import anyascii
 from rapidfuzz import fuzz, process
 from spacy.matcher import PhraseMatcher
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campaign.models import Neighborhood, NeighborhoodAlias, ZipCode
+from campaign.digits import fold_digits
+from campaign.models import Neighborhood, NeighborhoodAlias, Team, ZipCode
 
 ZIP_RE = re.compile(r"(?<!\d)(\d{5})(?:-\d{4})?(?!\d)")
-FUZZY_MIN_LENGTH = 6
-FUZZY_CUTOFF = 85
+LEXICON = Path(__file__).parent / "lexicon" / "places.yml"
 _SPACELESS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# A Han character is a word of its own (Chinese has no spaces); other scripts split on spaces
+# and punctuation, keeping a word's apostrophe ("l'Upper", "Hell's").
+_WORD = regex.compile(r"\p{Han}|[[\p{L}\p{M}\p{N}]--\p{Han}]+(?:['’][[\p{L}\p{M}]--\p{Han}]+)*", regex.V1)
+MAX_WORDS, MAX_HAN = 4, 6  # longest run of words compared with a name
+# Loose matches must be this close (rapidfuzz ratio, 0-100). Consonant keys are short, so a
+# short key must agree exactly and the letters must still look alike.
+LETTERS_CUTOFF, KEY_CUTOFF, KEY_EXACT_MAX = 86, 86, 4
+BARE_FLOOR, SHORT_BARE_FLOOR, LATIN_FLOOR = 60, 65, 65  # how alike the consonants must still be
+MIN_KEY, MIN_LETTERS, MIN_TARGET = 3, 5, 6
+MIN_HAN_KEY = 5  # pinyin of any two characters looks like some short name
+WORD_BONUS, PRIMARY_BONUS = 1.0, 0.5
+PIN_MAX_KM = 10.0
+BOROUGH_PAGE = 9  # a WhatsApp list holds 10 rows: 9 neighborhoods and one "more" or "my ZIP"
 
 
 @dataclass(frozen=True)
@@ -31,6 +57,21 @@ class Place:
     team_id: int
     zip_code: str | None
     matched: str  # the words in the message that named the place
+
+
+@dataclass(frozen=True)
+class Borough:
+    """A borough named alone ("in the Bronx"): the caller offers its neighborhoods."""
+
+    name: str
+    matched: str
+    neighborhoods: list[tuple[int, str]]  # (id, name), by name
+
+    def page(self, number: int, size: int = BOROUGH_PAGE) -> list[tuple[int, str]]:
+        return self.neighborhoods[number * size:(number + 1) * size]
+
+    def pages(self, size: int = BOROUGH_PAGE) -> int:
+        return max(1, math.ceil(len(self.neighborhoods) / size))
 
 
 def normalize(text: str) -> str:
@@ -45,93 +86,314 @@ def normalize(text: str) -> str:
         else:
             base = char
         out.append(char)
-    return unicodedata.normalize("NFC", "".join(out))
+    return unicodedata.normalize("NFC", "".join(out)).replace("’", "'")
+
+
+@dataclass(frozen=True)
+class _Word:
+    start: int
+    end: int
+    forms: tuple[str, ...]  # Latin spellings: as written, then without a prefix or an ending
+    skip: bool = False  # a preposition, "I live", ...
+    part: bool = False  # one Chinese character translated (上 "upper"): never a place alone
+    written_in_latin: bool = False
+
+
+class Lexicon:
+    """The per-language data of campaign/lexicon/places.yml, merged: a Bengali ending never
+    appears on a Latin word, so every rule can be tried on every word."""
+
+    def __init__(self, data: dict):
+        self.letters: dict[str, str] = {}
+        self.prefixes: set[str] = set()
+        self.articles: set[str] = set()
+        self.suffixes: set[str] = set()
+        self.sounds: list[tuple[str, str]] = []
+        self.words: set[tuple[str, ...]] = set()
+        self.translations: dict[tuple[str, ...], str] = {}
+        for entry in data.values():
+            self.letters.update(entry.get("letters") or {})
+            self.prefixes.update(normalize(p) for p in entry.get("prefixes") or [])
+            self.articles.update(normalize(p) for p in entry.get("articles") or [])
+            self.suffixes.update(entry.get("suffixes") or [])
+            self.sounds += [tuple(pair) for pair in entry.get("sounds") or []]
+            self.words.update(self._split(w) for w in entry.get("words") or [])
+            self.translations.update({self._split(k): v for k, v in (entry.get("translations") or {}).items()})
+        self.longest = max(len(k) for k in [*self.words, *self.translations])
+
+    @staticmethod
+    def _split(phrase: str) -> tuple[str, ...]:
+        return tuple(m.group() for m in _WORD.finditer(normalize(str(phrase))))
+
+    def latin(self, word: str) -> str:
+        for letter, spelled in self.letters.items():
+            word = word.replace(letter, spelled)
+        return re.sub(r"[^a-z]", "", anyascii(word).lower())
+
+    def words_of(self, text: str, skip_words: bool = True) -> list[_Word]:
+        found = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+        out: list[_Word] = []
+        i = 0
+        while i < len(found):
+            for size in range(min(self.longest, len(found) - i), 0, -1):
+                key = tuple(w for _, _, w in found[i:i + size])
+                if key in self.translations:
+                    latin = re.sub(r"[^a-z]", "", self.translations[key].lower())
+                    part = size == 1 and bool(_SPACELESS.fullmatch(key[0]))
+                    out.append(_Word(found[i][0], found[i + size - 1][1], (latin,), part=part))
+                    break
+                if skip_words and key in self.words:
+                    out.append(_Word(found[i][0], found[i + size - 1][1], ("",), skip=True))
+                    break
+            else:
+                size = 1
+                forms = self._forms(found[i][2])  # empty: nothing to spell in Latin (a digit)
+                out.append(_Word(found[i][0], found[i][1], forms or ("",), skip=not forms,
+                                 written_in_latin=found[i][2].isascii()))
+            i += size
+        return out
+
+    def _forms(self, word: str) -> tuple[str, ...]:
+        for article in self.articles:  # always an article, never the start of a name
+            if word.startswith(article) and len(word) > len(article) + 1:
+                word = word[len(article):]
+                break
+        forms = [self.latin(word)]
+        for prefix in self.prefixes:
+            if word.startswith(prefix) and len(word) > len(prefix) + 1:
+                forms.append(self.latin(word[len(prefix):]))
+        for suffix in self.suffixes:
+            if word.endswith(suffix) and len(word) > len(suffix) + 1:
+                forms.append(self.latin(word[:-len(suffix)]))
+        for spelled, sound in self.sounds:
+            if spelled in word:
+                forms.append(self.latin(word.replace(spelled, sound)))
+        return tuple(dict.fromkeys(f for f in forms if f))
+
+
+@lru_cache
+def lexicon() -> Lexicon:
+    return Lexicon(yaml.safe_load(LEXICON.read_text(encoding="utf-8")))
+
+
+def consonant_key(letters: str) -> str:
+    """Metaphone without vowels and glides, sounds that scripts spell alike merged (Arabic
+    writes P as B; Bengali and Hindi write SH as S): "astoria" and "stwrya" are both STR.
+    The leading vowel keeps Metaphone's silent-initial rules ("kn", "wr") off: a transliteration
+    has no silent letters."""
+    key = jellyfish.metaphone("a" + letters).translate(str.maketrans({"X": "S", "0": "T", "P": "B", "J": "K"}))
+    key = re.sub(r"[AEIOUWYH]", "", key)
+    return re.sub(r"(.)\1+", r"\1", key)
+
+
+_SPELLED_ALIKE = [("dg", "j"), ("ph", "f"), ("ck", "k"), ("c", "k"), ("q", "k"), ("x", "ks"), ("z", "s"),
+                  ("g", "j"), ("p", "b"), ("v", "f")]
+
+
+def _bare(letters: str) -> str:
+    """The letters without vowels (Arabic and Urdu do not write short ones), English spellings
+    of one sound made one ("ridge"/"rij", "Jamaica"/"Jamaïque")."""
+    for spelled, sound in _SPELLED_ALIKE:
+        letters = letters.replace(spelled, sound)
+    return re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiouwyh]", "", letters))
 
 
 class Locator:
-    def __init__(self, names: list[tuple[str, int]]):
+    def __init__(self, names: list[tuple[str, int, bool]]):
+        """names: (name or alias, target id, is the primary name); boroughs have negative ids."""
         self.nlp = spacy.blank("xx")
         self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.spaceless: list[tuple[str, int]] = []
         patterns: dict[int, list] = {}
-        for name, neighborhood_id in names:
+        for name, target, _ in names:
             key = normalize(name)
             if _SPACELESS.search(key):
-                self.spaceless.append((key, neighborhood_id))
+                self.spaceless.append((key, target))
             else:
-                patterns.setdefault(neighborhood_id, []).append(self.nlp.make_doc(key))
-        for neighborhood_id, docs in patterns.items():
-            self.matcher.add(str(neighborhood_id), docs)
+                patterns.setdefault(target, []).append(self.nlp.make_doc(key))
+        for target, docs in patterns.items():
+            self.matcher.add(str(target), docs)
         self.spaceless.sort(key=lambda item: -len(item[0]))
-        # Misspellings ("Jackson Hieghts") are matched loosely, against longer Latin names only:
-        # short aliases ("JH", "LIC") would match too much.
-        self.fuzzy = {key: nid for name, nid in names if len(key := normalize(name)) >= FUZZY_MIN_LENGTH and key.isascii()}
+        # Every name and alias, in any script, as Latin letters and as a consonant key.
+        lex = lexicon()
+        self.targets: list[int] = []
+        self.letters: list[str] = []
+        self.keys: list[str] = []
+        self.bare: list[str] = []
+        self.primary: list[bool] = []
+        for name, target, primary in names:
+            words = lex.words_of(normalize(name), skip_words=False)
+            letters = "".join(w.forms[0] for w in words)
+            # Short aliases ("LIC", "SoBro") are matched exactly only: loosely they match too
+            # much. So are Chinese ones: they are translations, their pinyin is not the name.
+            if len(letters) >= (MIN_KEY if primary else MIN_TARGET) and not _SPACELESS.search(name):
+                self.targets.append(target)
+                self.primary.append(primary)
+                self.letters.append(letters)
+                self.bare.append(_bare(letters))
+                self.keys.append("".join(consonant_key(w.forms[0]) for w in words))
 
     def find(self, text: str) -> tuple[int, str] | None:
-        """The longest neighborhood mention in the text, as (neighborhood id, matched words)."""
+        """The mention in the text, as (target id, matched words). A neighborhood wins over a
+        borough (boroughs are negative ids), unless the borough is the better reading of the
+        same words ("کوئنز" is Queens, not "Coney")."""
         key = normalize(text)
         doc = self.nlp.make_doc(key)
-        best: tuple[int, str] | None = None
-        for match_id, start, end in self.matcher(doc):
-            span = doc[start:end].text
-            if best is None or len(span) > len(best[1]):
-                best = (int(self.nlp.vocab.strings[match_id]), span)
-        for alias, neighborhood_id in self.spaceless:
-            if alias in key and (best is None or len(alias) > len(best[1])):
-                best = (neighborhood_id, alias)
-        return best or self._fuzzy(doc)
+        exact: dict[bool, tuple[int, int, int]] = {}  # borough? -> (target, start, end)
+        hits = [(int(self.nlp.vocab.strings[m]), doc[a].idx, doc[b - 1].idx + len(doc[b - 1])) for m, a, b in self.matcher(doc)]
+        hits += [(target, key.index(alias), key.index(alias) + len(alias)) for alias, target in self.spaceless if alias in key]
+        for target, start, end in hits:
+            kind = target < 0
+            if kind not in exact or end - start > exact[kind][2] - exact[kind][1]:
+                exact[kind] = (target, start, end)
+        if False in exact:
+            target, start, end = exact[False]
+            return target, key[start:end]
+        loose = self._loose(key)
+        hood, borough = loose.get(False), loose.get(True)
+        if True in exact:
+            borough = (101.0, *exact[True])
+        if hood and borough and _overlap(hood, borough) and borough[0] > hood[0]:
+            hood = None
+        chosen = hood or borough
+        return (chosen[1], key[chosen[2]:chosen[3]]) if chosen else None
 
-    def _fuzzy(self, doc) -> tuple[int, str] | None:
-        words = [t.text for t in doc if not t.is_punct]
-        best: tuple[float, int, str] | None = None
-        for size in (3, 2, 1):
-            for start in range(len(words) - size + 1):
-                window = " ".join(words[start:start + size])
-                if len(window) < FUZZY_MIN_LENGTH:
+    def _loose(self, key: str) -> dict[bool, tuple[float, int, int, int]]:
+        """The best loose neighborhood and borough readings: borough? -> (score, target, start, end)."""
+        words = [w for w in lexicon().words_of(key) if not w.skip]
+        best: dict[bool, tuple[float, int, int, int]] = {}
+        for first in range(len(words)):
+            han = bool(_SPACELESS.match(key[words[first].start]))
+            for size in range(1, (MAX_HAN if han else MAX_WORDS) + 1):
+                window = words[first:first + size]
+                if len(window) < size:
+                    break
+                if size == 1 and window[0].part:
                     continue
-                found = process.extractOne(window, self.fuzzy.keys(), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
-                if found and (best is None or found[1] > best[0]):
-                    best = (found[1], self.fuzzy[found[0]], window)
-        return (best[1], best[2]) if best else None
+                latin = all(w.written_in_latin for w in window)
+                for spelling in _spellings(window):
+                    for found in self._score(spelling, latin, MIN_HAN_KEY if han else MIN_KEY, 1 if han else size):
+                        # on a near tie the longer run of words wins ("Green Point" over "Green")
+                        score, kind = found[0] + WORD_BONUS * size, found[1] < 0
+                        if kind not in best or score > best[kind][0]:
+                            best[kind] = (score, found[1], window[0].start, window[-1].end)
+        return best
+
+    def _score(self, spelling: tuple[str, str], latin: bool, min_key: int, words: int) -> list[tuple[float, int]]:
+        """Every name close enough to these letters, as (score, target)."""
+        letters, key = spelling
+        found: list[tuple[float, int]] = []
+        if len(letters) >= MIN_LETTERS:
+            for _, score, index in process.extract(letters, self.letters, scorer=fuzz.ratio, limit=8,
+                                                   score_cutoff=LETTERS_CUTOFF):
+                found.append((score + PRIMARY_BONUS * self.primary[index], self.targets[index]))
+        if len(key) >= min_key:
+            bare = _bare(letters)
+            for found_key, score, index in process.extract(key, self.keys, scorer=fuzz.ratio, limit=8,
+                                                           score_cutoff=KEY_CUTOFF):
+                short = min(len(found_key), len(key)) <= KEY_EXACT_MAX
+                if short and (score < 100 or words > 2):  # a few consonants from many words is chance
+                    continue
+                alike = fuzz.ratio(bare, self.bare[index])
+                if alike < (SHORT_BARE_FLOOR if short else BARE_FLOOR):
+                    continue
+                # Latin writing spells its vowels: the letters must look alike too.
+                if latin and fuzz.ratio(letters, self.letters[index]) < LATIN_FLOOR:
+                    continue
+                # Sounding alike ranks below being spelled alike ("Upper East" and "Upper West"
+                # sound alike without vowels); as alike, a name beats an alias ("Queens" over
+                # the abbreviation "Coney Is").
+                found.append(((score + alike) / 2 - 1 + PRIMARY_BONUS * self.primary[index], self.targets[index]))
+        return found
 
 
-_cache: dict[str, tuple[tuple, Locator]] = {}
+def _overlap(a: tuple, b: tuple) -> bool:
+    return a[2] < b[3] and b[2] < a[3]
+
+
+def _spellings(window: list[_Word]) -> list[tuple[str, str]]:
+    """The window's Latin letters and consonant key, with and without the first word's prefix
+    and the last word's ending (endings attach to the end of a name, prefixes to its start)."""
+    def spelled(forms: list[str]) -> tuple[str, str]:
+        return "".join(forms), "".join(consonant_key(f) for f in forms)
+
+    middle = [w.forms[0] for w in window[1:-1]]
+    if len(window) == 1:
+        return [spelled([f]) for f in window[0].forms]
+    return [spelled([a, *middle, b]) for a in window[0].forms for b in window[-1].forms]
+
+
+_cache: dict[tuple[str, str], tuple[tuple, Locator]] = {}
 _lock = threading.Lock()
 
 
-def _locator(session: Session) -> Locator:
+def _fingerprint(session: Session) -> tuple:
+    return (tuple(session.execute(select(func.count(), func.max(Neighborhood.id))).one())
+            + tuple(session.execute(select(func.count(), func.max(NeighborhoodAlias.id))).one())
+            + tuple(session.execute(select(func.count(), func.max(Team.id))).one()))
+
+
+def _cached(session: Session, kind: str, build) -> Locator:
     # Rebuilt only when the turf changes (its size or newest row), not per request.
     database = session.get_bind().url.render_as_string()
-    fingerprint = (
-        tuple(session.execute(select(func.count(), func.max(Neighborhood.id))).one())
-        + tuple(session.execute(select(func.count(), func.max(NeighborhoodAlias.id))).one())
-    )
+    fingerprint = _fingerprint(session)
     with _lock:
-        cached = _cache.get(database)
+        cached = _cache.get((database, kind))
         if cached is None or cached[0] != fingerprint:
-            names = [(n.name, n.id) for n in session.scalars(select(Neighborhood))]
-            names += [(a.alias, a.neighborhood_id) for a in session.scalars(select(NeighborhoodAlias))]
-            cached = _cache[database] = (fingerprint, Locator(names))
+            cached = _cache[(database, kind)] = (fingerprint, Locator(build()))
         return cached[1]
+
+
+def _boroughs(session: Session) -> list[str]:
+    return sorted(b for b in session.scalars(select(Team.borough).distinct()) if b)
+
+
+def _locator(session: Session) -> Locator:
+    def names():
+        found = [(n.name, n.id, True) for n in session.scalars(select(Neighborhood))]
+        found += [(a.alias, a.neighborhood_id, False) for a in session.scalars(select(NeighborhoodAlias))]
+        return found + [(b, -1 - i, True) for i, b in enumerate(_boroughs(session))]
+    return _cached(session, "places", names)
 
 
 def locate(session: Session, text: str) -> Place | None:
     """The place named in the text; a known ZIP code wins over a neighborhood name."""
-    for zip_code in ZIP_RE.findall(text):
+    for zip_code in ZIP_RE.findall(fold_digits(text)):
         row = session.get(ZipCode, zip_code)
         if row is not None:
             hood = row.neighborhood
             return Place(hood.id, hood.name, hood.team_id, zip_code, zip_code)
     found = _locator(session).find(text)
-    if found is None:
+    if found is None or found[0] < 0:
         return None
     hood = session.get(Neighborhood, found[0])
     return Place(hood.id, hood.name, hood.team_id, None, found[1])
 
 
+def borough(session: Session, text: str) -> Borough | None:
+    """The borough the text names when it names no neighborhood ("ব্রুকলিনে", "à Brooklyn")."""
+    found = _locator(session).find(text)
+    if found is None or found[0] >= 0:
+        return None
+    name = _boroughs(session)[-1 - found[0]]
+    hoods = session.execute(select(Neighborhood.id, Neighborhood.name).join(Team)
+                            .where(Team.borough == name).order_by(Neighborhood.name)).all()
+    return Borough(name, found[1], [(i, n) for i, n in hoods])
+
+
+def nearest(session: Session, lat: float, lon: float, max_km: float = PIN_MAX_KM) -> Place | None:
+    """The neighborhood whose center is closest to a shared location pin; None when even that
+    one is farther than max_km (a pin from another city names no neighborhood of ours)."""
+    hoods = session.scalars(select(Neighborhood).where(Neighborhood.lat.is_not(None), Neighborhood.lon.is_not(None)))
+    best = min(hoods, key=lambda h: distance_km(lat, lon, h.lat, h.lon), default=None)
+    if best is None or distance_km(lat, lon, best.lat, best.lon) > max_km:
+        return None
+    return Place(best.id, best.name, best.team_id, None, "")
+
+
 def unknown_zip(text: str) -> str | None:
     """A ZIP code the campaign does not cover, if the text has one."""
-    match = ZIP_RE.search(text)
+    match = ZIP_RE.search(fold_digits(text))
     return match.group(1) if match else None
 
 

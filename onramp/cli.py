@@ -66,20 +66,36 @@ app.add_typer(langid_app, name="langid")
 
 
 @langid_app.command("eval")
-def langid_eval(folder: Path = typer.Argument(..., exists=True, file_okay=False, help="holds <lang>.txt files, one text per line"),
+def langid_eval(path: Path = typer.Argument(..., exists=True, help="a folder of <lang>.txt files (one text per line), "
+                                            "or a chat set such as data/eval/langid-chat.tsv"),
                 backend: str = typer.Option(None, help="lingua or langdetect (default: LANGUAGE_DETECTOR)"),
+                method: str = typer.Option(None, help="folder mode: which identifier guesses (default: the backend alone)"),
                 limit: int = typer.Option(0, help="only the first N lines of each file (0: all)")) -> None:
-    """Run the detector over a folder of <lang>.txt files: accuracy per language, then the mean."""
+    """Folder mode: accuracy per language, then the mean. Chat-set mode: right / wrong / abstained
+    per language, for each identifier, fresh items apart from those also in data/nlu."""
+    from bot import language
+
+    settings = get_settings()
+    backend = backend or settings.language_detector
+    if backend not in language.BACKENDS:
+        raise typer.BadParameter(f"backend must be one of {', '.join(language.BACKENDS)}")
+    if path.is_file():
+        _langid_chat(path, settings.languages, backend)
+    else:
+        _langid_folder(path, backend, method, limit)
+
+
+def _langid_folder(folder: Path, backend: str, method: str | None, limit: int) -> None:
     import time
 
     from rich.progress import Progress
 
-    from bot.language import BACKENDS, guess
+    from bot import language
 
-    settings = get_settings()
-    backend = backend or settings.language_detector
-    if backend not in BACKENDS:
-        raise typer.BadParameter(f"backend must be one of {', '.join(BACKENDS)}")
+    guessers = language.folder_guessers(backend)
+    method = method or backend
+    if method not in guessers:
+        raise typer.BadParameter(f"method must be one of {', '.join(guessers)}")
     files = sorted(folder.glob("*.txt"))
     languages = [f.stem for f in files]
     if not files:
@@ -94,16 +110,38 @@ def langid_eval(folder: Path = typer.Argument(..., exists=True, file_okay=False,
             right = 0
             for line in lines:
                 started = time.perf_counter()
-                right += guess(line, languages, backend=backend)[0] == path.stem
+                right += guessers[method](line, languages) == path.stem
                 seconds += time.perf_counter() - started
                 bar.advance(task)
             accuracies[path.stem] = right / len(lines) if lines else 0.0
             texts += len(lines)
-    console.print(f"detector: {backend}, languages: {', '.join(languages)}")
-    for language, accuracy in accuracies.items():
-        console.print(f"{language}: {accuracy:.3f}")
+    console.print(f"detector: {method}, languages: {', '.join(languages)}")
+    for language_code, accuracy in accuracies.items():
+        console.print(f"{language_code}: {accuracy:.3f}")
     console.print(f"time per text: {seconds / max(texts, 1) * 1000:.3f} ms")
     print(f"mean accuracy: {sum(accuracies.values()) / len(accuracies):.3f}")
+
+
+def _langid_chat(path: Path, languages: list[str], backend: str) -> None:
+    from bot import langid_eval, language
+
+    items = langid_eval.load_items(path)
+    seen = {langid_eval.fold(t) for texts in langid_eval.nlu_examples(ROOT / "data" / "nlu").values() for t in texts}
+    columns = [*languages, langid_eval.UND, "all"]
+    for method, identify in language.chat_identifiers(languages, backend).items():
+        tallies = langid_eval.score(items, identify, seen)
+        groups = ("fresh", "in data/nlu", "all")
+        console.print(f"\n[bold]{method}[/bold]: right/wrong/abstained and items, per accepted language")
+        console.print(f"{'':<5}" + "".join(f"{g:>22}" for g in groups))
+        for c in columns:
+            cells = []
+            for group in groups:
+                t = tallies.get(group, {}).get(c)
+                cells.append(f"{t.share('right'):.2f}/{t.share('wrong'):.2f}/{t.share('abstained'):.2f} {t.total:>4}" if t else "")
+            console.print(f"{c:<5}" + "".join(f"{cell:>22}" for cell in cells))
+        overall = tallies["all"]["all"]
+        print(f"{method}: right {overall.share('right'):.3f}, wrong {overall.share('wrong'):.3f}, "
+              f"abstained {overall.share('abstained'):.3f} of {overall.total}")
 
 
 nlu_app = typer.Typer(help="The NLU model.", no_args_is_help=True)
@@ -170,6 +208,31 @@ def personas_run(language: list[str] = typer.Option(None, help="only these langu
     raise typer.Exit(subprocess.run(args, cwd=ROOT).returncode)
 
 
+locate_app = typer.Typer(help="Places: neighborhoods and ZIP codes in free text.", no_args_is_help=True)
+app.add_typer(locate_app, name="locate")
+
+
+@locate_app.command("eval")
+def locate_eval(file: Path = typer.Argument(ROOT / "bench" / "locate" / "places.yml", exists=True, dir_okay=False,
+                                            help="places per neighborhood and language, and non-place texts"),
+                show_misses: bool = typer.Option(False, "--misses", help="print every text not found or falsely matched")) -> None:
+    """Found rate per language on the places set (right neighborhood), and the false-match rate
+    on its texts that name no place, against the demo campaign."""
+    from campaign.turf_eval import evaluate, overall
+
+    scores = evaluate(file)
+    console.print("| language | places | found | wrong place | non-places | false matches |")
+    console.print("|---|---|---|---|---|---|")
+    for language, s in [*scores.items(), ("all", overall(scores))]:
+        console.print(f"| {language} | {s.places} | {s.found_rate:.3f} | {s.wrong} | {s.non_places} | "
+                      f"{s.false_matches} ({s.false_rate:.3f}) |")
+        if show_misses and language != "all":
+            for miss in s.misses:
+                console.print(f"    {language}: {miss}", markup=False)
+    total = overall(scores)
+    print(f"found: {total.found_rate:.3f}, false matches: {total.false_rate:.3f}")
+
+
 telegram_app = typer.Typer(help="Telegram.", no_args_is_help=True)
 app.add_typer(telegram_app, name="telegram")
 
@@ -225,6 +288,108 @@ def import_(kind: Kind, file: Path = typer.Argument(..., exists=True, dir_okay=F
         console.print(f"[red]nothing imported: {len(error.errors)} error(s) in {file.name}[/red]")
         raise typer.Exit(1)
     console.print(f"{kind.value}: {report.rows} rows, {report.created} created, {report.updated} updated")
+
+
+users_app = typer.Typer(help="Dashboard accounts.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+class RoleName(str, Enum):
+    admin = "admin"
+    organizer = "organizer"
+    lead = "lead"
+
+
+def _password(from_stdin: bool) -> str:
+    """From stdin (scripts), or asked twice without echo; never from the command line."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _accounts_do(action):
+    from campaign import accounts
+    from campaign.db import session_scope
+
+    try:
+        with session_scope() as session:
+            return action(session, accounts)
+    except accounts.AccountError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(1)
+
+
+@users_app.command("add")
+def users_add(email: str, role: RoleName = typer.Option(..., help="admin manages accounts; organizer sees all; lead sees one team"),
+              team: str = typer.Option(None, help="the team's slug (leads)"),
+              phone: str = typer.Option(None, help="a phone for alerts"), telegram: str = typer.Option(None, help="a Telegram contact for alerts"),
+              password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from stdin")) -> None:
+    """Create a dashboard account."""
+    password = _password(password_stdin)
+
+    def add(session, accounts):
+        from campaign.leads import ensure_lead_contact
+
+        from sqlalchemy import select
+
+        from campaign.models import Identity
+        from campaign.volunteers import find_identity
+
+        account = accounts.add(session, email, password, role.value, team, phone, telegram)
+        if account.team is not None and account.contact_volunteer_id is None:
+            lead = ensure_lead_contact(session, account.team)
+            account.contact_volunteer_id = lead.id if lead else None
+        if account.contact_volunteer_id is None and (phone or telegram):
+            # alerts reach the person where they already talk to the campaign's number or bot
+            known = (session.scalars(select(Identity).where(Identity.phone == phone)).first() if phone else None) \
+                or (find_identity(session, "telegram", telegram) if telegram else None)
+            account.contact_volunteer_id = known.volunteer_id if known else None
+        return account.email
+
+    console.print(f"account added: {_accounts_do(add)} ({role.value})")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """List the dashboard accounts."""
+    from rich.table import Table
+
+    def rows(session, accounts):
+        return [(a.email, a.role, a.team.slug if a.team else "", "disabled" if a.disabled else "active")
+                for a in accounts.list_all(session)]
+
+    table = Table("email", "role", "team", "state")
+    for row in _accounts_do(rows):
+        table.add_row(*row)
+    console.print(table)
+
+
+@users_app.command("reset-password")
+def users_reset_password(email: str, password_stdin: bool = typer.Option(False, "--password-stdin")) -> None:
+    """Set a new password; the account's sessions end."""
+    password = _password(password_stdin)
+    _accounts_do(lambda session, accounts: accounts.reset_password(session, email, password))
+    console.print(f"password reset: {email} (signed out everywhere)")
+
+
+@users_app.command("disable")
+def users_disable(email: str) -> None:
+    """Disable an account; its sessions end at once, on every api process."""
+    _accounts_do(lambda session, accounts: accounts.disable(session, email))
+    console.print(f"account disabled: {email}")
+
+
+dashboard_app = typer.Typer(help="The organizer dashboard.", no_args_is_help=True)
+app.add_typer(dashboard_app, name="dashboard")
+
+
+@dashboard_app.command("screenshots")
+def dashboard_screenshots(out: Path = typer.Option(ROOT / "docs" / "screenshots", help="where the PNG files go")) -> None:
+    """A desktop and a phone-width screenshot of each page, over a sample campaign (Debian's chromium)."""
+    from api.dashboard.screenshots import take
+
+    for path in take(out):
+        console.print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
 
 
 @app.command()

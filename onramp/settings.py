@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     inbound_poll_seconds: float = 0.2
     inbound_lease_seconds: float = 60.0  # a contact held by a crashed process is free again after this
     inbound_concurrency: int = 8
+    # a webhook waits at most this long for the database, then spools the message (providers
+    # give up on slow webhooks: Twilio after 15 s, and it never sends an inbound SMS again)
+    webhook_db_seconds: float = 3.0
+    spool_dir: str = str(VAR / "spool")
 
     # team leads: announcements wait this long so that a burst becomes one digest
     lead_digest_seconds: float = 60.0
@@ -96,6 +100,15 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = 0.2
     outbox_max_attempts: int = 8
     rate_limit_storage: Literal["memory", "redis"] = "memory"  # redis when several workers share a sender
+
+    # organizer dashboard: a handoff nobody answered within this many minutes alerts the lead
+    # (or the organizers); sessions last this many days unless signed out or disabled
+    handoff_alert_minutes: float = 15.0
+    dashboard_session_days: int = 14
+    # failed sign-ins allowed per account and per address within the window, across processes
+    sign_in_max_failures_per_account: int = 5
+    sign_in_max_failures_per_address: int = 20
+    sign_in_failure_window_minutes: float = 15.0
 
     @field_validator("languages", "webchat_allowed_origins", mode="before")
     @classmethod
@@ -142,6 +155,10 @@ class Settings(BaseSettings):
                 f"{MIN_SECRET_LENGTH} characters (it is {'the default' if self.service_token == DEFAULT_SERVICE_TOKEN else 'too short'}). "
                 "Set SERVICE_TOKEN in the environment or .env, e.g. to the output of "
                 "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`.")
+
+    @property
+    def spool_path(self) -> Path:
+        return Path(self.spool_dir)
 
     @property
     def base_url(self) -> str:

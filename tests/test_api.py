@@ -36,7 +36,7 @@ def test_locate_turns_text_into_a_place(client):
     found = client.get("/v1/locate", params={"text": "I live in Jackson Hts"}).json()
     assert found["match"]["neighborhood"] == "Jackson Heights"
     nothing = client.get("/v1/locate", params={"text": "Narnia 90210"}).json()
-    assert nothing == {"match": None, "unknown_zip": "90210"}
+    assert nothing == {"match": None, "unknown_zip": "90210", "borough": None}
 
 
 def test_a_volunteer_is_assigned_by_zip_with_the_reason(client, volunteer_id):
@@ -108,3 +108,29 @@ def test_shift_offers_and_booking(client, volunteer_id):
     cancelled = client.post(f"/v1/volunteers/{volunteer_id}/bookings/cancel-next").json()
     assert cancelled["status"] == "cancelled"
     assert client.post(f"/v1/volunteers/{volunteer_id}/bookings/cancel-next").json() is None
+
+
+def test_a_zip_in_eastern_arabic_digits_is_assigned_to_the_team_that_covers_it(client, volunteer_id):
+    hood = client.get("/v1/locate", params={"text": "الرمز البريدي ١١٣٧٢"}).json()["match"]
+    assert (hood["neighborhood"], hood["zip_code"]) == ("Jackson Heights", "11372")
+    client.patch(f"/v1/volunteers/{volunteer_id}", json={"neighborhood_id": hood["neighborhood_id"],
+                                                          "zip_code": hood["zip_code"]}).raise_for_status()
+    assigned = client.post(f"/v1/volunteers/{volunteer_id}/assignment", json={})
+    assert assigned.status_code == 200, assigned.text
+    assert assigned.json()["team"]["id"] == hood["team_id"]
+    assert assigned.json()["reason"] == "covers 11372"
+
+
+def test_a_borough_alone_comes_back_with_its_neighborhoods_a_page_at_a_time(client):
+    first = client.get("/v1/locate", params={"text": "ব্রুকলিনে"}).json()
+    assert first["match"] is None and first["borough"]["name"] == "Brooklyn"
+    pages = first["borough"]["pages"]
+    shown = []
+    for page in range(pages):
+        borough = client.get("/v1/locate", params={"text": "ব্রুকলিনে", "page": page}).json()["borough"]
+        assert borough["page"] == page and 0 < len(borough["neighborhoods"]) <= 9  # a WhatsApp list keeps a row
+        shown += [h["name"] for h in borough["neighborhoods"]]
+    with session_scope() as session:
+        from campaign.models import Team
+        brooklyn = sorted(session.scalars(select(Neighborhood.name).join(Team).where(Team.borough == "Brooklyn")))
+    assert shown == brooklyn and pages > 1

@@ -48,7 +48,7 @@ def post(client, session_id, text, message_id=None, **extra):
     return client.post("/chat/api/messages", json=body, headers={"X-Chat-Session": token(client, session_id)})
 
 
-def run_until_idle(rasa: FakeRasa, timeout: float = 20.0) -> None:
+def run_until_idle(rasa: FakeRasa, timeout: float = 90.0) -> None:
     """Run the inbound runner until no message waits."""
     async def main():
         runner = InboundRunner(get_settings(), rasa.client())

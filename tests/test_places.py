@@ -1,8 +1,11 @@
 """Free text to places and times: what a supporter types must land on the right turf and slots."""
 import pytest
+import yaml
 
 from campaign import availability, turf
 from campaign.db import session_scope
+from campaign.models import Neighborhood
+from onramp.settings import ROOT
 
 
 @pytest.mark.parametrize("text, neighborhood, zip_code", [
@@ -51,3 +54,80 @@ WEEKEND = ["sat:morning", "sat:afternoon", "sat:evening", "sun:morning", "sun:af
 ])
 def test_availability_becomes_weekly_slots(text, slots):
     assert availability.parse(text) == slots
+
+
+
+@pytest.fixture(scope="module")
+def demo_turf():
+    """The matcher over the demo campaign's names, aliases and boroughs, without a database
+    (the same Locator that turf.locate builds from the tables)."""
+    data = yaml.safe_load((ROOT / "campaign" / "demo" / "nyc.yml").read_text(encoding="utf-8"))
+    hoods = [(h, t["borough"]) for t in data["teams"] for h in t["turf"]]
+    boroughs = sorted({b for _, b in hoods})
+    names = [(h["neighborhood"], i, True) for i, (h, _) in enumerate(hoods)]
+    names += [(alias, i, False) for i, (h, _) in enumerate(hoods) for alias in h.get("aliases", [])]
+    names += [(b, -1 - i, True) for i, b in enumerate(boroughs)]
+    locator = turf.Locator(names)
+
+    def read(text: str) -> str | None:
+        found = locator.find(text)
+        if found is None:
+            return None
+        return hoods[found[0]][0]["neighborhood"] if found[0] >= 0 else f"borough {boroughs[-1 - found[0]]}"
+    return read
+
+
+def _misread(read, cases):
+    return {text: got for text, want in cases if (got := read(text)) != want}
+
+
+def test_names_in_the_writers_own_script_are_found_without_an_alias_for_that_spelling(demo_turf):
+    cases = [("ফ্ল্যাটবুশ", "Flatbush"), ("ولیمز برگ", "Williamsburg"), ("बुशविक", "Bushwick"),
+             ("غرينبوينت", "Greenpoint"), ("ریڈ ہک", "Red Hook"), ("एल्महर्स्ट", "Elmhurst")]
+    assert _misread(demo_turf, cases) == {}
+
+
+def test_grammatical_endings_and_prepositions_are_taken_off(demo_turf):
+    cases = [("গ্রিনপয়েন্টে থাকি", "Greenpoint"), ("ফ্ল্যাটবুশের কাছে", "Flatbush"), ("ببوشويك", "Bushwick"),
+             ("ولیمز برگ کے پاس", "Williamsburg"), ("बुशविक में रहता हूँ", "Bushwick"),
+             ("dans l'East Village", "East Village")]
+    assert _misread(demo_turf, cases) == {}
+
+
+def test_a_french_exonym_and_a_spanish_spelling_are_found(demo_turf):
+    cases = [("j'habite à la Jamaïque", "Jamaica"), ("sur l'île Roosevelt", "Roosevelt Island"),
+             ("vivo en Jamilton Heights", "Hamilton Heights")]
+    assert _misread(demo_turf, cases) == {}
+
+
+def test_greetings_names_and_times_are_not_places(demo_turf):
+    texts = ["yes", "نعم", "شكرا جزيلا", "আমার নাম রাহিম", "六点以后", "मेरा नाम राहुल है", "میرا نام عمران ہے",
+             "buenas noches", "早上好", "je m'appelle Amélie", "كيف حالك"]
+    assert {text: got for text in texts if (got := demo_turf(text))} == {}
+
+
+def test_a_borough_named_alone_is_read_as_the_borough_and_a_neighborhood_wins_over_its_borough(demo_turf):
+    cases = [("in the Bronx", "borough Bronx"), ("ব্রুকলিনে", "borough Brooklyn"), ("à Brooklyn", "borough Brooklyn"),
+             ("کوئنز میں", "borough Queens"), ("Red Hook, Brooklyn", "Red Hook"), ("Astoria Queens", "Astoria")]
+    assert _misread(demo_turf, cases) == {}
+
+
+def test_a_zip_in_any_scripts_digits_is_read_and_a_borough_comes_with_its_neighborhoods(demo):
+    cases = [("١١٣٧٢", "11372"), ("۱۱۳۷۲", "11372"), ("১১৩৫৪", "11354"), ("मेरा ज़िप ११३५४ है", "11354"),
+             ("邮编１１３７２", "11372")]
+    with session_scope() as session:
+        assert {t: getattr(turf.locate(session, t), "zip_code", None) for t, _ in cases} == dict(cases)
+        bronx = turf.borough(session, "in the Bronx")
+        assert bronx.name == "Bronx" and turf.locate(session, "in the Bronx") is None
+        assert {session.get(Neighborhood, i).team.borough for i, _ in bronx.neighborhoods} == {"Bronx"}
+        pages = [bronx.page(n) for n in range(bronx.pages())]
+        assert all(0 < len(page) <= turf.BOROUGH_PAGE for page in pages)
+        assert sum(pages, []) == bronx.neighborhoods
+    assert turf.unknown_zip("٩٠٢١٠") == "90210"
+
+
+def test_a_location_pin_resolves_to_the_nearest_neighborhood(demo):
+    with session_scope() as session:
+        assert turf.nearest(session, 40.7557, -73.8831).neighborhood == "Jackson Heights"  # 82nd St station
+        assert turf.nearest(session, 40.5126, -74.2487).neighborhood == "Tottenville"
+        assert turf.nearest(session, 34.0522, -118.2437) is None  # Los Angeles

@@ -113,3 +113,29 @@ def test_a_message_waiting_for_rasa_is_tried_again_not_failed(db):
     with session_scope() as session:
         assert session.scalars(select(Message.status)).one() == "processed"
         assert session.scalar(select(func.count()).select_from(OutboxRow)) == 2
+
+
+def test_a_process_whose_lease_passed_to_another_never_records_the_answer(db):
+    from bot.pipeline.process import LeaseLost, _record
+    from campaign import inbox
+
+    _sms("hi", "SM-lease-1")
+    with session_scope() as session:
+        message = session.scalars(select(Message)).one()
+        message_id, identity_id = message.id, message.identity_id
+        assert inbox.claim_contact(session, identity_id, "process-a", 60)
+    replies = [{"custom": {"key": "welcome"}}]
+    with session_scope() as session:  # A's lease ran out and B took the contact
+        from campaign.models import Identity
+
+        session.get(Identity, identity_id).lease_owner = "process-b"
+    with pytest.raises(LeaseLost):
+        _record(message_id, replies, ("process-a", 60))
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxRow)) == 0
+        assert session.get(Message, message_id).status == "received"
+    _record(message_id, replies, ("process-b", 60))  # the holder records it, once
+    _record(message_id, replies, ("process-b", 60))
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxRow)) == 1
+        assert session.get(Message, message_id).status == "processed"

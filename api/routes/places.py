@@ -2,19 +2,29 @@
 from fastapi import APIRouter, Query
 
 from api.deps import SessionDep
-from api.schemas import AvailabilityOut, LocateOut, PlaceOut, TextIn
+from api.schemas import AvailabilityOut, BoroughOut, LocateOut, NeighborhoodChoice, PlaceOut, TextIn
 from campaign import availability, turf
 
 router = APIRouter(prefix="/v1", tags=["places and times"])
 
 
 @router.get("/locate", response_model=LocateOut)
-def locate(session: SessionDep, text: str = Query(..., min_length=1, max_length=2000)):
-    """The neighborhood or ZIP code named in `text`; `match` is null when there is none."""
+def locate(session: SessionDep, text: str = Query(..., min_length=1, max_length=2000),
+           page: int = Query(0, ge=0, description="which page of a borough's neighborhoods")):
+    """The neighborhood or ZIP code named in `text`; `match` is null when there is none. When
+    the text names only a borough, `borough` lists its neighborhoods to offer as choices."""
     place = turf.locate(session, text)
-    if place is None:
-        return LocateOut(match=None, unknown_zip=turf.unknown_zip(text))
-    return LocateOut(match=PlaceOut(**place.__dict__))
+    if place is not None:
+        return LocateOut(match=PlaceOut(**place.__dict__))
+    unknown = turf.unknown_zip(text)
+    found = None if unknown else turf.borough(session, text)
+    if found is None:
+        return LocateOut(match=None, unknown_zip=unknown)
+    pages = found.pages()
+    page = min(page, pages - 1)
+    return LocateOut(match=None, borough=BoroughOut(
+        name=found.name, matched=found.matched, page=page, pages=pages, total=len(found.neighborhoods),
+        neighborhoods=[NeighborhoodChoice(id=i, name=n) for i, n in found.page(page)]))
 
 
 @router.post("/availability/parse", response_model=AvailabilityOut)

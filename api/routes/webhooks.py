@@ -1,20 +1,24 @@
 """Provider webhooks. Each one: verify the signature (403, nothing written), parse (400), store
 keyed by the provider's message id, acknowledge; the inbound runner does the rest."""
 import json
+import logging
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import PlainTextResponse
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.exc import OperationalError
 
 from api.bodies import MAX_BODY, read_limited
 from bot.channels import telegram, twilio, whatsapp_cloud
+from bot.pipeline import spool
 from bot.pipeline.inbound import Inbound
 from bot.pipeline.receive import receive
 from campaign import delivery
-from campaign.db import session_scope
+from campaign.db import impatient_scope, session_scope
 from onramp.settings import get_settings
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], include_in_schema=False)
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
@@ -29,19 +33,27 @@ def public_url(request: Request) -> str:
     return f"{get_settings().base_url}{request.url.path}{query}"
 
 
-def _store_all(messages: list[Inbound]) -> None:
-    with session_scope() as session:
+def _store_all(messages: list[Inbound], seconds: float) -> None:
+    with impatient_scope(seconds) as session:
         for message in messages:
             receive(session, message)
 
 
 async def store(request: Request, messages: list[Inbound]) -> None:
-    """Commit before acknowledging; in a thread, so the event loop never waits on a lock."""
-    if messages:
-        await run_in_threadpool(_store_all, messages)
-        runner = getattr(request.app.state, "runner", None)
-        if runner is not None:
-            runner.nudge()
+    """Commit before acknowledging; in a thread, so the event loop never waits on a lock. A
+    database that cannot take them within WEBHOOK_DB_SECONDS (providers give up on slow
+    webhooks and do not send again) gets them later, from the spool."""
+    if not messages:
+        return
+    settings = get_settings()
+    try:
+        await run_in_threadpool(_store_all, messages, settings.webhook_db_seconds)
+    except OperationalError as error:  # locked, timed out, or away
+        log.warning("webhook: the database did not take the message(s) in time: %s", error.orig)
+        await run_in_threadpool(spool.append, settings.spool_path, messages)
+    runner = getattr(request.app.state, "runner", None)
+    if runner is not None:
+        runner.nudge()
 
 
 def twilio_params(body: bytes) -> dict[str, str]:

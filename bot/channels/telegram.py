@@ -9,7 +9,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.channels.base import Rendered, SendError
 from bot.phones import e164
-from bot.pipeline.inbound import Inbound
+from bot.pipeline.inbound import Inbound, MediaKind
 from campaign.models import OutboxRow
 from onramp.settings import Settings
 
@@ -51,12 +51,32 @@ def parse(data: dict) -> Inbound | None:
         return Inbound(channel="telegram", external_id=chat, provider_id=provider_id, text="", phone=phone,
                        language_hint=hint)
     text = message.text or message.caption or ""
+    if message.location is not None and not text:  # a pin, a live location, or a venue's place
+        return Inbound(channel="telegram", external_id=chat, provider_id=provider_id, text="", language_hint=hint,
+                       location=(message.location.latitude, message.location.longitude))
+    if not text and (media := _media(message)):
+        return Inbound(channel="telegram", external_id=chat, provider_id=provider_id, text="", language_hint=hint,
+                       media=media)
     if text.startswith("/start"):
         # a deep link t.me/<bot>?start=<code> says where the supporter came from
         code = text.removeprefix("/start").strip()[:48]
         return Inbound(channel="telegram", external_id=chat, provider_id=provider_id, text=text, event="start",
                        language_hint=hint, signup_source=f"telegram:{code}" if code else "telegram")
     return Inbound(channel="telegram", external_id=chat, provider_id=provider_id, text=text, language_hint=hint)
+
+
+def _media(message) -> MediaKind | None:
+    if message.voice or message.audio or message.video_note:
+        return MediaKind.VOICE
+    if message.sticker:
+        return MediaKind.STICKER
+    if message.photo:
+        return MediaKind.IMAGE
+    if message.video or message.animation:
+        return MediaKind.VIDEO
+    if message.document:
+        return MediaKind.FILE
+    return None
 
 
 def make_bot(settings: Settings) -> Bot:

@@ -14,7 +14,7 @@ from twilio.rest import Client
 from bot import catalog
 from bot.channels import sms_text
 from bot.channels.base import Rendered, SendError
-from bot.pipeline.inbound import Inbound
+from bot.pipeline.inbound import Inbound, media_kind
 from bot.phones import e164, region_language
 from campaign.models import OutboxRow
 from onramp.settings import Settings
@@ -43,8 +43,19 @@ def parse(params: dict) -> Inbound:
     phone = e164(sender.removeprefix(WHATSAPP_PREFIX))
     if phone is None:
         raise BadRequest(f"From is not a phone number: {sender[:40]!r}")
-    return Inbound(channel=channel, external_id=phone, provider_id=sid, text=params.get("Body") or "",
-                   phone=phone, language_hint=region_language(phone), signup_source=channel)
+    text = params.get("Body") or ""
+    location = None
+    try:  # WhatsApp through Twilio sends a shared pin as Latitude/Longitude
+        if params.get("Latitude") and params.get("Longitude"):
+            location = (float(params["Latitude"]), float(params["Longitude"]))
+    except ValueError:
+        location = None
+    media = None
+    if not text and str(params.get("NumMedia") or "0").strip() not in ("", "0"):
+        media = media_kind(params.get("MediaContentType0") or "")
+    return Inbound(channel=channel, external_id=phone, provider_id=sid, text=text if location is None else "",
+                   phone=phone, language_hint=region_language(phone), signup_source=channel,
+                   location=location, media=media)
 
 
 def parse_status(params: dict) -> tuple[str, str, str | None]:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot import catalog
 from bot.channels.base import Rendered, SendError
 from bot.phones import e164, region_language
-from bot.pipeline.inbound import Inbound
+from bot.pipeline.inbound import Inbound, MediaKind
 from campaign.models import Identity, OutboxRow, utcnow
 from onramp.settings import Settings
 
@@ -59,7 +59,23 @@ def _text_and_payload(message: dict) -> tuple[str, str | None]:
         button = message.get("button") or {}
         payload = button.get("payload")
         return button.get("text") or "", payload or None
-    return "", None  # media, location, reactions: stored, nothing to say
+    if kind in _MEDIA:  # an image or video may carry a caption: that is text to read
+        return (message.get(kind) or {}).get("caption") or "", None
+    return "", None  # reactions, locations (read apart): nothing to say
+
+
+_MEDIA = {"audio": MediaKind.VOICE, "voice": MediaKind.VOICE, "image": MediaKind.IMAGE, "sticker": MediaKind.STICKER,
+          "video": MediaKind.VIDEO, "document": MediaKind.FILE}
+
+
+def _location(message: dict) -> tuple[float, float] | None:
+    if message.get("type") != "location":
+        return None
+    where = message.get("location") or {}
+    try:
+        return float(where["latitude"]), float(where["longitude"])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def parse(data: dict) -> tuple[list[Inbound], list[tuple[str, str, str | None]]]:
@@ -76,9 +92,10 @@ def parse(data: dict) -> tuple[list[Inbound], list[tuple[str, str, str | None]]]
                     if phone is None:
                         raise Malformed(f"from is not a phone number: {str(message['from'])[:32]!r}")
                     text, payload = _text_and_payload(message)
+                    media = _MEDIA.get(message.get("type")) if not text else None
                     messages.append(Inbound(channel="whatsapp_cloud", external_id=phone, provider_id=str(message["id"]),
                                             text=text, payload=payload, phone=phone, language_hint=region_language(phone),
-                                            signup_source="whatsapp"))
+                                            signup_source="whatsapp", location=_location(message), media=media))
                 for status in value.get("statuses") or []:
                     errors = status.get("errors") or [{}]
                     code = errors[0].get("code")

@@ -1,4 +1,21 @@
 from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class MediaKind(StrEnum):
+    """What a person sent that is not text (the bot answers that it reads only text)."""
+
+    VOICE = "voice"
+    IMAGE = "image"
+    STICKER = "sticker"
+    VIDEO = "video"
+    FILE = "file"
+
+
+def media_kind(content_type: str) -> MediaKind:
+    """The kind of a MIME type ("audio/ogg" is a voice note, "image/webp" a sticker or image)."""
+    major = (content_type or "").split("/")[0].lower()
+    return {"audio": MediaKind.VOICE, "image": MediaKind.IMAGE, "video": MediaKind.VIDEO}.get(major, MediaKind.FILE)
 
 
 @dataclass(frozen=True)
@@ -15,3 +32,5 @@ class Inbound:
     signup_source: str | None = None
     event: str | None = None  # what the provider reports besides text, e.g. "start" (Telegram's /start link)
     extra: dict = field(default_factory=dict)
+    location: tuple[float, float] | None = None  # a shared pin (latitude, longitude)
+    media: str | None = None  # what came instead of text: a MediaKind

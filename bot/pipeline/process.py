@@ -5,12 +5,12 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import compliance, language, stamp
+from bot import compliance, handoff_sync, langid_offer, language, stamp
 from bot.pipeline import choices as choice_words
 from bot.pipeline import keywords
 from bot.pipeline.replies import to_outbox
 from bot.rasa_client import RasaClient
-from campaign import consent, handoffs, leads, offers, turf
+from campaign import consent, handoffs, inbox, leads, offers, turf
 from campaign.db import session_scope
 from campaign.models import Identity, Message, Volunteer, utcnow
 from campaign.outbox import enqueue
@@ -90,27 +90,54 @@ def _lead_command(session: Session, message: Message, identity: Identity, volunt
 
 
 def _language(session: Session, volunteer: Volunteer, message: Message, settings: Settings) -> str:
-    """The stored choice wins; otherwise detection, which a short message never changes.
+    """The stored choice wins; otherwise identification, which a short message never changes.
 
+    A first message whose language cannot be told gets the best guess, stored as guessed, and the
+    first reply offers the runners-up (bot/langid_offer.py); a number sent back picks one.
     Place names and numbers are not evidence of a language ("j'habite à Washington Heights" is
     French), so they are taken out before detecting."""
-    if volunteer.language_source == "chosen" and volunteer.language:
+    if volunteer.language_source == language.LANGUAGE_CHOSEN and volunteer.language:
         return volunteer.language
     if not message.payload.get("button"):
+        if volunteer.language_source == language.LANGUAGE_GUESSED and _picked_from_offer(session, volunteer, message, settings):
+            return volunteer.language
         hint = message.payload.get("language_hint")
         text = _without_places(session, message.body)
-        if volunteer.language is None:
-            detected = language.detect(text, settings.languages, hint=hint, backend=settings.language_detector)
+        found = None
+        if volunteer.language is None or volunteer.language_source == language.LANGUAGE_GUESSED:
+            found = language.identify(text, settings.languages, hint=hint, backend=settings.language_detector)
+            detected = found.detected
         elif len(text.split()) >= SWITCH_MIN_WORDS:
-            detected = language.detect(text, settings.languages, hint=hint, backend=settings.language_detector,
-                                       min_confidence=SWITCH_CONFIDENCE)
+            switch = language.identify(text, settings.languages, hint=hint, backend=settings.language_detector)
+            detected = switch.detected if switch.confidence >= SWITCH_CONFIDENCE else None
         else:
             detected = None
         if detected:
-            volunteer.language, volunteer.language_source = detected, "detected"
-        elif volunteer.language is None and hint in settings.languages:
-            volunteer.language, volunteer.language_source = hint, "detected"
+            volunteer.language, volunteer.language_source = detected, language.LANGUAGE_DETECTED
+        elif volunteer.language is None:
+            guess = found.language if found.language in settings.languages else None
+            guess = guess or (hint if hint in settings.languages else settings.default_language)
+            volunteer.language, volunteer.language_source = guess, language.LANGUAGE_GUESSED
+            message.payload = {**message.payload, langid_offer.OFFER: langid_offer.offer_for(found, guess, settings.languages)}
     return volunteer.language or settings.default_language
+
+
+def _picked_from_offer(session: Session, volunteer: Volunteer, message: Message, settings: Settings) -> bool:
+    """A number answering the language offer chooses that language, as a tap would."""
+    text = message.body.strip().rstrip(".)")
+    if not text.isdigit():
+        return False
+    offered = session.scalars(
+        select(Message).where(Message.volunteer_id == volunteer.id, Message.direction == "in", Message.id < message.id)
+        .order_by(Message.id.desc()).limit(1)
+    ).first()
+    offer = (offered.payload or {}).get(langid_offer.OFFER) if offered else None
+    picked = langid_offer.language_for_number(offer, int(text), settings.languages) if offer else None
+    if picked is None:
+        return False
+    volunteer.language, volunteer.language_source = picked, language.LANGUAGE_CHOSEN
+    message.payload = {**message.payload, "button": langid_offer.change_payload(picked)}
+    return True
 
 
 def _without_places(session: Session, text: str) -> str:
@@ -138,7 +165,7 @@ def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool]
         _choice(session, message, volunteer.language)
         lang = _language(session, volunteer, message, settings)
         message.language = lang
-        if handoffs.open_handoff(session, volunteer.id) is not None:
+        if handoffs.route_to_organizer(session, message, identity, volunteer):
             _finish(message, "for_organizer")
             return None
         if volunteer.stage == "new":
@@ -146,19 +173,41 @@ def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool]
         message.attempts += 1
         metadata = stamp.sign({"message_id": message.id, "volunteer_id": volunteer.id, "language": lang,
                                "channel": message.channel}, settings.service_token)
-        return volunteer.conversation_id, _rasa_text(message), metadata, message.attempts > 1
+        text = _rasa_text(message) or _pinned_place(session, message)
+        if not text and message.payload.get("media"):
+            # a voice note, image or sticker: the model reads text only, so say so (never silence)
+            enqueue(session, identity, key="media_text_only", source_message_id=message.id)
+            _finish(message)
+            return None
+        return volunteer.conversation_id, text, metadata, message.attempts > 1
 
 
-def _record(message_id: int, replies: list[dict]) -> None:
-    """Step 8: queue the replies and mark the message done, in one transaction."""
+def _pinned_place(session: Session, message: Message) -> str:
+    """A shared location pin, told to the model as the name of the nearest neighborhood."""
+    pin = message.payload.get("location")
+    place = turf.nearest(session, *pin) if pin else None
+    return place.neighborhood if place else ""
+
+
+class LeaseLost(RuntimeError):
+    """Another process took this contact while Rasa was thinking: it records the answer, not us."""
+
+
+def _record(message_id: int, replies: list[dict], lease: tuple[str, float] | None = None) -> None:
+    """Step 8: queue the replies and mark the message done, in one transaction, only while this
+    process still holds the contact's lease (`lease`: owner and seconds to renew by)."""
     with session_scope() as session:
         message = session.get(Message, message_id)
+        if lease is not None and not inbox.still_holds(session, message.identity_id, *lease):
+            raise LeaseLost(f"message {message_id}: the contact's lease passed to another process")
+        if message.status != "received":
+            return  # recorded already (or superseded by a STOP)
         identity = session.get(Identity, message.identity_id)
         to_outbox(session, identity, message.id, replies)
         _finish(message)
 
 
-async def process(message_id: int, rasa: RasaClient, settings: Settings) -> None:
+async def process(message_id: int, rasa: RasaClient, settings: Settings, lease: tuple[str, float] | None = None) -> None:
     """Process one message. Safe to run again after a crash: Rasa is asked at most once per
     message when it can be told (its tracker is read back), and replies are queued once.
 
@@ -166,10 +215,11 @@ async def process(message_id: int, rasa: RasaClient, settings: Settings) -> None
     event loop that the other requests of this process need to finish theirs."""
     job = await asyncio.to_thread(_prepare, message_id, settings)
     if job is None:
-        return
+        return await handoff_sync.after_message(rasa, message_id)
     sender, text, metadata, retry = job
     # Rasa may be slow: no transaction is held open while it thinks.
     replies = await rasa.replies_to(sender, message_id) if retry else None
     if replies is None:
         replies = await rasa.send(sender, text, metadata)
-    await asyncio.to_thread(_record, message_id, replies)
+    await asyncio.to_thread(_record, message_id, replies, lease)
+    await handoff_sync.after_message(rasa, message_id, replies)

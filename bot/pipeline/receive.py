@@ -23,6 +23,10 @@ def receive(session: Session, message: Inbound) -> tuple[int, bool]:
         payload["event"] = message.event
     if message.language_hint:
         payload["language_hint"] = message.language_hint
+    if message.location is not None:
+        payload["location"] = list(message.location)
+    if message.media:
+        payload["media"] = str(message.media)
     message_id, created = store_inbound(session, identity, message.channel, message.provider_id, clean(message.text), payload)
     if created:
         volunteer = identity.volunteer

@@ -11,7 +11,9 @@ import uuid
 
 from sqlalchemy.exc import OperationalError
 
-from bot.pipeline.process import process
+from bot import langid_model
+from bot.pipeline import spool
+from bot.pipeline.process import LeaseLost, process
 from bot.rasa_client import RasaClient, RasaUnavailable
 from campaign import handoffs, inbox
 from campaign.db import session_scope
@@ -39,9 +41,14 @@ class InboundRunner:
         self.wakeup.set()
 
     async def run_forever(self) -> None:
+        try:  # trained (or read from var/) once, before the first message waits on it
+            await asyncio.to_thread(langid_model.model)
+        except Exception:
+            log.exception("the short-text language model could not be prepared; lingua alone decides")
         limit = asyncio.Semaphore(self.settings.inbound_concurrency)
         tasks: set[asyncio.Task] = set()
         while not self._stopping:
+            await self._replay_spool()
             try:
                 now = asyncio.get_running_loop().time()
                 waiting = [c for c in await asyncio.to_thread(self._waiting)
@@ -77,7 +84,10 @@ class InboundRunner:
                 if message_id is None:
                     return
                 try:
-                    await process(message_id, self.rasa, self.settings)
+                    await self._process_holding_lease(identity_id, message_id)
+                except LeaseLost as error:
+                    log.warning("%s", error)
+                    return
                 except RasaUnavailable as error:
                     given_up = await asyncio.to_thread(self._rasa_failed, message_id)
                     if not given_up:
@@ -99,6 +109,32 @@ class InboundRunner:
             await asyncio.to_thread(self._release, identity_id)
             self.active.discard(identity_id)
             limit.release()
+
+    async def _replay_spool(self) -> None:
+        """Messages a webhook spooled while the database was stuck: stored now, then processed in order."""
+        if not spool.waiting(self.settings.spool_path):
+            return
+        try:
+            await asyncio.to_thread(spool.replay, self.settings.spool_path, self.settings.webhook_db_seconds)
+        except Exception as error:  # still stuck: the spool stays, and is tried at the next pass
+            log.warning("the spool waits for the database: %r", error)
+
+    async def _process_holding_lease(self, identity_id: int, message_id: int) -> None:
+        """Process one message, renewing the contact's lease while Rasa thinks (it may take
+        longer than a lease), so that no other process takes the contact meanwhile."""
+        seconds = self.settings.inbound_lease_seconds
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(seconds / 3)
+                if not await asyncio.to_thread(self._claim, identity_id):
+                    return
+
+        renewer = asyncio.create_task(renew())
+        try:
+            await process(message_id, self.rasa, self.settings, lease=(self.owner, seconds))
+        finally:
+            renewer.cancel()
 
     def _back_off(self, identity_id: int) -> None:
         """Exponential, capped: 1, 2, 4 ... 30 s between tries for this contact."""

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.models.base import Base, utcnow
@@ -44,3 +44,15 @@ class Handoff(Base):
     summary: Mapped[str | None] = mapped_column(Text)
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
+    # the dashboard's side (campaign.handoffs holds the rules)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    topic: Mapped[str | None] = mapped_column(String(32))  # the sensitive topic that opened it
+    assigned_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    answered_at: Mapped[datetime | None]
+    alert_outbox_id: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    resume_mode: Mapped[str | None] = mapped_column(String(16))
+    closed_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    # Rasa's copy of the conversation: paused while open, resumed after the close
+    rasa_paused_at: Mapped[datetime | None]
+    rasa_resumed_at: Mapped[datetime | None]

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from campaign.models.base import Base, utcnow
@@ -28,5 +28,9 @@ class Booking(Base):
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="booked")  # booked, waitlisted, cancelled
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # marked by the lead after the shift: True came, False did not, None not marked yet
+    attended: Mapped[bool | None] = mapped_column(Boolean)
+    attendance_marked_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    attendance_marked_at: Mapped[datetime | None]
 
     shift: Mapped[Shift] = relationship()

@@ -11,7 +11,9 @@ import httpx
 from sqlalchemy import create_engine, func, select
 from twilio.request_validator import RequestValidator
 
+from bot import catalog
 from campaign.models import Message, OutboxRow
+from tests.support.chat import catalog_key
 
 PUBLIC = "https://onramp.example.org"
 SECRETS = {
@@ -93,9 +95,13 @@ class Sms(ChannelChat):
 
     def mine(self):
         out = []
+        self.stop_notices = 0
         for sent in httpx.get(f"{self.fake.url}/_sent").json():
             if sent["To"] == self.prefix + self.phone:
                 text, _, menu = sent["Body"].partition("\n\n")
+                head, _, last = text.rpartition("\n")
+                if head and any(catalog_key(last, lang) == "sms_stop_notice" for lang in catalog.available()):
+                    text, self.stop_notices = head, self.stop_notices + 1  # said once, after the first reply
                 numbered = [line.split(". ", 1) for line in menu.splitlines()[1:]]
                 out.append((text, [(title, number) for number, title in numbered]))
         return out

@@ -12,9 +12,10 @@ class FakeRasa:
         self.delay = delay
         self.received: list[tuple[str, str]] = []  # (sender, text) in the order Rasa saw them
         self.events: dict[str, list[dict]] = {}
+        self.active_form: str | None = None  # the form Rasa says is asking, if any
 
     def reply_for(self, text: str) -> list[dict]:
-        return [{"custom": {"key": "not_understood"}}, {"custom": {"key": "help", "params": {}}}]
+        return [{"custom": {"key": "what"}}, {"custom": {"key": "help", "params": {}}}]
 
     async def handler(self, request: httpx.Request) -> httpx.Response:
         if request.method == "POST" and request.url.path == "/webhooks/rest/webhook":
@@ -28,9 +29,14 @@ class FakeRasa:
             log.append({"event": "user", "text": text, "metadata": body.get("metadata") or {}})
             log.extend({"event": "bot", "text": None, "data": {"custom": r["custom"]}} for r in replies)
             return httpx.Response(200, json=[{"recipient_id": sender, **r} for r in replies])
+        if request.method == "POST" and request.url.path.endswith("/tracker/events"):
+            sender = request.url.path.split("/")[2]
+            self.events.setdefault(sender, []).extend(json.loads(request.content))
+            return httpx.Response(200, json={"sender_id": sender})
         if request.method == "GET" and request.url.path.startswith("/conversations/"):
             sender = request.url.path.split("/")[2]
-            return httpx.Response(200, json={"sender_id": sender, "events": self.events.get(sender, [])})
+            return httpx.Response(200, json={"sender_id": sender, "events": self.events.get(sender, []),
+                                             "active_loop": {"name": self.active_form} if self.active_form else {}})
         return httpx.Response(404, json={"error": "not found"})
 
     def client(self):

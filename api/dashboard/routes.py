@@ -1,0 +1,416 @@
+"""The dashboard's pages. Every query goes through the viewer's scope (auth.Viewer)."""
+import csv
+import io
+import secrets
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import func, or_, select, update
+
+from api.dashboard import charts, transcript
+from api.dashboard.auth import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, FormDep, Viewer, ViewerDep, admins_only, client_address,
+                                organizers_only, set_cookie)
+from api.deps import SessionDep
+from bot import catalog, handoff_sync
+from bot.channels import sms_text
+from bot.rasa_client import RasaClient, RasaUnavailable
+from campaign import accounts, funnel, handoffs
+from campaign.models import (Account, Booking, FUNNEL_STAGES, Handoff, Identity, Message, OutboxRow, Shift, Team,
+                             Volunteer, utcnow)
+from campaign.volunteers import reach
+from onramp.settings import get_settings
+
+router = APIRouter(prefix="/dashboard", include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+CANNED_PREFIX = "canned_"
+FOLDERS = ("mine", "unassigned", "team", "all")
+RETRYABLE = ("failed", "unknown")
+PAGE_SIZE = 30  # a table shows the first rows; search, filters and the CSV reach everyone
+CANCELLABLE = ("pending", "failed", "unknown")
+
+
+def page(request: Request, name: str, who: Viewer | None, status_code: int = 200, **context) -> HTMLResponse:
+    return templates.TemplateResponse(request, name, {"who": who, "now": utcnow(), **context}, status_code=status_code)
+
+
+def waited(since: datetime) -> str:
+    minutes = int((utcnow() - since).total_seconds() // 60)
+    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h"
+
+
+templates.env.filters["waited"] = waited
+templates.env.filters["local"] = lambda value: value.astimezone(_zone()).strftime("%a %d %b %H:%M") if value else ""
+
+
+def _zone():
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(get_settings().campaign_timezone)
+
+
+# --- signing in -------------------------------------------------------------------------------
+
+@router.get("/login")
+def login_form(request: Request):
+    return login_page(request)
+
+
+def login_page(request: Request, error: str | None = None, status_code: int = 200):
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+    response = page(request, "login.html", None, status_code=status_code, csrf=token, error=error)
+    set_cookie(response, LOGIN_CSRF_COOKIE, token)
+    return response
+
+
+@router.post("/login")
+async def login(request: Request, session: SessionDep):
+    form = await request.form()
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+    if not expected or not secrets.compare_digest(str(form.get("csrf_token", "")).encode(), expected.encode()):
+        raise HTTPException(403, "this form has expired or did not come from the dashboard: reload the page")
+    try:
+        signed = accounts.sign_in(session, str(form.get("email", "")), str(form.get("password", "")), client_address(request))
+    except accounts.Throttled as error:
+        return login_page(request, str(error), status_code=429)
+    if signed is None:
+        return login_page(request, "Wrong email or password.", status_code=401)
+    response = RedirectResponse("/dashboard/inbox", status_code=303)
+    set_cookie(response, SESSION_COOKIE, signed.token, max_age=get_settings().dashboard_session_days * 86400)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, session: SessionDep, who: ViewerDep, form: FormDep):
+    accounts.sign_out(session, request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/dashboard/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/dashboard")
+    return response
+
+
+@router.get("")
+@router.get("/")
+def home(who: ViewerDep):
+    return RedirectResponse("/dashboard/inbox", status_code=303)
+
+
+# --- inbox --------------------------------------------------------------------------------
+
+def _inbox_rows(session, who: Viewer, folder: str):
+    query = (select(Handoff, Volunteer, Team).join(Volunteer, Volunteer.id == Handoff.volunteer_id)
+             .outerjoin(Team, Team.id == Volunteer.team_id)
+             .where(Handoff.status == handoffs.Status.open, who.people()))
+    if folder == "mine":
+        query = query.where(Handoff.assigned_account_id == who.account.id)
+    elif folder == "unassigned":
+        query = query.where(Handoff.assigned_account_id.is_(None))
+    elif folder == "team" and who.account.team_id:
+        query = query.where(Volunteer.team_id == who.account.team_id)
+    rows = session.execute(query.order_by(Handoff.urgent.desc(), Handoff.opened_at)).all()
+    channels = {vid: ch for vid, ch in session.execute(
+        select(Identity.volunteer_id, Identity.channel).where(Identity.volunteer_id.in_([v.id for _, v, _ in rows]))
+        .order_by(Identity.last_inbound_at.asc().nulls_first()))}
+    owners = {a.id: a.email for a in session.scalars(select(Account))}
+    return [dict(handoff=h, volunteer=v, team=t, channel=channels.get(v.id, "?"), owner=owners.get(h.assigned_account_id))
+            for h, v, t in rows]
+
+
+@router.get("/inbox")
+def inbox(request: Request, session: SessionDep, who: ViewerDep, folder: str = "all"):
+    folder = folder if folder in FOLDERS else "all"
+    return page(request, "inbox.html", who, folder=folder, rows=_inbox_rows(session, who, folder), folders=FOLDERS)
+
+
+@router.get("/inbox/rows")
+def inbox_rows(request: Request, session: SessionDep, who: ViewerDep, folder: str = "all"):
+    """The inbox's table body, polled by the page so that it updates by itself."""
+    folder = folder if folder in FOLDERS else "all"
+    return page(request, "_inbox_rows.html", who, rows=_inbox_rows(session, who, folder))
+
+
+# --- conversation ---------------------------------------------------------------------------
+
+def _handoff(session, who: Viewer, handoff_id: int) -> tuple[Handoff, Volunteer]:
+    row = session.execute(select(Handoff, Volunteer).join(Volunteer, Volunteer.id == Handoff.volunteer_id)
+                          .where(Handoff.id == handoff_id, who.people())).first()
+    if row is None:
+        raise HTTPException(404, "no such conversation")
+    return row[0], row[1]
+
+
+def _canned(language: str) -> list[tuple[str, str]]:
+    texts = catalog.load(language if language in catalog.available() else "en")
+    return [(key, text) for key, text in texts.items() if key.startswith(CANNED_PREFIX)]
+
+
+@router.get("/conversations/{handoff_id}")
+def conversation_page(request: Request, session: SessionDep, who: ViewerDep, handoff_id: int, notice: str | None = None):
+    return conversation(request, session, who, handoff_id, notice)
+
+
+def conversation(request: Request, session, who: Viewer, handoff_id: int, notice: str | None = None, status_code: int = 200):
+    handoff, volunteer = _handoff(session, who, handoff_id)
+    settings = get_settings()
+    identity = reach(session, volunteer.id)
+    blocked, template_only = handoffs.reply_block(session, volunteer, identity)
+    bookings = session.execute(select(Booking, Shift).join(Shift, Shift.id == Booking.shift_id)
+                               .where(Booking.volunteer_id == volunteer.id).order_by(Shift.starts_at)).all()
+    language = volunteer.language or settings.default_language
+    canned = [(key, catalog.render(key, {"name": volunteer.name or "", "campaign": settings.campaign_name}, language,
+                                   settings.campaign_timezone)) for key, _ in _canned(language)]
+    assignable = list(session.scalars(select(Account).where(Account.disabled.is_(False)).order_by(Account.email))) \
+        if who.sees_everything else [who.account]
+    return page(request, "conversation.html", who, status_code=status_code, handoff=handoff, volunteer=volunteer,
+                identity=identity, lines=transcript.lines(session, volunteer, settings), blocked=blocked,
+                template_only=template_only, bookings=bookings, canned=canned, assignable=assignable,
+                last_step=transcript.last_bot_step(session, volunteer.id), notice=notice,
+                outcomes=handoffs.OUTCOMES, window_open=identity is not None and handoffs.window_open(identity),
+                whatsapp=identity is not None and identity.channel in handoffs.WHATSAPP_CHANNELS)
+
+
+@router.post("/conversations/{handoff_id}/claim")
+def claim(session: SessionDep, who: ViewerDep, form: FormDep, handoff_id: int):
+    handoff, _ = _handoff(session, who, handoff_id)
+    account_id = who.account.id
+    if form.get("account_id") and who.sees_everything:
+        account_id = int(form["account_id"]) or None
+    handoffs.assign(session, handoff, account_id)
+    return RedirectResponse(f"/dashboard/conversations/{handoff_id}", status_code=303)
+
+
+@router.post("/conversations/{handoff_id}/reply")
+def send_reply(request: Request, session: SessionDep, who: ViewerDep, form: FormDep, handoff_id: int):
+    handoff, _ = _handoff(session, who, handoff_id)
+    key = form.get("key") or None
+    if key is not None and not key.startswith(CANNED_PREFIX):
+        raise HTTPException(422, "only a saved reply can be sent by its name")
+    try:
+        handoffs.reply(session, handoff, who.account, text=None if key else str(form.get("text", "")), key=key)
+    except handoffs.HandoffError as error:
+        session.rollback()
+        return conversation(request, session, who, handoff_id, notice=str(error), status_code=409)
+    return RedirectResponse(f"/dashboard/conversations/{handoff_id}?notice=sent", status_code=303)
+
+
+@router.post("/conversations/{handoff_id}/close")
+async def close(request: Request, session: SessionDep, who: ViewerDep, form: FormDep, handoff_id: int):
+    handoff, volunteer = _handoff(session, who, handoff_id)
+    outcome = form.get("outcome") if form.get("outcome") in handoffs.OUTCOMES else "resolved"
+    mode = form.get("resume_mode") or handoffs.ResumeMode.quiet
+    if mode not in {m.value for m in handoffs.ResumeMode}:
+        raise HTTPException(422, "resume_mode is continue or quiet")
+    if form.get("name", "").strip() and form["name"].strip() != (volunteer.name or ""):
+        volunteer.name = form["name"].strip()[:120]  # the organizer's correction, handed to the bot
+    session.commit()  # nothing held open while Rasa is asked
+    rasa = RasaClient(get_settings())
+    try:
+        await handoff_sync.close(rasa, handoff.id, who.account.id, outcome, mode)
+    except RasaUnavailable:
+        return conversation(request, session, who, handoff_id, status_code=503,
+                            notice="The bot is not reachable, so the conversation stays with you. Try again in a minute.")
+    except handoffs.HandoffError:  # closed meanwhile, from another tab or by someone else
+        pass
+    finally:
+        await rasa.aclose()
+    return RedirectResponse("/dashboard/inbox?closed=1", status_code=303)
+
+
+@router.get("/segments")
+def segments(who: ViewerDep, text: str = ""):
+    """How many SMS parts a reply will travel in, for the reply box."""
+    return JSONResponse({"segments": len(sms_text.segments(text)), "encoding": "GSM-7" if sms_text.is_gsm(text) else "UCS-2",
+                         "characters": len(text)})
+
+
+# --- volunteers ---------------------------------------------------------------------------------
+
+def _volunteer_query(who: Viewer, q: str = "", language: str = "", team: str = "", stage: str = ""):
+    last = (select(Message.volunteer_id, func.max(Message.created_at).label("last"))
+            .where(Message.direction == "in").group_by(Message.volunteer_id).subquery())
+    query = (select(Volunteer, Team, last.c.last).outerjoin(Team, Team.id == Volunteer.team_id)
+             .outerjoin(last, last.c.volunteer_id == Volunteer.id)
+             .where(who.people(), Volunteer.signup_source.is_(None) | (Volunteer.signup_source != "lead")))
+    if q:
+        like = f"%{q.strip()}%"
+        query = query.where(or_(Volunteer.name.ilike(like), Volunteer.zip_code.ilike(like),
+                                Volunteer.id.in_(select(Identity.volunteer_id).where(Identity.external_id.ilike(like)))))
+    if language:
+        query = query.where(Volunteer.language == language)
+    if team:
+        query = query.where(Team.slug == team)
+    if stage:
+        query = query.where(Volunteer.stage == stage)
+    return query.order_by(last.c.last.desc().nulls_last(), Volunteer.id.desc())
+
+
+@router.get("/volunteers")
+def volunteers(request: Request, session: SessionDep, who: ViewerDep, q: str = "", language: str = "", team: str = "",
+               stage: str = ""):
+    rows = session.execute(_volunteer_query(who, q, language, team, stage).limit(PAGE_SIZE)).all()
+    total = session.scalar(select(func.count()).select_from(_volunteer_query(who, q, language, team, stage).subquery()))
+    teams = session.scalars(select(Team).where(who.team(Team.id)).order_by(Team.name)).all()
+    return page(request, "volunteers.html", who, rows=rows, total=total, page_size=PAGE_SIZE, teams=teams, languages=get_settings().languages,
+                filters=dict(q=q, language=language, team=team, stage=stage),
+                stages=("new", "onboarding", "assigned", "booked"))
+
+
+@router.get("/volunteers.csv")
+def volunteers_csv(session: SessionDep, who: ViewerDep, q: str = "", language: str = "", team: str = "", stage: str = "",
+                   id: int | None = None):
+    query = _volunteer_query(who, q, language, team, stage)
+    if id is not None:
+        query = query.where(Volunteer.id == id)
+    rows = session.execute(query).all()
+    if id is not None and not rows:
+        raise HTTPException(404, "no such volunteer")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["id", "name", "language", "neighborhood", "zip_code", "team", "stage", "source", "last_message"])
+    for volunteer, team_row, last in rows:
+        writer.writerow([volunteer.id, volunteer.name or "", volunteer.language or "", volunteer.neighborhood_name or "",
+                         volunteer.zip_code or "", team_row.name if team_row else "", volunteer.stage,
+                         volunteer.signup_source or "", last.isoformat() if last else ""])
+    accounts.record_access(session, who.account, "csv_exported",
+                           f"{len(rows)} volunteers; filters q={q!r} language={language!r} team={team!r} stage={stage!r} id={id}")
+    return Response(out.getvalue(), media_type="text/csv",
+                    headers={"Content-Disposition": 'attachment; filename="volunteers.csv"'})
+
+
+@router.get("/volunteers/{volunteer_id}")
+def person(request: Request, session: SessionDep, who: ViewerDep, volunteer_id: int):
+    volunteer = session.scalars(select(Volunteer).where(Volunteer.id == volunteer_id, who.people())).one_or_none()
+    if volunteer is None:
+        raise HTTPException(404, "no such volunteer")
+    accounts.record_access(session, who.account, "person_viewed", f"volunteer {volunteer.id}")
+    handoff = handoffs.open_handoff(session, volunteer.id)
+    return page(request, "person.html", who, volunteer=volunteer, handoff=handoff,
+                identities=session.scalars(select(Identity).where(Identity.volunteer_id == volunteer.id)).all(),
+                lines=transcript.lines(session, volunteer, get_settings()))
+
+
+# --- teams and shifts ----------------------------------------------------------------------------
+
+def _shift_counts(session, shift_ids):
+    counts = {}
+    for shift_id, status, n in session.execute(select(Booking.shift_id, Booking.status, func.count())
+                                               .where(Booking.shift_id.in_(shift_ids)).group_by(Booking.shift_id, Booking.status)):
+        counts.setdefault(shift_id, {})[status] = n
+    return counts
+
+
+@router.get("/shifts")
+def shifts_page(request: Request, session: SessionDep, who: ViewerDep, past: int = 0, team: str = ""):
+    now = utcnow()
+    query = select(Shift, Team).join(Team, Team.id == Shift.team_id).where(who.team(Shift.team_id))
+    if team:
+        query = query.where(Team.slug == team)
+    query = query.where(Shift.starts_at < now).order_by(Shift.starts_at.desc()) if past else \
+        query.where(Shift.starts_at >= now).order_by(Shift.starts_at)
+    rows = session.execute(query.limit(PAGE_SIZE)).all()
+    teams = session.scalars(select(Team).where(who.team(Team.id)).order_by(Team.name)).all()
+    return page(request, "shifts.html", who, rows=rows, counts=_shift_counts(session, [s.id for s, _ in rows]), past=past,
+                teams=teams, team=team, page_size=PAGE_SIZE)
+
+
+@router.get("/shifts/{shift_id}")
+def shift_page(request: Request, session: SessionDep, who: ViewerDep, shift_id: int):
+    row = session.execute(select(Shift, Team).join(Team, Team.id == Shift.team_id)
+                          .where(Shift.id == shift_id, who.team(Shift.team_id))).first()
+    if row is None:
+        raise HTTPException(404, "no such shift")
+    roster = session.execute(select(Booking, Volunteer).join(Volunteer, Volunteer.id == Booking.volunteer_id)
+                             .where(Booking.shift_id == shift_id).order_by(Booking.status, Booking.created_at)).all()
+    return page(request, "shift.html", who, shift=row[0], team=row[1], roster=roster, started=row[0].starts_at <= utcnow())
+
+
+@router.post("/bookings/{booking_id}/attendance")
+def attendance(session: SessionDep, who: ViewerDep, form: FormDep, booking_id: int):
+    row = session.execute(select(Booking, Shift).join(Shift, Shift.id == Booking.shift_id)
+                          .where(Booking.id == booking_id, who.team(Shift.team_id))).first()
+    if row is None:
+        raise HTTPException(404, "no such booking")
+    booking, shift = row
+    if shift.starts_at > utcnow():
+        raise HTTPException(409, "attendance is marked after the shift has started")
+    booking.attended = form.get("attended") == "yes"
+    booking.attendance_marked_by = who.account.id
+    booking.attendance_marked_at = utcnow()
+    return RedirectResponse(f"/dashboard/shifts/{shift.id}", status_code=303)
+
+
+# --- funnel ---------------------------------------------------------------------------------------
+
+@router.get("/funnel")
+def funnel_page(request: Request, session: SessionDep, who: ViewerDep, start: date | None = None, end: date | None = None,
+                split: str = ""):
+    end = end or utcnow().date()
+    start = start or end - timedelta(days=30)
+    split = split if split in funnel.SPLITS else ""
+    result = funnel.cohort(session, datetime.combine(start, time(), UTC), datetime.combine(end + timedelta(days=1), time(), UTC),
+                           scope=who.people(), split=split or None)
+    return page(request, "funnel.html", who, funnel=result, start=start, end=end, split=split, splits=funnel.SPLITS,
+                chart=charts.funnel_svg(result), labels=STAGE_LABELS)
+
+
+STAGE_LABELS = {"first_message": "First message", "name": "Name", "place": "Place", "availability": "Availability",
+                "team": "Team", "booked": "Booked", "attended": "Attended"}
+assert set(STAGE_LABELS) == set(FUNNEL_STAGES)
+charts.LABELS.update(STAGE_LABELS)
+
+
+# --- outbox --------------------------------------------------------------------------------------
+
+@router.get("/outbox")
+def outbox_page(request: Request, session: SessionDep, who: Viewer = Depends(organizers_only), status: str = "",
+                notice: str | None = None):
+    shown = ("pending", "failed", "unknown")
+    query = select(OutboxRow).where(OutboxRow.status.in_((status,) if status in shown else shown))
+    rows = session.scalars(query.order_by(OutboxRow.send_after.desc()).limit(200)).all()
+    counts = dict(session.execute(select(OutboxRow.status, func.count()).where(OutboxRow.status.in_(shown))
+                                  .group_by(OutboxRow.status)).all())
+    names = dict(session.execute(select(Volunteer.id, Volunteer.name).where(Volunteer.id.in_({r.volunteer_id for r in rows}))).all())
+    return page(request, "outbox.html", who, rows=rows, counts=counts, status=status, notice=notice, names=names)
+
+
+@router.post("/outbox/{row_id}/retry")
+def outbox_retry(request: Request, session: SessionDep, form: FormDep, row_id: int, who: Viewer = Depends(organizers_only)):
+    row = session.get(OutboxRow, row_id)
+    if row is None or row.status not in RETRYABLE:
+        raise HTTPException(404, "no such row to retry")
+    if row.status == "unknown" and form.get("confirm") != "yes":
+        return page(request, "confirm_retry.html", who, row=row, status_code=409)
+    accounts.record_access(session, who.account, "outbox_retried", f"outbox {row.id} ({row.status})")
+    session.execute(update(OutboxRow).where(OutboxRow.id == row.id, OutboxRow.status == row.status)
+                    .values(status="pending", send_after=utcnow(),
+                            last_error=f"retried from {row.status} by {who.account.email}; was: {row.last_error or ''}"[:2000]))
+    return RedirectResponse("/dashboard/outbox?notice=retried", status_code=303)
+
+
+@router.post("/outbox/{row_id}/cancel")
+def outbox_cancel(session: SessionDep, form: FormDep, row_id: int, who: Viewer = Depends(organizers_only)):
+    row = session.get(OutboxRow, row_id)
+    if row is None or row.status not in CANCELLABLE:
+        raise HTTPException(404, "no such row to cancel")
+    accounts.record_access(session, who.account, "outbox_cancelled", f"outbox {row.id} ({row.status})")
+    session.execute(update(OutboxRow).where(OutboxRow.id == row.id, OutboxRow.status == row.status)
+                    .values(status="cancelled", last_error=f"cancelled by {who.account.email}"))
+    return RedirectResponse("/dashboard/outbox?notice=cancelled", status_code=303)
+
+
+# --- accounts and the access log (admins) ------------------------------------------------------
+
+@router.get("/accounts")
+def accounts_page(request: Request, session: SessionDep, who: Viewer = Depends(admins_only)):
+    teams = {t.id: t.name for t in session.scalars(select(Team))}
+    return page(request, "accounts.html", who, accounts=accounts.list_all(session), teams=teams, log=accounts.access_log(session))
+
+
+@router.post("/accounts/{account_id}/disable")
+def account_disable(session: SessionDep, form: FormDep, account_id: int, who: Viewer = Depends(admins_only)):
+    account = session.get(Account, account_id)
+    if account is None:
+        raise HTTPException(404, "no such account")
+    accounts.disable(session, account.email)
+    return RedirectResponse("/dashboard/accounts", status_code=303)

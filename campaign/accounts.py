@@ -1,0 +1,166 @@
+"""Dashboard accounts: passwords (argon2), server-side sessions, throttled sign-in, access log.
+
+Everything lives in the database, so every api process sees the same sessions and the same
+count of failed sign-ins: signing out or disabling an account ends its sessions at once."""
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from onramp.settings import get_settings
+from campaign.models import AccessLogEntry, Account, DashboardSession, Role, SignInFailure, Team, utcnow
+
+_hasher = PasswordHasher()
+# A real hash to verify against when the email is unknown, so timing does not tell accounts apart.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+MIN_PASSWORD = 10
+
+
+class AccountError(ValueError):
+    """A request that cannot be done, in words for the person who asked."""
+
+
+class Throttled(AccountError):
+    pass
+
+
+@dataclass
+class SignedIn:
+    account: Account
+    token: str  # goes in the cookie; only its hash is stored
+    csrf_token: str
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def by_email(session: Session, email: str) -> Account | None:
+    return session.scalars(select(Account).where(Account.email == normalize_email(email))).one_or_none()
+
+
+def add(session: Session, email: str, password: str, role: str, team_slug: str | None = None,
+        phone: str | None = None, telegram: str | None = None) -> Account:
+    role = Role(role)
+    if by_email(session, email) is not None:
+        raise AccountError(f"an account for {normalize_email(email)} exists already")
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD} characters")
+    team = None
+    if role == Role.lead:
+        if not team_slug:
+            raise AccountError("a lead needs --team SLUG")
+        team = session.scalars(select(Team).where(Team.slug == team_slug)).one_or_none()
+        if team is None:
+            raise AccountError(f"no team with the slug {team_slug!r}")
+    elif team_slug:
+        raise AccountError("only a lead belongs to a team")
+    account = Account(email=normalize_email(email), password_hash=_hasher.hash(password), role=role.value,
+                      team_id=team.id if team else None, phone=phone, telegram=telegram, disabled=False,
+                      # the lead's account is the team's lead contact: alerts reach them there
+                      contact_volunteer_id=team.lead_volunteer_id if team else None)
+    session.add(account)
+    session.flush()
+    return account
+
+
+def list_all(session: Session) -> list[Account]:
+    return list(session.scalars(select(Account).order_by(Account.email)))
+
+
+def end_sessions(session: Session, account_id: int) -> int:
+    return session.execute(
+        update(DashboardSession).where(DashboardSession.account_id == account_id, DashboardSession.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    ).rowcount
+
+
+def reset_password(session: Session, email: str, password: str) -> Account:
+    account = _existing(session, email)
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD} characters")
+    account.password_hash = _hasher.hash(password)
+    end_sessions(session, account.id)
+    return account
+
+
+def disable(session: Session, email: str) -> Account:
+    account = _existing(session, email)
+    account.disabled = True
+    end_sessions(session, account.id)
+    return account
+
+
+def _existing(session: Session, email: str) -> Account:
+    account = by_email(session, email)
+    if account is None:
+        raise AccountError(f"no account for {normalize_email(email)}")
+    return account
+
+
+def failure_window() -> timedelta:
+    return timedelta(minutes=get_settings().sign_in_failure_window_minutes)
+
+
+def _recent_failures(session: Session, column, value: str) -> int:
+    return session.scalar(select(func.count()).select_from(SignInFailure)
+                          .where(column == value, SignInFailure.at > utcnow() - failure_window()))
+
+
+def sign_in(session: Session, email: str, password: str, address: str) -> SignedIn | None:
+    """A new session for the right password; None for a wrong one (the failure is counted).
+    Throttled when this account or this address failed too often lately, right password or not."""
+    email = normalize_email(email)
+    settings = get_settings()
+    if (_recent_failures(session, SignInFailure.email, email) >= settings.sign_in_max_failures_per_account
+            or _recent_failures(session, SignInFailure.address, address) >= settings.sign_in_max_failures_per_address):
+        raise Throttled("too many failed sign-ins: wait a few minutes and try again")
+    account = by_email(session, email)
+    try:
+        _hasher.verify(account.password_hash if account else _DUMMY_HASH, password)
+        ok = account is not None and not account.disabled
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        session.add(SignInFailure(email=email, address=address[:64], at=utcnow()))
+        return None
+    if _hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = _hasher.hash(password)
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    session.add(DashboardSession(token_hash=_hash_token(token), account_id=account.id, csrf_token=csrf,
+                                 created_at=utcnow(), expires_at=utcnow() + timedelta(days=get_settings().dashboard_session_days)))
+    session.flush()
+    return SignedIn(account, token, csrf)
+
+
+def current(session: Session, token: str | None) -> DashboardSession | None:
+    """The live session for this cookie: not ended, not expired, its account not disabled."""
+    if not token:
+        return None
+    found = session.scalars(select(DashboardSession).where(DashboardSession.token_hash == _hash_token(token))).one_or_none()
+    if found is None or found.ended_at is not None or found.expires_at <= utcnow() or found.account.disabled:
+        return None
+    return found
+
+
+def sign_out(session: Session, token: str) -> None:
+    session.execute(update(DashboardSession).where(DashboardSession.token_hash == _hash_token(token))
+                    .values(ended_at=utcnow()))
+
+
+def record_access(session: Session, account: Account, action: str, subject: str) -> None:
+    session.add(AccessLogEntry(account_id=account.id, action=action, subject=subject, at=utcnow()))
+
+
+def access_log(session: Session, limit: int = 200) -> list[AccessLogEntry]:
+    return list(session.scalars(select(AccessLogEntry).order_by(AccessLogEntry.id.desc()).limit(limit)))

@@ -1,0 +1,84 @@
+"""Language identification of short chat: script rules, the in-domain model with lingua, abstention."""
+import pytest
+
+from bot import language
+from bot.langid_eval import Item, outcome
+from onramp.settings import get_settings
+
+LANGUAGES = get_settings().languages
+
+
+def identify(text, hint=None):
+    return language.identify(text, LANGUAGES, hint=hint)
+
+
+@pytest.mark.parametrize("text", ["مرحبا", "آداب", "السلام عليكم", "سلام", "اهلا وسهلا", "صباح الخير"])
+def test_an_arabic_script_greeting_is_arabic_or_urdu_never_a_latin_script_language(text):
+    found = identify(text, hint="en")
+    assert found.language in {"ar", "ur"}
+    assert {lang for lang, _ in found.ranking} <= {"ar", "ur"}
+
+
+def test_letters_only_urdu_uses_decide_urdu():
+    assert identify("شکریہ").detected == "ur"
+    assert identify("ٹھیک ہے").detected == "ur"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("hola", "es"), ("bonjour", "fr"), ("namaste", "hi"), ("c'est quoi ?", "fr"), ("gracias!", "es"),
+    ("dhonnobad", "bn"), ("who is this", "en"), ("ধন্যবাদ", "bn"), ("谢谢", "zh"),
+])
+def test_short_greetings_and_thanks_are_detected(text, expected):
+    assert identify(text).detected == expected
+
+
+def test_salam_in_latin_letters_is_answered_in_arabic_or_urdu_with_the_other_as_runner_up():
+    found = identify("salam")
+    assert found.language in {"ar", "ur"}
+    assert ({"ar", "ur"} - {found.language}) <= set(found.runners_up())
+
+
+@pytest.mark.parametrize("text", ["👍", "🙏🙏", "?", "12"])
+def test_a_message_without_letters_gives_no_clue(text):
+    found = identify(text)
+    assert found.status == language.NO_CLUE and found.detected is None
+
+
+@pytest.mark.parametrize("text", ["ok", "hi", "no"])
+def test_two_letters_of_latin_script_are_never_taken_as_a_language(text):
+    assert identify(text).detected is None
+
+
+def test_a_hint_settles_a_close_call_but_not_a_sure_one():
+    assert identify("bonjour", hint="es").detected == "fr"
+    assert identify("👍", hint="es").language == "es"
+
+
+def test_long_text_keeps_lingua_in_the_lead():
+    text = "The weather in the city was pleasant and the committee published its annual report yesterday"
+    assert identify(text).detected == "en"
+
+
+@pytest.mark.parametrize("accepted, answer, expected", [
+    ({"und"}, None, "right"), ({"und"}, "en", "wrong"), ({"hi", "ur"}, "ur", "right"),
+    ({"fr"}, "es", "wrong"), ({"fr"}, None, "abstained"),
+])
+def test_the_chat_set_scores_abstentions_and_wrong_answers_apart(accepted, answer, expected):
+    assert outcome(Item("x", frozenset(accepted)), answer) == expected
+
+
+def test_the_in_domain_model_is_cached_by_a_hash_of_its_data(tmp_path, monkeypatch):
+    from bot import langid_model
+
+    monkeypatch.setattr(langid_model, "VAR", tmp_path / "var")
+    data = tmp_path / "nlu"
+    data.mkdir()
+    (data / "en.yml").write_text('nlu:\n- intent: greet\n  examples: |\n    - hello there\n    - good morning\n    - thank you\n', encoding="utf-8")
+    (data / "es.yml").write_text('nlu:\n- intent: greet\n  examples: |\n    - hola amigo\n    - buenos días\n    - muchas gracias\n', encoding="utf-8")
+    first = langid_model.data_hash(data)
+    fitted = langid_model.model(data)
+    assert (tmp_path / "var" / f"langid-{first}.pickle").exists()
+    assert set(fitted.probabilities("hola")) == {"en", "es"}
+    with open(data / "es.yml", "a", encoding="utf-8") as more:
+        more.write("    - buenas tardes\n")
+    assert langid_model.data_hash(data) != first

@@ -132,7 +132,8 @@ class ShiftOut(Out):
     booked: int = 0
 
 
-class BoroughOut(BaseModel):
+class BoroughListOut(BaseModel):
+    """A borough and all its neighborhoods' names (GET /v1/boroughs)."""
     name: str
     neighborhoods: list[str]
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from api.schemas import PathId, QueryId
 from api.deps import SessionDep
 from api.routes.volunteers import shift_out
-from api.schemas import BoroughOut, ShiftOut, TeamOut
+from api.schemas import BoroughListOut, ShiftOut, TeamOut
 from campaign.models import Neighborhood, Shift, Team, utcnow
 
 router = APIRouter(prefix="/v1", tags=["teams and shifts"])
@@ -26,7 +26,7 @@ def get_team(session: SessionDep, team_id: PathId):
     return team
 
 
-@router.get("/boroughs", response_model=list[BoroughOut])
+@router.get("/boroughs", response_model=list[BoroughListOut])
 def list_boroughs(session: SessionDep):
     """Each borough with the neighborhoods of its teams (for a supporter who picks from a list)."""
     rows = session.execute(select(Team.borough, Neighborhood.name).join(Neighborhood, Neighborhood.team_id == Team.id)
@@ -34,7 +34,7 @@ def list_boroughs(session: SessionDep):
     boroughs: dict[str, list[str]] = {}
     for borough, name in rows:
         boroughs.setdefault(borough, []).append(name)
-    return [BoroughOut(name=name, neighborhoods=hoods) for name, hoods in boroughs.items()]
+    return [BoroughListOut(name=name, neighborhoods=hoods) for name, hoods in boroughs.items()]
 
 
 @router.get("/shifts", response_model=list[ShiftOut])

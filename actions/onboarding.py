@@ -2,11 +2,15 @@
 
 Every answer is read from whatever the supporter writes, whenever they write it ("I'm Ana from
 Astoria, free on weekends" fills all three), and stored through the API as soon as it is known.
+An answer to another question is kept for that question (availability given when the place was
+asked), and after two answers that do not fit, the question comes as choices with a person to
+talk to: never the same re-ask a third time.
 """
 import re
 from typing import Any
 
-from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -17,17 +21,46 @@ from actions.api import call, say, volunteer_id
 REQUESTS = {"ask_human", "opt_out", "change_language", "help", "ask_what", "cancel", "reschedule", "goodbye", "thanks"}
 # A name is more easily confused with small talk ("yes", "hi"), so those are not names either.
 NOT_A_NAME = REQUESTS | {"greet", "affirm", "deny", "volunteer"}
-# How people introduce themselves when the model did not mark the name itself, in each language.
-NAME_PREFIXES = re.compile(
-    r"^(my name is|my name's|name's|i am|i'm|im|it's|its|this is|call me|"
-    r"me llamo|mi nombre es|soy|"
-    r"je m'appelle|je suis|moi c'est|c'est|mon nom c'est|mon nom est|mwen rele|"
-    r"mera naam|mera nam|मेरा नाम|میرا نام|amar nam|amar naam|আমার নাম|আমি|"
-    r"اسمي|انا|أنا|ana esmi|esmi)\s+"
-    r"|^(我叫|我是|我係|我名叫|我的名字是|我嘅名係)\s*", re.IGNORECASE)
-# ...and what some languages put after the name ("mera naam Ravi hai", "আমার নাম রফিক")
-NAME_SUFFIXES = re.compile(r"\s+(hai|he|hoon|hu|है|ہے|হয়|বলে)$", re.IGNORECASE)
+# How people introduce themselves, in each language. The unambiguous ones ("my name is") are
+# read wherever they stand ("Hola, me llamo Ana"); the others ("I'm", "میں") say a name only at
+# the start of a self-introduction or an answer to "what's your name?" ("I'm free on Sundays").
+STRONG_PREFIXES = (r"my name is|my name's|name's|call me|me llamo|mi nombre es|je m'appelle|mon nom c'est|mon nom est|"
+                   r"mwen rele|mera naam|mera nam|मेरा नाम|میرا نام|amar nam|amar naam|আমার নাম|اسمي|اسمى|ana esmi|esmi|"
+                   r"我叫|我名叫|我的名字是|我嘅名係")
+WEAK_PREFIXES = (r"i am|i'm|im|it's|its|this is|soy|je suis|moi c'est|c'est|আমি|انا|أنا|میں|मैं|我是|我係")
+_BOUNDARY = r"(?:^|(?<=[\s,.!?،؛。，！]))"
+STRONG = re.compile(_BOUNDARY + rf"(?:{STRONG_PREFIXES})\s*", re.IGNORECASE)
+# ...after a greeting too ("Hi, I'm Dave", "Bonjour, je suis Aïcha")
+WEAK = re.compile(rf"^(?:[^\s,.!?،]+\s*[,.!?،]\s*)?(?:{WEAK_PREFIXES})(?:\s+|(?=[\u3400-\u9fff]))", re.IGNORECASE)
+NAME_PREFIXES = re.compile(rf"^(?:{STRONG_PREFIXES}|{WEAK_PREFIXES})\s*", re.IGNORECASE)
+# ...what some languages put after the name ("mera naam Ravi hai", "میں عمران ہوں", "मैं राहुल हूँ")
+NAME_SUFFIXES = re.compile(r"\s+(hai|he|hoon|hun|hu|है|हूँ|हूं|ہے|ہوں|হয়|বলে)$", re.IGNORECASE)
+# Where a name ends when more follows: punctuation, and the words that start a place or a time.
+NAME_END = re.compile(r"[,.;:!?،؛۔।。，、！？\n]| - ")
+NAME_STOPS = {
+    # en, es, fr
+    "from", "in", "and", "free", "available", "living", "live", "near", "at", "on", "i", "i'm", "im", "here",
+    "de", "del", "y", "en", "vivo", "libre", "disponible", "puedo", "desde",
+    "du", "des", "et", "à", "j'habite", "habite", "dispo", "je", "au",
+    # ar, ur, hi, bn: the place's preposition, the conjunction, the verb of living or being free
+    "من", "في", "أسكن", "اسكن", "متفرغ", "متفرغة", "متاح",
+    "سے", "اور", "رہتا", "رہتی", "فارغ",
+    "से", "में", "और", "रहता", "रहती", "फ्री",
+    "থেকে", "আর", "থাকি", "ফ্রি",
+}
+# Chinese has no spaces: the name ends where living, coming from or being free begins.
+ZH_NAME_END = re.compile(r"(住在|住|来自|在|从|周|星期|有空|，)")
 MAX_NAME_WORDS = 4
+INTRODUCED_NAME_WORDS = 3  # what follows a self-introduction's name is a place or a time
+# After this many answers that do not fit, the question is asked as choices, with a person.
+MISSES_BEFORE_CHOICES = 2
+# WhatsApp lists hold 10 rows: 8 places, "more" and "talk to a person".
+PLACES_PER_PAGE = 8
+PAGE = re.compile(r"^(.*?)\s*\((\d+)\)$")
+PERSON = {"key": "choice_person", "payload": "/ask_human"}
+AVAILABILITY_CHOICES = [{"key": "choice_weekday_evenings", "payload": "weekday evenings"},
+                        {"key": "choice_weekends", "payload": "weekends"},
+                        {"key": "choice_weekday_mornings", "payload": "weekday mornings"}]
 
 
 def _intent(tracker: Tracker) -> tuple[str | None, float]:
@@ -57,17 +90,63 @@ def clean_name(text: str) -> str | None:
     return text.title() if text.islower() else text
 
 
+def _name_words(rest: str) -> str:
+    """The name at the start of `rest`, cut before what follows it (a place, a time)."""
+    rest = NAME_END.split(rest, maxsplit=1)[0].strip()
+    if re.match(r"[\u3400-\u9fff]", rest):
+        return ZH_NAME_END.split(rest, maxsplit=1)[0]
+    words: list[str] = []
+    for word in rest.split():
+        folded = word.casefold()
+        # Arabic joins "and" to the next word ("فاطمة وأسكن"): a second word starting with و ends the name
+        if folded in NAME_STOPS or (words and word.startswith("و") and len(word) > 3):
+            break
+        words.append(word)
+    return " ".join(words[:INTRODUCED_NAME_WORDS])
+
+
+def introduced_name(text: str, weak_too: bool) -> str | None:
+    """The name in a self-introduction ("I'm Dave from St. George", "আমি রহিম, ... থাকি")."""
+    found = STRONG.search(text) or (WEAK.search(text) if weak_too else None)
+    if found is None:
+        return None
+    return clean_name(_name_words(text[found.end():]))
+
+
+# Slots the extractors keep beside the form's own (rasa_sdk only returns the form's slots).
+BOOKKEEPING_SLOTS = ("neighborhood_misses", "availability_misses", "picked_borough")
+
+
 class ValidateOnboardingForm(FormValidationAction):
     def name(self) -> str:
         return "validate_onboarding_form"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: DomainDict) -> list[dict[str, Any]]:
+        before = {slot: tracker.get_slot(slot) for slot in BOOKKEEPING_SLOTS}
+        events = await super().run(dispatcher, tracker, domain)
+        return events + [SlotSet(slot, tracker.slots.get(slot)) for slot in BOOKKEEPING_SLOTS
+                         if tracker.slots.get(slot) != before[slot]]
 
     async def extract_volunteer_name(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                      domain: DomainDict) -> dict[str, Any]:
         if tracker.get_slot("volunteer_name"):
             return {}
-        entity = next(tracker.get_latest_entity_values("name"), None)
+        text = _text(tracker)
         asked = tracker.get_slot("requested_slot") == "volunteer_name"
-        name = clean_name(entity) if entity else (clean_name(_text(tracker)) if asked and _is_answer(tracker, NOT_A_NAME) else None)
+        intent, _ = _intent(tracker)
+        # "I'm Dave from…" as a self-introduction or the answer to our question, but not a
+        # request that starts the same way ("আমি একজন মানুষের সাথে কথা বলতে চাই": I want a person)
+        introducing = intent == "inform" or (asked and _is_answer(tracker, NOT_A_NAME))
+        name = introduced_name(text, weak_too=introducing) if not text.startswith("/") else None
+        if name is None:
+            entity = next(tracker.get_latest_entity_values("name"), None)
+            if entity and introducing:
+                name = clean_name(entity)
+            elif asked and _is_answer(tracker, NOT_A_NAME):
+                name = clean_name(text)
+                # a place or a time given when the name was asked is that (their extractors keep it)
+                if name and await _place_or_time(text):
+                    name = None
         if name is None:
             return {}
         await call("PATCH", f"/v1/volunteers/{volunteer_id(tracker)}", json={"name": name})
@@ -81,14 +160,21 @@ class ValidateOnboardingForm(FormValidationAction):
             return {}
         found = await call("GET", "/v1/locate", params={"text": text})
         place = found.get("match")
-        if place is None:
-            if asked and _is_answer(tracker):
-                say(dispatcher, "place_not_found", text=found.get("unknown_zip") or text[:60])
-                return {"neighborhood": None}
+        if place is not None:
+            await call("PATCH", f"/v1/volunteers/{volunteer_id(tracker)}",
+                       json={"neighborhood_id": place["neighborhood_id"], "zip_code": place["zip_code"]})
+            return {"neighborhood": place["neighborhood"], "neighborhood_misses": 0, "picked_borough": None}
+        if not asked or not _is_answer(tracker):
             return {}
-        await call("PATCH", f"/v1/volunteers/{volunteer_id(tracker)}",
-                   json={"neighborhood_id": place["neighborhood_id"], "zip_code": place["zip_code"]})
-        return {"neighborhood": place["neighborhood"]}
+        borough = await _borough(text)
+        if borough is not None:  # the ask shows that borough's neighborhoods
+            return {"neighborhood": None, "picked_borough": borough}
+        if (await call("POST", "/v1/availability/parse", json={"text": text[:2000]}))["slots"]:
+            return {}  # an answer to the next question: extract_availability keeps it
+        misses = int(tracker.get_slot("neighborhood_misses") or 0) + 1
+        if misses < MISSES_BEFORE_CHOICES:
+            say(dispatcher, "place_not_found", text=found.get("unknown_zip") or text[:60])
+        return {"neighborhood": None, "neighborhood_misses": misses}
 
     async def extract_availability(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                    domain: DomainDict) -> dict[str, Any]:
@@ -99,8 +185,74 @@ class ValidateOnboardingForm(FormValidationAction):
         slots = (await call("POST", "/v1/availability/parse", json={"text": text[:2000]}))["slots"]
         if not slots:
             if asked and _is_answer(tracker):
-                say(dispatcher, "availability_not_understood")
-                return {"availability": None}
+                misses = int(tracker.get_slot("availability_misses") or 0) + 1
+                if misses < MISSES_BEFORE_CHOICES:
+                    say(dispatcher, "availability_not_understood")
+                return {"availability": None, "availability_misses": misses}
             return {}
         await call("PATCH", f"/v1/volunteers/{volunteer_id(tracker)}", json={"availability": slots})
-        return {"availability": slots}
+        return {"availability": slots, "availability_misses": 0}
+
+
+async def _place_or_time(text: str) -> bool:
+    if (await call("GET", "/v1/locate", params={"text": text})).get("match"):
+        return True
+    return bool((await call("POST", "/v1/availability/parse", json={"text": text[:2000]}))["slots"])
+
+
+async def _boroughs() -> dict[str, list[str]]:
+    return {b["name"]: b["neighborhoods"] for b in await call("GET", "/v1/boroughs")}
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"^(the|el|la|le)\s+", "", text.casefold().strip(" .!?"))
+
+
+async def _borough(text: str) -> str | None:
+    """A borough named alone ("Brooklyn", "the Bronx", a "More…" page "Brooklyn (2)"), or None."""
+    page = PAGE.match(text.strip())
+    name = _fold(page.group(1) if page else text)
+    for borough in await _boroughs():
+        if _fold(borough) == name:
+            return f"{borough} ({page.group(2)})" if page else borough
+    return None
+
+
+class AskNeighborhood(Action):
+    """Where do you live: asked plainly, then (after two misses) as boroughs, then neighborhoods."""
+
+    def name(self) -> str:
+        return "action_ask_neighborhood"
+
+    async def run(self, dispatcher, tracker: Tracker, domain) -> list[dict[str, Any]]:
+        picked = tracker.get_slot("picked_borough")
+        if picked:
+            page = PAGE.match(picked)
+            borough, number = (page.group(1), int(page.group(2))) if page else (picked, 1)
+            hoods = (await _boroughs()).get(borough, [])
+            shown = hoods[(number - 1) * PLACES_PER_PAGE:number * PLACES_PER_PAGE]
+            choices = [{"key": "choice_place", "params": {"place": h}, "payload": h} for h in shown]
+            if len(hoods) > number * PLACES_PER_PAGE:
+                choices.append({"key": "choice_more", "payload": f"{borough} ({number + 1})"})
+            say(dispatcher, "place_pick_neighborhood", choices=choices + [PERSON])
+        elif int(tracker.get_slot("neighborhood_misses") or 0) >= MISSES_BEFORE_CHOICES:
+            choices = [{"key": "choice_place", "params": {"place": b}, "payload": b} for b in await _boroughs()]
+            say(dispatcher, "place_pick_borough", choices=choices + [PERSON])
+        else:
+            say(dispatcher, "ask_neighborhood")
+        return []
+
+
+class AskAvailability(Action):
+    """When are you free: the common answers as choices (their payloads are words the parser
+    knows, so a tap and a typed answer take the same path); after two misses, with a person."""
+
+    def name(self) -> str:
+        return "action_ask_availability"
+
+    async def run(self, dispatcher, tracker: Tracker, domain) -> list[dict[str, Any]]:
+        if int(tracker.get_slot("availability_misses") or 0) >= MISSES_BEFORE_CHOICES:
+            say(dispatcher, "availability_pick", choices=AVAILABILITY_CHOICES + [PERSON])
+        else:
+            say(dispatcher, "ask_availability", choices=AVAILABILITY_CHOICES)
+        return []

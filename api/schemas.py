@@ -132,6 +132,21 @@ class ShiftOut(Out):
     booked: int = 0
 
 
+class BoroughListOut(BaseModel):
+    """A borough and all its neighborhoods' names (GET /v1/boroughs)."""
+    name: str
+    neighborhoods: list[str]
+
+
+class AlternativeOut(ShiftOut):
+    team_name: str
+    own_team: bool
+
+
+class ShiftWishOut(BaseModel):
+    lead_told: bool
+
+
 class BookingIn(BaseModel):
     shift_id: RowId
 

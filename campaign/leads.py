@@ -91,6 +91,14 @@ def fold_into_digest(session: Session, head: OutboxRow) -> None:
         head.params, head.key = digest([head, *folded]), "lead_digest"
 
 
+def announce_shift_wish(session: Session, volunteer: Volunteer, team: Team) -> None:
+    _announce(session, team, "lead_shift_wanted", {
+        "name": volunteer.name or "?", "neighborhood": volunteer.neighborhood_name or volunteer.zip_code or "?",
+        "times": ", ".join(volunteer.availability or []) or "?",
+    })
+
+
+
 def digest(rows) -> dict:
     """The parameters of one digest standing for several announcements."""
     members = [r.params.get("name", "?") for r in rows if r.key == "lead_new_member"]

@@ -153,8 +153,8 @@ NLU_MARK_START, NLU_MARK_END = "<!-- nlu-eval:start -->", "<!-- nlu-eval:end -->
 
 @nlu_app.command("eval")
 def nlu_eval(write_docs: bool = typer.Option(True, help="write the results into docs/benchmarks.md")) -> None:
-    """Intent accuracy and F1 per language on a held-out fifth of the data that training never
-    sees (trains a separate model: about a minute)."""
+    """Intent accuracy and F1 per language on the frozen held-out set (eval/nlu-heldout.yml), which
+    training never sees (trains a separate model: about a minute)."""
     import json
     import subprocess
 
@@ -187,6 +187,27 @@ def nlu_eval(write_docs: bool = typer.Option(True, help="write the results into 
         console.print(f"written to {docs.relative_to(ROOT)}")
     worst = min(r["accuracy"] for r in results.values())
     print(f"lowest intent accuracy: {worst:.3f}")
+
+
+personas_app = typer.Typer(help="The persona suite (tests/personas).", no_args_is_help=True)
+app.add_typer(personas_app, name="personas")
+
+
+@personas_app.command("run")
+def personas_run(language: list[str] = typer.Option(None, help="only these languages"),
+                 only: list[str] = typer.Option(None, help="only the personas with these ids"),
+                 workers: int = typer.Option(3, help="personas talking at the same time")) -> None:
+    """Drive the scripted supporters through the real stack over the Twilio webhook and check what
+    was stored; prints the pass rate per language, each failure with its transcript, and
+    `personas passed: N/M`."""
+    import subprocess
+
+    args = [sys.executable, "-m", "tests.personas.suite", "--workers", str(workers)]
+    for code in language or []:
+        args += ["--language", code]
+    for persona in only or []:
+        args += ["--only", persona]
+    raise typer.Exit(subprocess.run(args, cwd=ROOT).returncode)
 
 
 locate_app = typer.Typer(help="Places: neighborhoods and ZIP codes in free text.", no_args_is_help=True)

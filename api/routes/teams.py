@@ -7,8 +7,8 @@ from sqlalchemy import select
 from api.schemas import PathId, QueryId
 from api.deps import SessionDep
 from api.routes.volunteers import shift_out
-from api.schemas import ShiftOut, TeamOut
-from campaign.models import Shift, Team, utcnow
+from api.schemas import BoroughListOut, ShiftOut, TeamOut
+from campaign.models import Neighborhood, Shift, Team, utcnow
 
 router = APIRouter(prefix="/v1", tags=["teams and shifts"])
 
@@ -24,6 +24,17 @@ def get_team(session: SessionDep, team_id: PathId):
     if team is None:
         raise HTTPException(404, f"team {team_id} does not exist")
     return team
+
+
+@router.get("/boroughs", response_model=list[BoroughListOut])
+def list_boroughs(session: SessionDep):
+    """Each borough with the neighborhoods of its teams (for a supporter who picks from a list)."""
+    rows = session.execute(select(Team.borough, Neighborhood.name).join(Neighborhood, Neighborhood.team_id == Team.id)
+                           .where(Team.borough.is_not(None)).order_by(Team.borough, Neighborhood.name))
+    boroughs: dict[str, list[str]] = {}
+    for borough, name in rows:
+        boroughs.setdefault(borough, []).append(name)
+    return [BoroughListOut(name=name, neighborhoods=hoods) for name, hoods in boroughs.items()]
 
 
 @router.get("/shifts", response_model=list[ShiftOut])

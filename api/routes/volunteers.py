@@ -4,8 +4,9 @@ from sqlalchemy import func, select
 
 from api.schemas import PathId, QueryId
 from api.deps import SessionDep, StampChecked
-from api.schemas import (AssignmentIn, AssignmentOut, BookingIn, BookingOut, HandoffIn, HandoffOut, OptOutIn,
-                         ScheduledOut, ShiftOut, TeamOut, VolunteerOut, VolunteerPage, VolunteerPatch)
+from api.schemas import (AlternativeOut, AssignmentIn, AssignmentOut, BookingIn, BookingOut, HandoffIn, HandoffOut,
+                         OptOutIn, ScheduledOut, ShiftOut, ShiftWishOut, TeamOut, VolunteerOut, VolunteerPage,
+                         VolunteerPatch)
 from campaign import assignment, consent, handoffs, reminders, shifts
 from campaign.schedule import cadence_from
 from campaign.models import Neighborhood, Team, Volunteer
@@ -88,6 +89,21 @@ def shift_offers(session: SessionDep, volunteer_id: PathId, limit: int = Query(3
     volunteer = _volunteer(session, volunteer_id)
     found = shifts.upcoming_fitting(session, volunteer, get_settings().campaign_timezone, limit=limit)
     return [shift_out(session, s) for s in found]
+
+
+@router.get("/{volunteer_id}/shift-alternatives", response_model=list[AlternativeOut])
+def shift_alternatives(session: SessionDep, volunteer_id: PathId, limit: int = Query(3, ge=1, le=9)):
+    """When no shift of the team fits: other times of the team, and nearby teams' shifts that fit."""
+    volunteer = _volunteer(session, volunteer_id)
+    found = shifts.alternatives(session, volunteer, get_settings().campaign_timezone, limit=limit)
+    return [AlternativeOut(**shift_out(session, s).model_dump(), team_name=s.team.name,
+                           own_team=s.team_id == volunteer.team_id) for s in found]
+
+
+@router.post("/{volunteer_id}/shift-wish", response_model=ShiftWishOut, status_code=201, dependencies=[StampChecked])
+def shift_wish(session: SessionDep, volunteer_id: PathId):
+    """The volunteer wants to be told when a shift that fits opens: their team lead is told."""
+    return ShiftWishOut(lead_told=shifts.wish_for_shift(session, _volunteer(session, volunteer_id)))
 
 
 @router.post("/{volunteer_id}/bookings", response_model=BookingOut, status_code=201, dependencies=[StampChecked])

@@ -1,9 +1,11 @@
 """Held-out intent evaluation per language (runs inside .venv-rasa; `onramp nlu eval` calls it).
 
-Each data/nlu/<lang>.yml is split per intent: every fifth example (in file order) is held out and
-never trained on. A model is trained on the rest (with names.yml and every synonym), the held-out
-examples are parsed, and accuracy, macro F1, the most frequent confusions, how many annotated names and
-languages were found exactly, and every example's prediction and confidence are written as JSON.
+The held-out examples are frozen in eval/nlu-heldout.yml (every fifth example of each intent, as
+the files stood when it was frozen), so training data added later cannot reshuffle them. A model is
+trained on every other example of data/nlu (with names.yml and every synonym); an example whose
+text is held out for its language is never trained on. The held-out examples are parsed, and
+accuracy, macro F1, the most frequent confusions, how many annotated names and languages were found
+exactly, and every example's prediction and confidence are written as JSON.
 """
 import argparse
 import asyncio
@@ -15,6 +17,7 @@ from collections import Counter
 from pathlib import Path
 
 HOLD_OUT_EVERY = 5
+FROZEN = Path("eval/nlu-heldout.yml")
 Example = tuple[str, str, set[tuple[str, str]]]  # text, intent, the (entity, value) pairs annotated
 
 
@@ -22,27 +25,61 @@ def _entities(entities: list[dict]) -> set[tuple[str, str]]:
     return {(e["entity"], str(e["value"]).lower()) for e in entities}
 
 
-def split(nlu_dir: Path, train_dir: Path) -> dict[str, list[Example]]:
+def split(nlu_dir: Path) -> dict[str, list[Example]]:
+    """Every fifth example of each intent, in file order: how the frozen set was made
+    (`python -m bot.assistant.evaluate --freeze` writes it)."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    held_out: dict[str, list[Example]] = {}
+    for path in sorted(nlu_dir.glob("*.yml")):
+        if len(path.stem) != 2:
+            continue
+        seen: Counter = Counter()
+        held_out[path.stem] = []
+        for example in load_data(str(path)).intent_examples:
+            intent = example.get("intent")
+            if seen[intent] % HOLD_OUT_EVERY == HOLD_OUT_EVERY - 1:
+                held_out[path.stem].append((example.get("text"), intent, _entities(example.get("entities") or [])))
+            seen[intent] += 1
+    return held_out
+
+
+def frozen(path: Path = FROZEN) -> dict[str, list[Example]]:
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {language: [(e["text"], e["intent"], {tuple(pair.split("=", 1)) for pair in e.get("entities") or []})
+                       for e in examples] for language, examples in data.items()}
+
+
+def freeze(held_out: dict[str, list[Example]], path: Path) -> None:
+    import yaml
+
+    data = {language: [{"text": text, "intent": intent, **({"entities": [f"{e}={v}" for e, v in sorted(entities)]}
+                                                          if entities else {})} for text, intent, entities in examples]
+            for language, examples in held_out.items()}
+    header = ("# The held-out intent set, frozen on 2026-12-01 from the split bot/assistant/evaluate.py made then\n"
+              "# (every fifth example of each intent in data/nlu/<lang>.yml, in file order). `onramp nlu eval`\n"
+              "# scores on these and trains on everything else, so adding training data cannot reshuffle it.\n"
+              "# Never edit it to move a figure; entities are entity=value, as annotated.\n")
+    path.write_text(header + yaml.safe_dump(data, allow_unicode=True, sort_keys=True, width=200), encoding="utf-8")
+
+
+def training_set(nlu_dir: Path, train_dir: Path, held_out: dict[str, list[Example]]) -> None:
+    """Write data/nlu to train_dir without the held-out texts of each language."""
     from rasa.shared.nlu.training_data.loading import load_data
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
-    held_out: dict[str, list[Example]] = {}
     for path in sorted(nlu_dir.glob("*.yml")):
         data = load_data(str(path))
         if len(path.stem) != 2:  # shared files (names.yml): train on all of it
             (train_dir / path.name).write_text(data.nlu_as_yaml(), encoding="utf-8")
             continue
-        seen: Counter = Counter()
-        train, test = [], []
-        for example in data.intent_examples:
-            intent = example.get("intent")
-            (test if seen[intent] % HOLD_OUT_EVERY == HOLD_OUT_EVERY - 1 else train).append(example)
-            seen[intent] += 1
+        unseen = {text for text, _, _ in held_out.get(path.stem, [])}
+        train = [e for e in data.intent_examples if e.get("text") not in unseen]
         kept = TrainingData(train, entity_synonyms=data.entity_synonyms, regex_features=data.regex_features,
                             lookup_tables=data.lookup_tables)
         (train_dir / path.name).write_text(kept.nlu_as_yaml(), encoding="utf-8")
-        held_out[path.stem] = [(e.get("text"), e.get("intent"), _entities(e.get("entities") or [])) for e in test]
-    return held_out
 
 
 def f1_macro(pairs: list[tuple[str, str]]) -> float:
@@ -87,12 +124,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--nlu", default="data/nlu")
     parser.add_argument("--config", default="bot/assistant/config.yml")
-    parser.add_argument("--out", required=True, help="where to write the results (JSON)")
+    parser.add_argument("--frozen", default=str(FROZEN), help="the held-out examples (YAML, per language)")
+    parser.add_argument("--out", help="where to write the results (JSON)")
+    parser.add_argument("--freeze", metavar="PATH", help="only write today's every-fifth split to PATH (YAML) and stop")
     args = parser.parse_args()
+    if args.freeze:
+        freeze(split(Path(args.nlu)), Path(args.freeze))
+        return
+    if not args.out:
+        parser.error("--out is required")
     with tempfile.TemporaryDirectory() as tmp:
         train_dir = Path(tmp) / "nlu"
         train_dir.mkdir()
-        held_out = split(Path(args.nlu), train_dir)
+        held_out = frozen(Path(args.frozen))
+        training_set(Path(args.nlu), train_dir, held_out)
         print(f"held out: {sum(map(len, held_out.values()))} examples in {len(held_out)} languages", flush=True)
         subprocess.run([sys.executable, "-m", "rasa", "train", "nlu", "--nlu", str(train_dir), "--config", args.config,
                         "--out", tmp, "--fixed-model-name", "heldout", "--quiet"], check=True)

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import compliance, handoff_sync, langid_offer, language, stamp
+from bot.pipeline import choices as choice_words
 from bot.pipeline import keywords
 from bot.pipeline.replies import to_outbox
 from bot.rasa_client import RasaClient
@@ -34,23 +35,32 @@ NUMBERED_CHANNELS = {"sms", "whatsapp"}
 AS_TEXT = "\u2060"
 
 
-def _choice(session: Session, message: Message) -> None:
+def _choice(session: Session, message: Message, language: str | None) -> None:
     """A tap counts only when it answers an open offer of this contact; a payload never offered
     (typed, forged, or expired) is read as the words of its title. On numbered channels, "2"
     picks the second choice of the latest offer."""
     button = message.payload.get("button")
     if button:
-        if offers.match_payload(session, message.identity_id, button) is None:
+        matched = offers.match_payload(session, message.identity_id, button)
+        if matched is None:
             payload = {k: v for k, v in message.payload.items() if k != "button"}
             message.payload = {**payload, "not_offered": button}
+        else:
+            offers.take(matched[0])  # answered: a later "ok" is not read against it again
         return
     text = message.body.strip().rstrip(".)")
-    if message.channel not in NUMBERED_CHANNELS or not text.isdigit():
-        return
     offer = offers.latest(session, message.identity_id)
     choices = offer.choices if offer else []
-    if choices and 1 <= int(text) <= len(choices):
-        message.payload = {**message.payload, "button": choices[int(text) - 1]["payload"]}
+    if message.channel in NUMBERED_CHANNELS and text.isdigit():
+        if choices and 1 <= int(text) <= len(choices):
+            message.payload = {**message.payload, "button": choices[int(text) - 1]["payload"]}
+            offers.take(offer)
+        return
+    # "yes", "the second one", "Saturday": read against what was shown, not the words alone
+    picked = choice_words.resolve(choices, message.body, language)
+    if picked is not None:
+        message.payload = {**message.payload, "button": picked}
+        offers.take(offer)
 
 
 def _rasa_text(message: Message) -> str:
@@ -153,7 +163,7 @@ def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool]
         volunteer = session.get(Volunteer, message.volunteer_id)
         if keywords.apply(session, message, identity, volunteer) or _lead_command(session, message, identity, volunteer):
             return None
-        _choice(session, message)
+        _choice(session, message, volunteer.language)
         lang = _language(session, volunteer, message, settings)
         message.language = lang
         if handoffs.route_to_organizer(session, message, identity, volunteer):

@@ -1,0 +1,103 @@
+"""Never a dead end, through the real model and stack: no shift fits, answers that do not fit
+the question, a handoff, and a plain "yes" to a list of shifts."""
+import sqlalchemy as sa
+
+from tests.support.chat import Chat
+
+WEEKDAY_EVENINGS = ["mon:evening", "tue:evening", "wed:evening", "thu:evening", "fri:evening"]
+
+
+def _chat(stack) -> Chat:
+    return Chat(stack.api_url, stack.db_url)
+
+
+def _booked_shift(chat: Chat) -> int | None:
+    with chat.engine.connect() as conn:
+        return conn.execute(sa.text("select shift_id from bookings where volunteer_id=:v and status='booked'"),
+                            {"v": chat.volunteer_id}).scalar()
+
+
+def test_no_fitting_shift_offers_alternatives_and_the_first_one_books_it(stack, api):
+    chat = _chat(stack)
+    replies = chat.say("I'm Priya from Astoria, free friday evenings")  # no team has a Friday shift
+    assert chat.keys(replies, "en")[-2:] == ["team_joined", "shift_alternatives"], chat.transcript
+    choices = replies[-1]["choices"]
+    assert len(choices) >= 2 and choices[-1] == {"title": "Tell me when one opens", "payload": "/wait_for_shift"}
+    first = int(choices[0]["payload"].split(":")[1].strip(" }"))
+    booked = chat.say("the first one")
+    assert chat.keys(booked, "en") == ["shift_booked"], chat.transcript
+    assert _booked_shift(chat) == first
+    assert api.get(f"/v1/volunteers/{chat.volunteer_id}").json()["stage"] == "booked"
+    # a later "ok" is not answered with the dead end again, nor with "I didn't understand"
+    assert chat.keys(chat.say("ok"), "en") == ["thanks"], chat.transcript
+
+
+def test_tell_me_when_one_opens_is_recorded_for_the_team_lead(stack):
+    chat = _chat(stack)
+    replies = chat.say("I'm Omar from Astoria, free friday evenings")
+    notify = replies[-1]["choices"][-1]
+    assert chat.keys(chat.say(payload=notify["payload"]), "en") == ["shift_wish_recorded"], chat.transcript
+    with chat.engine.connect() as conn:
+        told = conn.execute(sa.text("select params from outbox where key='lead_shift_wanted'")).scalars().all()
+    assert any('"Omar"' in str(params) or "'Omar'" in str(params) for params in told), told
+    assert chat.keys(chat.say("ok"), "en") == ["thanks"], chat.transcript
+
+
+def test_two_places_that_are_not_found_lead_to_borough_then_neighborhood_choices_and_a_person(stack, api):
+    chat = _chat(stack)
+    chat.say("hi I want to volunteer")
+    chat.say("Sam")
+    assert chat.keys(chat.say("Narnia"), "en") == ["place_not_found", "ask_neighborhood"], chat.transcript
+    boroughs = chat.say("Atlantis")
+    assert chat.keys(boroughs, "en") == ["place_pick_borough"], chat.transcript  # not the same re-ask again
+    titles = [c["title"] for c in boroughs[0]["choices"]]
+    assert {"Queens", "Brooklyn", "Talk to a person"} <= set(titles), titles
+    hoods = chat.say(payload="Queens")
+    assert chat.keys(hoods, "en") == ["place_pick_neighborhood"], chat.transcript
+    assert "Astoria" in [c["title"] for c in hoods[0]["choices"]]
+    assert chat.keys(chat.say(payload="Astoria"), "en") == ["ask_availability"], chat.transcript
+    assert api.get(f"/v1/volunteers/{chat.volunteer_id}").json()["neighborhood"] == "Astoria"
+
+
+def test_two_times_that_are_not_understood_lead_to_time_choices_with_a_person(stack):
+    chat = _chat(stack)
+    chat.say("I'm Lena from Astoria")
+    assert chat.keys(chat.say("purple elephants"), "en") == ["availability_not_understood", "ask_availability"], chat.transcript
+    again = chat.say("banana bread")
+    assert chat.keys(again, "en") == ["availability_pick"], chat.transcript
+    assert again[0]["choices"][-1] == {"title": "Talk to a person", "payload": "/ask_human"}
+    assert chat.keys(chat.say(payload="/ask_human"), "en") == ["handoff_opened"], chat.transcript
+
+
+def test_availability_given_when_the_place_was_asked_is_kept_and_not_taken_as_the_place(stack, api):
+    chat = _chat(stack)
+    chat.say("hi")
+    chat.say("Luis")
+    assert chat.keys(chat.say("weekday evenings"), "en") == ["ask_neighborhood"], chat.transcript
+    assert api.get(f"/v1/volunteers/{chat.volunteer_id}").json()["availability"] == WEEKDAY_EVENINGS
+    keys = chat.keys(chat.say("Flushing"), "en")
+    assert keys[0] == "team_joined" and "ask_availability" not in keys, chat.transcript
+
+
+def test_a_handoff_stops_the_form(stack, api):
+    chat = _chat(stack)
+    chat.say("hi")
+    chat.say("Tom")
+    assert chat.keys(chat.say("can I talk to a real person please"), "en") == ["handoff_opened"], chat.transcript
+    assert chat.say("hello?") == []  # an organizer has it now: the bot asks nothing more
+    with chat.engine.connect() as conn:
+        assert conn.execute(sa.text("select count(*) from handoffs where volunteer_id=:v and status='open'"),
+                            {"v": chat.volunteer_id}).scalar() == 1
+
+
+def test_yes_to_a_list_of_shifts_books_the_soonest_and_the_confirmation_offers_another_time(stack, api):
+    chat = _chat(stack)
+    offers = chat.say("Soy Carlos de Corona, libre los sábados y domingos por la mañana")
+    assert chat.keys(offers, "es")[-1] == "shift_offers", chat.transcript
+    soonest = offers[-1]["choices"][0]
+    booked = chat.say("sí")
+    assert chat.keys(booked, "es") == ["shift_booked"], chat.transcript
+    assert soonest["title"].split(",")[0] in booked[0]["text"]  # it names the shift it booked
+    assert booked[0]["choices"] == [{"title": "Otro horario", "payload": "/reschedule"}]
+    volunteer = api.get(f"/v1/volunteers/{chat.volunteer_id}").json()
+    assert (volunteer["name"], volunteer["neighborhood"], volunteer["stage"]) == ("Carlos", "Corona", "booked")

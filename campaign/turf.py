@@ -38,6 +38,7 @@ _SPACELESS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]
 # A Han character is a word of its own (Chinese has no spaces); other scripts split on spaces
 # and punctuation, keeping a word's apostrophe ("l'Upper", "Hell's").
 _WORD = regex.compile(r"\p{Han}|[[\p{L}\p{M}\p{N}]--\p{Han}]+(?:['’][[\p{L}\p{M}]--\p{Han}]+)*", regex.V1)
+_PUNCTUATION = regex.compile(r"[,;:!?，。！？、；：]")  # between clauses (not a hyphen or "St.")
 MAX_WORDS, MAX_HAN = 4, 6  # longest run of words compared with a name
 # Loose matches must be this close (rapidfuzz ratio, 0-100). Consonant keys are short, so a
 # short key must agree exactly and the letters must still look alike.
@@ -45,6 +46,7 @@ LETTERS_CUTOFF, KEY_CUTOFF, KEY_EXACT_MAX = 86, 86, 4
 BARE_FLOOR, SHORT_BARE_FLOOR, LATIN_FLOOR = 60, 65, 65  # how alike the consonants must still be
 MIN_KEY, MIN_LETTERS, MIN_TARGET = 3, 5, 6
 MIN_HAN_KEY = 5  # pinyin of any two characters looks like some short name
+NO_KEY = 10**6  # no consonant key is this long: the sound is not compared
 WORD_BONUS, PRIMARY_BONUS = 1.0, 0.5
 PIN_MAX_KM = 10.0
 BOROUGH_PAGE = 9  # a WhatsApp list holds 10 rows: 9 neighborhoods and one "more" or "my ZIP"
@@ -97,6 +99,9 @@ class _Word:
     skip: bool = False  # a preposition, "I live", ...
     part: bool = False  # one Chinese character translated (上 "upper"): never a place alone
     written_in_latin: bool = False
+    # a Chinese character with no translation: spelled in pinyin, its sound says nothing, since
+    # Chinese place names are translations or conventional renderings, not transliterations
+    pinyin: bool = False
 
 
 class Lexicon:
@@ -149,7 +154,8 @@ class Lexicon:
                 size = 1
                 forms = self._forms(found[i][2])  # empty: nothing to spell in Latin (a digit)
                 out.append(_Word(found[i][0], found[i][1], forms or ("",), skip=not forms,
-                                 written_in_latin=found[i][2].isascii()))
+                                 written_in_latin=found[i][2].isascii(),
+                                 pinyin=bool(_SPACELESS.fullmatch(found[i][2]))))
             i += size
         return out
 
@@ -268,11 +274,14 @@ class Locator:
                 window = words[first:first + size]
                 if len(window) < size:
                     break
+                if size > 1 and _PUNCTUATION.search(key[window[-2].end:window[-1].start]):
+                    break  # a place name never runs across a comma or a full stop
                 if size == 1 and window[0].part:
                     continue
                 latin = all(w.written_in_latin for w in window)
+                min_key = NO_KEY if any(w.pinyin for w in window) else MIN_HAN_KEY if han else MIN_KEY
                 for spelling in _spellings(window):
-                    for found in self._score(spelling, latin, MIN_HAN_KEY if han else MIN_KEY, 1 if han else size):
+                    for found in self._score(spelling, latin, min_key, 1 if han else size):
                         # on a near tie the longer run of words wins ("Green Point" over "Green")
                         score, kind = found[0] + WORD_BONUS * size, found[1] < 0
                         if kind not in best or score > best[kind][0]:

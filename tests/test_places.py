@@ -106,6 +106,13 @@ def test_greetings_names_and_times_are_not_places(demo_turf):
     assert {text: got for text in texts if (got := demo_turf(text))} == {}
 
 
+def test_everyday_chinese_sentences_are_not_places_by_the_sound_of_their_pinyin(demo_turf):
+    # Chinese place names are translations or set renderings: the pinyin of a sentence that
+    # sounds like "Washington" is chance, not a place
+    texts = ["你好，我想当志愿者", "我想当志愿者", "我想帮忙", "请问你是谁", "我周末有空", "好的，谢谢你"]
+    assert {text: got for text in texts if (got := demo_turf(text))} == {}
+
+
 def test_a_borough_named_alone_is_read_as_the_borough_and_a_neighborhood_wins_over_its_borough(demo_turf):
     cases = [("in the Bronx", "borough Bronx"), ("ব্রুকলিনে", "borough Brooklyn"), ("à Brooklyn", "borough Brooklyn"),
              ("کوئنز میں", "borough Queens"), ("Red Hook, Brooklyn", "Red Hook"), ("Astoria Queens", "Astoria")]

@@ -91,27 +91,19 @@ def impatient_scope(seconds: float, engine: Engine | None = None) -> Iterator[Se
     """A unit of work that gives up on a lock after `seconds` instead of the usual 30 s, for
     callers who have somewhere else to put the work (the webhook's spool). Raises
     OperationalError when the lock did not come in time."""
-    session = session_factory(engine)()
-    postgres = is_postgres(session.get_bind())
     milliseconds = int(seconds * 1000)
-    try:
+    with session_scope(engine) as session:
+        postgres = is_postgres(session.get_bind())
         if postgres:  # for this transaction only
             session.connection().exec_driver_sql(f"SET LOCAL lock_timeout = {milliseconds}")
             session.connection().exec_driver_sql(f"SET LOCAL statement_timeout = {milliseconds}")
-        else:  # for the connection: put back below, before it returns to the pool
+        else:  # for the connection: put back before it returns to the pool
             session.connection().exec_driver_sql(f"PRAGMA busy_timeout = {milliseconds}")
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
         try:
+            yield session
+        finally:
             if not postgres:
                 session.connection().exec_driver_sql("PRAGMA busy_timeout = 30000")
-                session.commit()
-        finally:
-            session.close()
 
 
 def lock_skip(session: Session, model, row_id: int):

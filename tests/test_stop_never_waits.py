@@ -75,7 +75,7 @@ def test_the_first_reply_to_a_new_sms_contact_says_once_how_to_stop(db):
     _sms("are you there", "SM-notice-2")
     run_until_idle(FakeRasa())
     with session_scope() as session:
-        rows = session.scalars(select(OutboxRow).order_by(OutboxRow.id)).all()
+        rows = session.scalars(select(OutboxRow).where(OutboxRow.kind == "reply").order_by(OutboxRow.id)).all()
         texts = [render(session, row, get_settings()).text for row in rows]
     assert len(texts) == 4
     assert texts[0].endswith(f"{get_settings().campaign_name}: reply STOP to stop.")
@@ -100,7 +100,7 @@ def test_when_rasa_stays_away_the_person_hears_once_and_an_organizer_takes_over(
         assert second.status == "for_organizer"  # later messages wait for the organizer, in order
         [handoff] = session.scalars(select(Handoff)).all()
         assert (handoff.reason, handoff.status) == ("bot_unavailable", "open")
-        keys = session.scalars(select(OutboxRow.key)).all()
+        keys = session.scalars(select(OutboxRow.key).where(OutboxRow.kind == "reply")).all()
         assert keys == ["bot_unavailable"]
 
 
@@ -112,7 +112,7 @@ def test_a_message_waiting_for_rasa_is_tried_again_not_failed(db):
     run_until_idle(FakeRasa())
     with session_scope() as session:
         assert session.scalars(select(Message.status)).one() == "processed"
-        assert session.scalar(select(func.count()).select_from(OutboxRow)) == 2
+        assert session.scalar(select(func.count()).select_from(OutboxRow).where(OutboxRow.kind == "reply")) == 2
 
 
 def test_a_process_whose_lease_passed_to_another_never_records_the_answer(db):

@@ -3,7 +3,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign.models import Identity, OutboxRow
-from campaign.outbox import enqueue
+from campaign.outbox import CONVERSATION_KINDS, enqueue
 
 
 # Carriers expect the first message to a new SMS contact to name the sender and say how to stop.
@@ -11,7 +11,9 @@ FIRST_SMS_NOTICE = "first_sms_notice"
 
 
 def _first_to_this_contact(session: Session, identity: Identity) -> bool:
-    return session.scalar(select(OutboxRow.id).where(OutboxRow.identity_id == identity.id).limit(1)) is None
+    """No reply was queued to this contact before (planned reminders and nudges do not count)."""
+    return session.scalar(select(OutboxRow.id).where(OutboxRow.identity_id == identity.id,
+                                                     OutboxRow.kind.in_(CONVERSATION_KINDS)).limit(1)) is None
 
 
 def to_outbox(session: Session, identity: Identity, source_message_id: int, replies: list[dict]) -> int:

@@ -65,13 +65,22 @@ class RunStack:
                 if self.proc.poll() is not None:
                     raise RuntimeError(f"onramp run exited early:\n{self.tail()}")
                 try:
-                    if httpx.get(url, timeout=2).status_code == 200:
+                    headers = self.rasa_headers() if url.startswith(self.rasa_url) else None
+                    if httpx.get(url, timeout=2, headers=headers).status_code == 200:
                         break
                 except httpx.HTTPError:
                     pass
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{url} not ready after {timeout}s:\n{self.tail()}")
                 time.sleep(0.5)
+
+    def rasa_headers(self) -> dict[str, str]:
+        """Rasa's HTTP API takes the app's JWT (bot/rasa_client.py), from the stack's own token."""
+        from bot.rasa_client import auth_headers
+        from onramp.settings import DEFAULT_SERVICE_TOKEN, Settings
+
+        return auth_headers(Settings(service_token=self.env.get("SERVICE_TOKEN", DEFAULT_SERVICE_TOKEN),
+                                     rasa_jwt_secret=self.env.get("RASA_JWT_SECRET", "")))
 
     def processes(self, name: str) -> list[psutil.Process]:
         found = []

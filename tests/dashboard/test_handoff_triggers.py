@@ -45,7 +45,9 @@ def _handoffs() -> list[Handoff]:
 def _reply_keys(session_id: str) -> list[str]:
     with session_scope() as session:
         volunteer_ids = select(Message.volunteer_id).where(Message.channel == "webchat")
-        return list(session.scalars(select(OutboxRow.key).where(OutboxRow.volunteer_id.in_(volunteer_ids)).order_by(OutboxRow.id)))
+        # the replies, not the rows planned for later (a sign-up nudge is planned at the first message)
+        return list(session.scalars(select(OutboxRow.key).where(OutboxRow.volunteer_id.in_(volunteer_ids),
+                                                                OutboxRow.kind == "reply").order_by(OutboxRow.id)))
 
 
 def test_a_sensitive_word_in_each_language_opens_an_urgent_handoff_and_never_reaches_the_bot(chat):

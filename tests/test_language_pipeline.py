@@ -24,7 +24,7 @@ def texted(text: str, channel: str = "sms", n: int = 1) -> None:
 
 def rendered_replies():
     with session_scope() as session:
-        rows = session.scalars(select(OutboxRow).order_by(OutboxRow.id)).all()
+        rows = session.scalars(select(OutboxRow).where(OutboxRow.kind == "reply").order_by(OutboxRow.id)).all()
         return [render(session, row, get_settings()) for row in rows]
 
 

@@ -40,6 +40,8 @@ def _choice(session: Session, message: Message, language: str | None) -> None:
     (typed, forged, or expired) is read as the words of its title. On numbered channels, "2"
     picks the second choice of the latest offer."""
     button = message.payload.get("button")
+    if message.payload.get(APP_CHOSEN):
+        return  # the app itself read the answer (a number answering its language offer)
     if button:
         matched = offers.match_payload(session, message.identity_id, button)
         if matched is None:
@@ -73,6 +75,8 @@ def _rasa_text(message: Message) -> str:
     return AS_TEXT + text if text.lstrip().startswith("/") else text
 
 
+# Marks a payload the app set itself from its own offer, so it is not checked as a tap.
+APP_CHOSEN = "app_chosen"
 # Events an adapter reports (Telegram's /start deep link), and the intent each one means.
 ADAPTER_EVENTS = {"start": "/greet"}
 
@@ -137,7 +141,7 @@ def _picked_from_offer(session: Session, volunteer: Volunteer, message: Message,
     if picked is None:
         return False
     volunteer.language, volunteer.language_source = picked, language.LANGUAGE_CHOSEN
-    message.payload = {**message.payload, "button": langid_offer.change_payload(picked)}
+    message.payload = {**message.payload, "button": langid_offer.change_payload(picked), APP_CHOSEN: True}
     return True
 
 
@@ -163,7 +167,6 @@ def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool]
         volunteer = session.get(Volunteer, message.volunteer_id)
         if keywords.apply(session, message, identity, volunteer) or _lead_command(session, message, identity, volunteer):
             return None
-        _choice(session, message, volunteer.language)
         lang = _language(session, volunteer, message, settings)
         message.language = lang
         if handoffs.route_to_organizer(session, message, identity, volunteer):
@@ -173,6 +176,8 @@ def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool]
         if reminder_replies.handle(session, message, identity, volunteer, cadence_from(settings)):
             _finish(message)
             return None
+        # then a tap, a number or "yes" is read against the latest offer the person was shown
+        _choice(session, message, lang)
         if volunteer.stage == "new":
             volunteer.stage = "onboarding"
         message.attempts += 1

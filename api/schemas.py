@@ -1,9 +1,9 @@
 """What the REST API takes and returns."""
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import Path, Query
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from campaign.availability import DAYS, PARTS
 
@@ -14,6 +14,25 @@ MAX_ID = 2**31 - 1
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 QueryId = Annotated[int, Query(ge=1, le=MAX_ID)]
+# Offsets and counts fit the database's 64-bit integers.
+QueryOffset = Annotated[int, Query(ge=0, le=MAX_ID)]
+
+
+def _storable(value: datetime) -> datetime:
+    """A moment the database can store and compare: with its time zone, and convertible to UTC
+    (0001-01-01T00:00+00:01 is not)."""
+    if value.tzinfo is None:
+        raise ValueError("give a time zone, e.g. 2026-12-01T09:00:00-05:00")
+    try:
+        in_utc = value.astimezone(UTC)
+    except (OverflowError, ValueError) as error:
+        raise ValueError(f"not a time that can be stored: {error}") from error
+    if not 1970 <= in_utc.year <= 9999:
+        raise ValueError("a time between 1970 and 9999, please")
+    return value
+
+
+Moment = Annotated[datetime, AfterValidator(_storable)]
 
 
 class Out(BaseModel):

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from api.deps import SessionDep
 from api.routes.volunteers import scheduled_out
-from api.schemas import ScheduledOut
+from api.schemas import Moment, PathId, QueryId, ScheduledOut
 from campaign import outbox
 from campaign.models import OutboxRow, Volunteer
 from campaign.outbox_status import OutboxStatus
@@ -24,8 +24,8 @@ def _aware(name: str, value: datetime | None) -> datetime | None:
 
 @router.get("", response_model=list[ScheduledOut])
 def list_rows(session: SessionDep, kind: str | None = None, status: OutboxStatus | None = None,
-              team_id: int | None = None, since: datetime | None = Query(None, alias="from"),
-              until: datetime | None = Query(None, alias="to"), limit: int = Query(100, ge=1, le=1000)):
+              team_id: QueryId | None = None, since: Moment | None = Query(None, alias="from"),
+              until: Moment | None = Query(None, alias="to"), limit: int = Query(100, ge=1, le=1000)):
     """Rows by send time, filtered by kind, status, the recipient's team, and send time from/to."""
     query = select(OutboxRow).order_by(OutboxRow.send_after, OutboxRow.id).limit(limit)
     if kind is not None:
@@ -43,7 +43,7 @@ def list_rows(session: SessionDep, kind: str | None = None, status: OutboxStatus
 
 
 @router.post("/{row_id}/cancel", response_model=ScheduledOut)
-def cancel_row(session: SessionDep, row_id: int):
+def cancel_row(session: SessionDep, row_id: PathId):
     """Cancel one row that has not gone yet; 409 when it has (or is being sent)."""
     row = session.get(OutboxRow, row_id)
     if row is None:

@@ -3,7 +3,7 @@ from fastapi import APIRouter, HTTPException
 
 from api.deps import SessionDep
 from api.routes.volunteers import shift_out
-from api.schemas import ShiftOut, ShiftPatch
+from api.schemas import PathId, ShiftOut, ShiftPatch
 from campaign import shifts
 from campaign.models import Shift
 from campaign.schedule import cadence_from
@@ -12,7 +12,7 @@ from onramp.settings import get_settings
 router = APIRouter(prefix="/v1/shifts", tags=["teams and shifts"])
 
 
-def _shift(session: SessionDep, shift_id: int) -> Shift:
+def _shift(session: SessionDep, shift_id: PathId) -> Shift:
     shift = session.get(Shift, shift_id)
     if shift is None:
         raise HTTPException(404, f"shift {shift_id} does not exist")
@@ -22,7 +22,7 @@ def _shift(session: SessionDep, shift_id: int) -> Shift:
 
 
 @router.patch("/{shift_id}", response_model=ShiftOut)
-def change_shift(session: SessionDep, shift_id: int, patch: ShiftPatch):
+def change_shift(session: SessionDep, shift_id: PathId, patch: ShiftPatch):
     """Change the time, place or capacity. Reminders are re-planned and the people booked told."""
     shift = _shift(session, shift_id)
     changes = patch.model_dump(exclude_unset=True)
@@ -37,7 +37,7 @@ def change_shift(session: SessionDep, shift_id: int, patch: ShiftPatch):
 
 
 @router.post("/{shift_id}/cancel", response_model=ShiftOut)
-def cancel_shift(session: SessionDep, shift_id: int):
+def cancel_shift(session: SessionDep, shift_id: PathId):
     """Cancel the shift: its reminders are cancelled, and everyone booked is told and offered others."""
     shift = _shift(session, shift_id)
     shifts.cancel_shift(session, shift, cadence_from(get_settings()))

@@ -4,7 +4,7 @@ from datetime import datetime
 from fastapi import APIRouter, HTTPException
 from sqlalchemy import select
 
-from api.schemas import PathId, QueryId
+from api.schemas import Moment, PathId, QueryId
 from api.deps import SessionDep
 from api.routes.volunteers import shift_out
 from api.schemas import BoroughListOut, ShiftOut, TeamOut
@@ -38,7 +38,7 @@ def list_boroughs(session: SessionDep):
 
 
 @router.get("/shifts", response_model=list[ShiftOut])
-def list_shifts(session: SessionDep, team_id: QueryId | None = None, after: datetime | None = None):
+def list_shifts(session: SessionDep, team_id: QueryId | None = None, after: Moment | None = None):
     """Upcoming shifts (from now, or from `after`), soonest first."""
     if after is not None and after.tzinfo is None:
         raise HTTPException(422, "after: give a time zone, e.g. 2026-12-01T09:00:00-05:00")

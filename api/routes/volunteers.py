@@ -2,7 +2,7 @@
 from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy import func, select
 
-from api.schemas import PathId, QueryId
+from api.schemas import PathId, QueryId, QueryOffset
 from api.deps import SessionDep, StampChecked
 from api.schemas import (AlternativeOut, AssignmentIn, AssignmentOut, BookingIn, BookingOut, HandoffIn, HandoffOut,
                          OptOutIn, ScheduledOut, ShiftOut, ShiftWishOut, TeamOut, VolunteerOut, VolunteerPage,
@@ -40,7 +40,7 @@ def shift_out(session: SessionDep, shift) -> ShiftOut:
 
 @router.get("", response_model=VolunteerPage)
 def list_volunteers(session: SessionDep, team_id: QueryId | None = None, stage: str | None = None,
-                    language: str | None = None, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
+                    language: str | None = None, limit: int = Query(50, ge=1, le=500), offset: QueryOffset = 0):
     query = select(Volunteer)
     for column, value in ((Volunteer.team_id, team_id), (Volunteer.stage, stage), (Volunteer.language, language)):
         if value is not None:
@@ -129,7 +129,7 @@ def cancel_next_booking(session: SessionDep, volunteer_id: PathId):
 
 
 @router.get("/{volunteer_id}/scheduled", response_model=list[ScheduledOut])
-def scheduled(session: SessionDep, volunteer_id: int):
+def scheduled(session: SessionDep, volunteer_id: PathId):
     """What is planned for this person: reminders, follow-ups and notices, with their local send
     time, deadline, status and the reason for a skip."""
     _volunteer(session, volunteer_id)

@@ -20,6 +20,7 @@ from sqlalchemy import func, select, text
 
 from campaign.db import session_scope
 from campaign.models import Message, OutboxRow
+from bot.rasa_client import auth_headers
 from onramp.settings import Settings, get_settings
 
 router = APIRouter(include_in_schema=False)
@@ -35,7 +36,7 @@ def redis_in_use(settings: Settings) -> bool:
 async def rasa_state(settings: Settings) -> str:
     try:
         async with httpx.AsyncClient(timeout=CHECK_TIMEOUT) as client:
-            response = await client.get(f"{settings.rasa_url.rstrip('/')}/status")
+            response = await client.get(f"{settings.rasa_url.rstrip('/')}/status", headers=auth_headers(settings))
     except httpx.HTTPError:
         return "down"
     return "ok" if response.status_code == 200 else f"answered {response.status_code}"

@@ -13,7 +13,7 @@ from twilio.request_validator import RequestValidator
 
 from bot import catalog
 from campaign.models import Message, OutboxRow, utcnow
-from tests.support.chat import catalog_key
+from tests.support.chat import SOON, catalog_key
 
 PUBLIC = "https://onramp.example.org"
 SECRETS = {
@@ -52,7 +52,7 @@ class ChannelChat:
                 if row is not None:
                     unsent = conn.execute(select(func.count()).select_from(OutboxRow).where(
                         OutboxRow.volunteer_id == row.volunteer_id, OutboxRow.status.in_(("pending", "sending")),
-                        OutboxRow.send_after <= utcnow())).scalar()  # planned reminders are not unsent replies
+                        OutboxRow.send_after <= utcnow() + SOON)).scalar()
                     if row.status != "received" and unsent == 0:
                         self.volunteer_id = row.volunteer_id
                         conn.rollback()

@@ -2,6 +2,7 @@
 import re
 import time
 import uuid
+from datetime import timedelta
 from functools import lru_cache
 
 import httpx
@@ -9,6 +10,10 @@ from sqlalchemy import create_engine, func, select
 
 from bot import catalog
 from campaign.models import Message, OutboxRow, utcnow
+
+# Rows due within this are waited for: replies a rate limit put a moment later, reminders made
+# due at once; rows planned for later (a reminder tomorrow, a sign-up nudge) are not.
+SOON = timedelta(seconds=30)
 
 
 @lru_cache
@@ -63,7 +68,7 @@ class Chat:
                 status, volunteer_id = conn.execute(select(Message.status, Message.volunteer_id).where(Message.id == message_id)).one()
                 unsent = conn.execute(select(func.count()).select_from(OutboxRow).where(
                     OutboxRow.volunteer_id == volunteer_id, OutboxRow.status.in_(("pending", "sending")),
-                        OutboxRow.send_after <= utcnow())).scalar()  # planned reminders are not unsent replies
+                        OutboxRow.send_after <= utcnow() + SOON)).scalar()
                 conn.rollback()
                 if status != "received" and unsent == 0:
                     self.volunteer_id = volunteer_id

@@ -7,10 +7,10 @@ from sqlalchemy import create_engine, text
 
 from tests.e2e import test_channels as channels
 from tests.e2e import test_signup as signup
-# Collected here again, on this package's stack. The 200-SMS kill -9 burst is not, for now: it
-# failed in a fresh-clone run when the test chats read replies too early (fixed in
-# tests/support); it runs on the embedded stack (tests/e2e/test_restart.py).
-from tests.e2e.test_restart import test_killing_the_api_loses_nothing_and_answers_nothing_twice  # noqa: F401
+from tests.e2e.test_restart import (  # noqa: F401  (collected here again, on this package's stack)
+    test_kill_9_during_a_burst_of_200_sms_loses_nothing_and_answers_each_once,
+    test_killing_the_api_loses_nothing_and_answers_nothing_twice,
+)
 from tests.support.chat import Chat
 
 

@@ -11,7 +11,7 @@ import httpx
 import psutil
 
 from onramp.settings import ROOT
-from tests.support.stack import free_port
+from tests.support.stack import free_port, rasa_headers
 
 # How to recognise each process's own command line (not its onramp.keep supervisor's).
 MARKS = {
@@ -75,12 +75,7 @@ class RunStack:
                 time.sleep(0.5)
 
     def rasa_headers(self) -> dict[str, str]:
-        """Rasa's HTTP API takes the app's JWT (bot/rasa_client.py), from the stack's own token."""
-        from bot.rasa_client import auth_headers
-        from onramp.settings import DEFAULT_SERVICE_TOKEN, Settings
-
-        return auth_headers(Settings(service_token=self.env.get("SERVICE_TOKEN", DEFAULT_SERVICE_TOKEN),
-                                     rasa_jwt_secret=self.env.get("RASA_JWT_SECRET", "")))
+        return rasa_headers(self.env)
 
     def processes(self, name: str) -> list[psutil.Process]:
         found = []

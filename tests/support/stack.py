@@ -19,6 +19,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def rasa_headers(env: dict[str, str]) -> dict[str, str]:
+    """Rasa's HTTP API takes the app's JWT (bot/rasa_client.py), from a stack's own environment:
+    RASA_JWT_SECRET when set, else the secret derived from its SERVICE_TOKEN."""
+    from bot.rasa_client import auth_headers
+    from onramp.settings import DEFAULT_SERVICE_TOKEN, Settings
+
+    return auth_headers(Settings(service_token=env.get("SERVICE_TOKEN", DEFAULT_SERVICE_TOKEN),
+                                 rasa_jwt_secret=env.get("RASA_JWT_SECRET", "")))
+
+
 class Stack:
     def __init__(self, workdir: Path):
         self.workdir = workdir
@@ -104,11 +114,7 @@ class Stack:
                 time.sleep(0.5)
 
     def rasa_headers(self) -> dict[str, str]:
-        """Rasa's HTTP API takes the app's JWT (see bot/rasa_client.py)."""
-        from bot.rasa_client import auth_headers
-        from onramp.settings import Settings
-
-        return auth_headers(Settings(rasa_jwt_secret=self.full_env["RASA_JWT_SECRET"]))
+        return rasa_headers(self.full_env)
 
     def wait_api(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout

@@ -10,18 +10,19 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, or_, select
 
-from api.dashboard import charts, transcript
+from api.dashboard import charts, shift_form, transcript
 from api.dashboard.auth import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, FormDep, Viewer, ViewerDep, admins_only, client_address,
                                 organizers_only, set_cookie)
 from api.deps import SessionDep
 from bot import catalog, handoff_sync
 from bot.channels import sms_text
 from bot.rasa_client import RasaClient, RasaUnavailable
-from campaign import accounts, funnel, handoffs, outbox_status, reminders
+from campaign import accounts, funnel, handoffs, outbox_status, reminders, shifts
 from campaign.models import (Account, Booking, FUNNEL_STAGES, Handoff, Identity, Message, OutboxRow, Shift, Team,
                              Volunteer, utcnow)
 from campaign.outbox_status import OutboxStatus
 from campaign.schedule import cadence_from
+from campaign.shifts import booked_count
 from campaign.volunteers import reach
 from onramp.settings import get_settings
 
@@ -318,15 +319,109 @@ def shifts_page(request: Request, session: SessionDep, who: ViewerDep, past: int
                 teams=teams, team=team, page_size=PAGE_SIZE)
 
 
-@router.get("/shifts/{shift_id}")
-def shift_page(request: Request, session: SessionDep, who: ViewerDep, shift_id: int):
+def _shift_teams(session, who: Viewer) -> list[Team]:
+    return list(session.scalars(select(Team).where(who.team(Team.id)).order_by(Team.name)))
+
+
+def _shift_form(request: Request, session, who: Viewer, values: dict, errors: dict | None = None, shift: Shift | None = None,
+                team: Team | None = None, status_code: int = 200, notice: str | None = None):
+    settings = get_settings()
+    told = booked_count(session, shift.id) if shift else 0
+    return page(request, "shift_form.html", who, status_code=status_code, values=values, errors=errors or {}, shift=shift,
+                team=team, teams=_shift_teams(session, who), timezone=settings.campaign_timezone, told=told, notice=notice)
+
+
+def _own_shift(session, who: Viewer, shift_id: int) -> tuple[Shift, Team]:
+    """A shift the viewer may see (a lead: their team's); another team's is a 404."""
     row = session.execute(select(Shift, Team).join(Team, Team.id == Shift.team_id)
                           .where(Shift.id == shift_id, who.team(Shift.team_id))).first()
     if row is None:
         raise HTTPException(404, "no such shift")
+    return row[0], row[1]
+
+
+def _changeable(request: Request, session, who: Viewer, shift: Shift, team: Team):
+    """The edit page with the reason (409) when the shift cannot change any more, else None."""
+    why = ("This shift was cancelled." if shift.cancelled_at is not None
+           else "This shift has started: it can no longer be changed or cancelled." if shift.starts_at <= utcnow() else None)
+    if why is None:
+        return None
+    return _shift_form(request, session, who, shift_form.of_shift(shift, get_settings().campaign_timezone), {"shift": why},
+                       shift=shift, team=team, status_code=409)
+
+
+@router.get("/shifts/new")
+def new_shift_page(request: Request, session: SessionDep, who: ViewerDep):
+    teams = _shift_teams(session, who)
+    values = {**shift_form.BLANK, "team": teams[0].slug if len(teams) == 1 else ""}
+    return _shift_form(request, session, who, values)
+
+
+@router.post("/shifts/new")
+def create_shift(request: Request, session: SessionDep, who: ViewerDep, form: FormDep):
+    timezone = get_settings().campaign_timezone
+    checked = shift_form.read(form, timezone, teams={t.slug: t.id for t in _shift_teams(session, who)})
+    if checked.errors:
+        return _shift_form(request, session, who, checked.values, checked.errors, status_code=422)
+    shift = shifts.create_shift(session, checked.team_id, checked.starts_at, checked.ends_at, checked.place, checked.capacity)
+    accounts.record_access(session, who.account, "shift_created",
+                           f"shift {shift.id} ({checked.values['team']}, {shift_form.local_value(shift.starts_at, timezone)})")
+    return RedirectResponse(f"/dashboard/shifts/{shift.id}?notice=created", status_code=303)
+
+
+@router.get("/shifts/{shift_id}/edit")
+def edit_shift_page(request: Request, session: SessionDep, who: ViewerDep, shift_id: int):
+    shift, team = _own_shift(session, who, shift_id)
+    return _changeable(request, session, who, shift, team) or _shift_form(
+        request, session, who, shift_form.of_shift(shift, get_settings().campaign_timezone), shift=shift, team=team)
+
+
+@router.post("/shifts/{shift_id}/edit")
+def edit_shift(request: Request, session: SessionDep, who: ViewerDep, form: FormDep, shift_id: int):
+    shift, team = _own_shift(session, who, shift_id)
+    refused = _changeable(request, session, who, shift, team)
+    if refused is not None:
+        return refused
+    timezone = get_settings().campaign_timezone
+    checked = shift_form.read(form, timezone)
+    if checked.errors:
+        return _shift_form(request, session, who, checked.values, checked.errors, shift=shift, team=team, status_code=422)
+    was = shift_form.of_shift(shift, timezone)
+    changed = {name for name in ("starts_at", "ends_at", "place", "capacity") if checked.values[name] != was[name]}
+    if not changed:
+        return RedirectResponse(f"/dashboard/shifts/{shift.id}?notice=unchanged", status_code=303)
+    moved = bool(changed & {"starts_at", "ends_at"})
+    # the same rules as PATCH /v1/shifts/{id}: reminders re-planned, the people booked told
+    told = shifts.change_shift(session, shift, cadence_from(get_settings()),
+                               starts_at=checked.starts_at if moved else None, ends_at=checked.ends_at if moved else None,
+                               place=checked.place if "place" in changed else None,
+                               capacity=checked.capacity if "capacity" in changed else None)
+    accounts.record_access(session, who.account, "shift_changed", f"shift {shift.id}: " + "; ".join(
+        f"{name} {was[name]} -> {checked.values[name]}" for name in sorted(changed)) + f"; {len(told)} told")
+    return RedirectResponse(f"/dashboard/shifts/{shift.id}?notice=changed&told={len(told)}", status_code=303)
+
+
+@router.post("/shifts/{shift_id}/cancel")
+def cancel_shift(request: Request, session: SessionDep, who: ViewerDep, form: FormDep, shift_id: int):
+    shift, team = _own_shift(session, who, shift_id)
+    refused = _changeable(request, session, who, shift, team)
+    if refused is not None:
+        return refused
+    told = shifts.cancel_shift(session, shift, cadence_from(get_settings()))
+    accounts.record_access(session, who.account, "shift_cancelled", f"shift {shift.id}; {len(told)} told")
+    return RedirectResponse(f"/dashboard/shifts/{shift.id}?notice=cancelled&told={len(told)}", status_code=303)
+
+
+@router.get("/shifts/{shift_id}")
+def shift_page(request: Request, session: SessionDep, who: ViewerDep, shift_id: int, notice: str = "", told: int = 0):
+    shift, team = _own_shift(session, who, shift_id)
     roster = session.execute(select(Booking, Volunteer).join(Volunteer, Volunteer.id == Booking.volunteer_id)
                              .where(Booking.shift_id == shift_id).order_by(Booking.status, Booking.created_at)).all()
-    return page(request, "shift.html", who, shift=row[0], team=row[1], roster=roster, started=row[0].starts_at <= utcnow())
+    notices = {"created": "Shift added.", "unchanged": "Nothing to change.",
+               "changed": f"Shift changed. {told} booked {'person was' if told == 1 else 'people were'} told.",
+               "cancelled": f"Shift cancelled. {told} {'person was' if told == 1 else 'people were'} told."}
+    return page(request, "shift.html", who, shift=shift, team=team, roster=roster, started=shift.starts_at <= utcnow(),
+                notice=notices.get(notice))
 
 
 @router.post("/bookings/{booking_id}/attendance")

@@ -324,11 +324,10 @@ def _shift_teams(session, who: Viewer) -> list[Team]:
 
 
 def _shift_form(request: Request, session, who: Viewer, values: dict, errors: dict | None = None, shift: Shift | None = None,
-                team: Team | None = None, status_code: int = 200, notice: str | None = None):
-    settings = get_settings()
-    told = booked_count(session, shift.id) if shift else 0
+                team: Team | None = None, status_code: int = 200):
     return page(request, "shift_form.html", who, status_code=status_code, values=values, errors=errors or {}, shift=shift,
-                team=team, teams=_shift_teams(session, who), timezone=settings.campaign_timezone, told=told, notice=notice)
+                team=team, teams=_shift_teams(session, who), timezone=get_settings().campaign_timezone,
+                booked=booked_count(session, shift.id) if shift else 0)
 
 
 def _own_shift(session, who: Viewer, shift_id: int) -> tuple[Shift, Team]:

@@ -315,3 +315,17 @@ def cancel_shift(session: Session, shift: Shift, cadence: Cadence) -> list[Booki
                            params=reminders.shift_params(shift), choices=offer_choices(others), shift_id=shift.id)
     session.flush()
     return bookings
+
+
+def create_shift(session: Session, team_id: int, starts_at: datetime, ends_at: datetime, place: str,
+                 capacity: int) -> Shift:
+    """A new shift of a team, offered from now on to whoever fits it. Nothing is planned until
+    someone books it (the booking plans its reminders)."""
+    if ends_at <= starts_at:
+        raise ValueError("a shift ends after it starts")
+    if capacity < 1:
+        raise ValueError("a shift has at least one place")
+    shift = Shift(team_id=team_id, starts_at=starts_at, ends_at=ends_at, place=place, capacity=capacity)
+    session.add(shift)
+    session.flush()
+    return shift

@@ -12,7 +12,7 @@ from bot.channels.webchat import WebChat
 from campaign import outbox
 from campaign.db import session_scope
 from campaign.models import Message, OutboxRow, utcnow
-from campaign.outbox_status import MOVES, TERMINAL, IllegalMove, OutboxStatus, allowed, claim, move
+from campaign.outbox_status import MOVES, TERMINAL, IllegalMove, OutboxStatus, allowed, claim, move, move_where
 from campaign.volunteers import identify
 from onramp.settings import get_settings
 from worker.sender import OutboxWorker
@@ -42,6 +42,27 @@ def test_unknown_sent_and_the_other_ends_are_final():
     assert {S.SENT, S.UNKNOWN, S.FAILED, S.CANCELLED, S.SKIPPED, S.EXPIRED, S.DIGESTED} == TERMINAL
     assert not any(allowed(S.UNKNOWN, to) for to in S)  # never sent again automatically
     assert set(MOVES) == set(S)
+
+
+@pytest.mark.parametrize("source", list(S))
+@pytest.mark.parametrize("target", list(S))
+def test_a_person_may_also_retry_or_put_away_a_failed_or_unknown_row_and_nothing_else(source, target):
+    by_hand = {S.FAILED: {S.PENDING, S.CANCELLED}, S.UNKNOWN: {S.PENDING, S.CANCELLED}}
+    row = SimpleNamespace(id=1, status=str(source), reason=None)
+    if target in EXPECTED.get(source, set()) | by_hand.get(source, set()):
+        move(row, target, "by robin", by_hand=True)
+        assert row.status == target
+    else:
+        with pytest.raises(IllegalMove):
+            move(row, target, by_hand=True)
+
+
+def test_asking_to_move_rows_only_from_statuses_that_cannot_move_there_is_refused(db):
+    with session_scope() as session:
+        with pytest.raises(IllegalMove, match="sent -> cancelled"):
+            move_where(session, S.CANCELLED, OutboxRow.id == 1, only_from={S.SENT}, by_hand=True)
+        with pytest.raises(IllegalMove, match="unknown -> pending"):
+            move_where(session, S.PENDING, OutboxRow.id == 1, only_from={S.UNKNOWN})  # not by the worker
 
 
 def test_two_workers_claiming_the_same_row_on_one_database_only_one_wins(db):

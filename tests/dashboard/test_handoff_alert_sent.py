@@ -71,6 +71,7 @@ def test_the_team_leads_alert_reaches_twilio_by_sms_in_spanish_once_after_fiftee
     [alert] = [s for s in providers["twilio"].sent if s["To"] == LEAD_PHONE]
     assert (alert["From"], catalog_key(alert["Body"], "es")) == ("+12125550000", "handoff_alert")
     assert "Sam" in alert["Body"] and "15 minutos" in alert["Body"]
+    assert "pidió hablar con una persona" in alert["Body"] and "asked" not in alert["Body"]  # why, in their words
     assert f"{PUBLIC}/dashboard/conversations/{handoff_id}" in alert["Body"]
     assert providers["telegram"].sent == []
 
@@ -117,6 +118,7 @@ def test_with_no_team_the_organizers_alert_reaches_telegram_in_their_language(pr
     _send_due_at(handoff.opened_at + timedelta(minutes=16))
     [alert] = [s for s in providers["telegram"].sent if str(s["chat_id"]) == ORGANIZER_CHAT]
     assert catalog_key(alert["text"], "fr") == "handoff_alert"
+    assert "un sujet sensible" in alert["text"] and "sensitive" not in alert["text"]
     assert f"{PUBLIC}/dashboard/conversations/{handoff.id}" in alert["text"]
     assert providers["twilio"].sent == []
 

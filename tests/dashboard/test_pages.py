@@ -164,6 +164,7 @@ def test_users_are_added_listed_reset_and_disabled_from_the_command_line(teams):
     added = _onramp("add", "Lina@Example.org", "--role", "lead", "--team", "astoria", "--password-stdin",
                     password="first password 1\n")
     assert added.exit_code == 0, added.output
+    assert "no alert contact" in added.output  # this team has no lead phone: the alert would go nowhere
     assert _onramp("add", "x@example.org", "--role", "lead", "--password-stdin", password="first password 1\n").exit_code == 1
     listed = _onramp("list").output
     assert "lina@example.org" in listed and "lead" in listed and "astoria" in listed

@@ -320,7 +320,8 @@ def import_(kind: Kind, file: Path = typer.Argument(..., exists=True, dir_okay=F
             console.print(f"[red]{file.name}: {problem}[/red]")
         console.print(f"[red]nothing imported: {len(error.errors)} error(s) in {file.name}[/red]")
         raise typer.Exit(1)
-    console.print(f"{kind.value}: {report.rows} rows, {report.created} created, {report.updated} updated")
+    changes = f", {report.changed} changed ({report.told} people told)" if report.changed else ""
+    console.print(f"{kind.value}: {report.rows} rows, {report.created} created, {report.updated} updated{changes}")
 
 
 users_app = typer.Typer(help="Dashboard accounts.", no_args_is_help=True)

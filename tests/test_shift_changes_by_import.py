@@ -111,3 +111,16 @@ def test_a_cancelled_shift_cannot_be_changed_by_import_but_its_unchanged_row_sti
     assert raised.value.errors == [f"line 2: shift {booked['shift']} is cancelled and cannot be changed"]
     same = _import(tmp_path, "team,starts_at,hours,place,capacity\nastoria,2026-12-05 14:00,2,Astoria Park,10\n")
     assert (same.created, same.updated, same.changed) == (0, 1, 0)
+
+
+def test_the_import_command_says_how_many_shifts_changed_and_how_many_people_were_told(booked, tmp_path):
+    from typer.testing import CliRunner
+
+    from onramp.cli import app
+
+    path = tmp_path / "shifts.csv"
+    path.write_text(f"{HEADER}{booked['shift']},astoria,2026-12-06 11:00,2,Astoria Library,10\n", encoding="utf-8")
+    with time_machine.travel(local(2026, 12, 2, 12, 0), tick=False):
+        result = CliRunner().invoke(app, ["import", "shifts", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "1 changed (1 people told)" in result.output

@@ -45,6 +45,7 @@ MAX_WORDS, MAX_HAN = 4, 6  # longest run of words compared with a name
 LETTERS_CUTOFF, KEY_CUTOFF, KEY_EXACT_MAX = 86, 86, 4
 BARE_FLOOR, SHORT_BARE_FLOOR, LATIN_FLOOR = 60, 65, 65  # how alike the consonants must still be
 MIN_KEY, MIN_LETTERS, MIN_TARGET = 3, 5, 6
+MIN_OWN_KEY = 2  # consonants the untranslated words of a half-translated name carry ("isla coney")
 MIN_HAN_KEY = 5  # pinyin of any two characters looks like some short name
 NO_KEY = 10**6  # no consonant key is this long: the sound is not compared
 WORD_BONUS, PRIMARY_BONUS = 1.0, 0.5
@@ -97,11 +98,13 @@ class _Word:
     end: int
     forms: tuple[str, ...]  # Latin spellings: as written, then without a prefix or an ending
     skip: bool = False  # a preposition, "I live", ...
-    part: bool = False  # one Chinese character translated (上 "upper"): never a place alone
+    part: bool = False  # one place word translated (上 "upper", "isla"): never a place alone
     written_in_latin: bool = False
     # a Chinese character with no translation: spelled in pinyin, its sound says nothing, since
     # Chinese place names are translations or conventional renderings, not transliterations
     pinyin: bool = False
+    head: bool = False  # a place word put before the name ("isla", "île", "جزيرة"): island, park...
+    translated: bool = False
 
 
 class Lexicon:
@@ -116,7 +119,9 @@ class Lexicon:
         self.sounds: list[tuple[str, str]] = []
         self.words: set[tuple[str, ...]] = set()
         self.translations: dict[tuple[str, ...], str] = {}
+        self.heads: set[str] = set()
         for entry in data.values():
+            self.heads.update(entry.get("heads") or [])
             self.letters.update(entry.get("letters") or {})
             self.prefixes.update(normalize(p) for p in entry.get("prefixes") or [])
             self.articles.update(normalize(p) for p in entry.get("articles") or [])
@@ -142,10 +147,12 @@ class Lexicon:
         while i < len(found):
             for size in range(min(self.longest, len(found) - i), 0, -1):
                 key = tuple(w for _, _, w in found[i:i + size])
-                if key in self.translations:
-                    latin = re.sub(r"[^a-z]", "", self.translations[key].lower())
-                    part = size == 1 and bool(_SPACELESS.fullmatch(key[0]))
-                    out.append(_Word(found[i][0], found[i + size - 1][1], (latin,), part=part))
+                translated = key if size > 1 else (self._unprefixed(key[0]),)  # "بجزيرة": "in" + "island"
+                if key in self.translations or translated in self.translations:
+                    latin = re.sub(r"[^a-z]", "", self.translations.get(key, self.translations.get(translated, "")).lower())
+                    part = size == 1  # one place word ("上", "parque", "جزيرة") names no place alone
+                    out.append(_Word(found[i][0], found[i + size - 1][1], (latin,), part=part, translated=True,
+                                     head=latin in self.heads and not _SPACELESS.match(key[0])))
                     break
                 if skip_words and key in self.words:
                     out.append(_Word(found[i][0], found[i + size - 1][1], ("",), skip=True))
@@ -158,6 +165,12 @@ class Lexicon:
                                  pinyin=bool(_SPACELESS.fullmatch(found[i][2]))))
             i += size
         return out
+
+    def _unprefixed(self, word: str) -> str:
+        for start in [*self.articles, *self.prefixes]:
+            if word.startswith(start) and len(word) > len(start) + 1:
+                return word[len(start):]
+        return word
 
     def _forms(self, word: str) -> tuple[str, ...]:
         for article in self.articles:  # always an article, never the start of a name
@@ -278,6 +291,8 @@ class Locator:
                     break  # a place name never runs across a comma or a full stop
                 if size == 1 and window[0].part:
                     continue
+                if not _names_enough(window):
+                    continue
                 latin = all(w.written_in_latin for w in window)
                 min_key = NO_KEY if any(w.pinyin for w in window) else MIN_HAN_KEY if han else MIN_KEY
                 for spelling in _spellings(window):
@@ -316,6 +331,15 @@ class Locator:
         return found
 
 
+def _names_enough(window: list[_Word]) -> bool:
+    """A place word with a short word beside it is no name ("una isla" is not Coney Island): the
+    untranslated words must carry a few consonants of their own."""
+    own = [w.forms[0] for w in window if not w.translated]
+    if len(own) == len(window) or not own:
+        return True
+    return len("".join(consonant_key(f) for f in own)) >= MIN_OWN_KEY
+
+
 def _overlap(a: tuple, b: tuple) -> bool:
     return a[2] < b[3] and b[2] < a[3]
 
@@ -329,7 +353,10 @@ def _spellings(window: list[_Word]) -> list[tuple[str, str]]:
     middle = [w.forms[0] for w in window[1:-1]]
     if len(window) == 1:
         return [spelled([f]) for f in window[0].forms]
-    return [spelled([a, *middle, b]) for a in window[0].forms for b in window[-1].forms]
+    found = [spelled([a, *middle, b]) for a in window[0].forms for b in window[-1].forms]
+    if window[0].head:  # "isla roosevelt" is also read "roosevelt island"
+        found += [spelled([*middle, b, window[0].forms[0]]) for b in window[-1].forms]
+    return found
 
 
 _cache: dict[tuple[str, str], tuple[tuple, Locator]] = {}

@@ -184,9 +184,12 @@ class Lexicon:
         for suffix in self.suffixes:
             if word.endswith(suffix) and len(word) > len(suffix) + 1:
                 forms.append(self.latin(word[:-len(suffix)]))
+        respelled = word
         for spelled, sound in self.sounds:
             if spelled in word:
                 forms.append(self.latin(word.replace(spelled, sound)))
+                respelled = respelled.replace(spelled, sound)
+        forms.append(self.latin(respelled))  # every sound at once ("Gudsaid": gu and ai)
         return tuple(dict.fromkeys(f for f in forms if f))
 
 

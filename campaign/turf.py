@@ -45,6 +45,7 @@ MAX_WORDS, MAX_HAN = 4, 6  # longest run of words compared with a name
 LETTERS_CUTOFF, KEY_CUTOFF, KEY_EXACT_MAX = 86, 86, 4
 BARE_FLOOR, SHORT_BARE_FLOOR, LATIN_FLOOR = 60, 65, 65  # how alike the consonants must still be
 MIN_KEY, MIN_LETTERS, MIN_TARGET = 3, 5, 6
+TWO_CONSONANTS, MIN_TWO_LETTERS = 2, 4  # a two-consonant name, read from a word this long
 MIN_OWN_KEY = 2  # consonants the untranslated words of a half-translated name carry ("isla coney")
 MIN_HAN_KEY = 5  # pinyin of any two characters looks like some short name
 NO_KEY = 10**6  # no consonant key is this long: the sound is not compared
@@ -314,6 +315,15 @@ class Locator:
             for _, score, index in process.extract(letters, self.letters, scorer=fuzz.ratio, limit=8,
                                                    score_cutoff=LETTERS_CUTOFF):
                 found.append((score + PRIMARY_BONUS * self.primary[index], self.targets[index]))
+        if len(key) == TWO_CONSONANTS and min_key <= MIN_KEY and not latin and words == 1 and len(letters) >= MIN_TWO_LETTERS:
+            # a name of two consonants ("Midwood": MT) is too short for a loose key; written in
+            # another script as one word, its key and its bare letters must both agree exactly,
+            # and the letters still look alike
+            bare = _bare(letters)
+            for index, found_key in enumerate(self.keys):
+                if (found_key == key and self.primary[index] and self.bare[index] == bare
+                        and fuzz.ratio(letters, self.letters[index]) >= BARE_FLOOR):  # "محمد" is not Midwood
+                    found.append((100 - 1 + PRIMARY_BONUS, self.targets[index]))
         if len(key) >= min_key:
             bare = _bare(letters)
             for found_key, score, index in process.extract(key, self.keys, scorer=fuzz.ratio, limit=8,

@@ -128,6 +128,17 @@ def test_a_place_word_put_before_the_name_is_read_in_english_order(demo_turf):
     assert _misread(demo_turf, cases) == {}
 
 
+def test_a_name_of_two_consonants_is_found_in_another_script_but_a_name_like_it_is_not_a_place(demo_turf):
+    cases = [("মিডউডে থাকি", "Midwood"), ("मिडवुड", "Midwood"), ("ميدوود", "Midwood"), ("محمد علي", None),
+             ("محمود", None), ("मदद चाहिए", None)]
+    assert _misread(demo_turf, cases) == {}
+
+
+def test_spanish_spellings_of_english_sounds_are_tried_together(demo_turf):
+    cases = [("vivo en Yamaica Queens", "Jamaica"), ("Sonisaid", "Sunnyside")]
+    assert _misread(demo_turf, cases) == {}
+
+
 def test_a_place_word_alone_or_beside_a_short_word_is_no_place(demo_turf):
     texts = ["me gusta el parque", "una isla bonita", "au parc le dimanche", "في الحديقة يوم الجمعة", "皇后乐队", "城市很大"]
     assert {text: got for text in texts if (got := demo_turf(text))} == {}

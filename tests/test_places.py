@@ -139,6 +139,12 @@ def test_spanish_spellings_of_english_sounds_are_tried_together(demo_turf):
     assert _misread(demo_turf, cases) == {}
 
 
+def test_letters_a_script_uses_for_an_english_sound_are_read_as_that_sound(demo_turf):
+    # Urdu و is V as well as W ("ویو" view, "ول" ville); Arabic غ writes the English G
+    cases = [("ساؤنڈ ویو کے پاس", "Soundview"), ("ٹوٹن ول میں", "Tottenville"), ("أسكن في فلاشينغ", "Flushing")]
+    assert _misread(demo_turf, cases) == {}
+
+
 def test_a_place_word_alone_or_beside_a_short_word_is_no_place(demo_turf):
     texts = ["me gusta el parque", "una isla bonita", "au parc le dimanche", "في الحديقة يوم الجمعة", "皇后乐队", "城市很大"]
     assert {text: got for text in texts if (got := demo_turf(text))} == {}

@@ -187,11 +187,28 @@ class Lexicon:
                 forms.append(self.latin(word[:-len(suffix)]))
         respelled = word
         for spelled, sound in self.sounds:
-            if spelled in word:
-                forms.append(self.latin(word.replace(spelled, sound)))
-                respelled = respelled.replace(spelled, sound)
+            if _sounded(word, spelled):
+                forms.append(self.latin(_sound(word, spelled, sound)))
+                respelled = _sound(respelled, spelled, sound)
         forms.append(self.latin(respelled))  # every sound at once ("Gudsaid": gu and ai)
         return tuple(dict.fromkeys(f for f in forms if f))
+
+
+def _sounded(word: str, spelled: str) -> bool:
+    """Whether the word has the spelling; "^gu" only at its start, "in$" only at its end."""
+    if spelled.startswith("^"):
+        return word.startswith(spelled[1:])
+    if spelled.endswith("$"):
+        return word.endswith(spelled[:-1])
+    return spelled in word
+
+
+def _sound(word: str, spelled: str, sound: str) -> str:
+    if spelled.startswith("^"):
+        return sound + word[len(spelled) - 1:] if word.startswith(spelled[1:]) else word
+    if spelled.endswith("$"):
+        return word[:1 - len(spelled)] + sound if word.endswith(spelled[:-1]) else word
+    return word.replace(spelled, sound)
 
 
 @lru_cache

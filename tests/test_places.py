@@ -135,7 +135,7 @@ def test_a_name_of_two_consonants_is_found_in_another_script_but_a_name_like_it_
 
 
 def test_spanish_spellings_of_english_sounds_are_tried_together(demo_turf):
-    cases = [("vivo en Yamaica Queens", "Jamaica"), ("Sonisaid", "Sunnyside")]
+    cases = [("vivo en Yamaica Queens", "Jamaica"), ("Sonisaid", "Sunnyside"), ("cerca de Flashin", "Flushing")]
     assert _misread(demo_turf, cases) == {}
 
 

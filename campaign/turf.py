@@ -8,7 +8,10 @@ Latin (anyascii), grammatical endings and prepositions are taken off as the lang
 says (campaign/lexicon/places.yml), and runs of words are compared with every name and alias
 twice: as folded Latin letters, and as a consonant key (Metaphone without its vowels), because
 Arabic and Urdu leave short vowels unwritten and Bengali or Devanagari spell English vowels
-their own way. ZIP codes are read in the digits of every script (campaign/digits.py).
+their own way. A place word that Spanish, French or Arabic put first ("isla Roosevelt") is also
+read in English order. Chinese names are translations or set renderings, so they come from the
+turf's aliases and the lexicon, never from the sound of pinyin. ZIP codes are read in the digits
+of every script (campaign/digits.py).
 """
 import math
 import re
@@ -190,12 +193,12 @@ class Lexicon:
             if _sounded(word, spelled):
                 forms.append(self.latin(_sound(word, spelled, sound)))
                 respelled = _sound(respelled, spelled, sound)
-        forms.append(self.latin(respelled))  # every sound at once ("Gudsaid": gu and ai)
+        forms.append(self.latin(respelled))  # every sound at once ("Sonisaid": ai as i, and the others)
         return tuple(dict.fromkeys(f for f in forms if f))
 
 
 def _sounded(word: str, spelled: str) -> bool:
-    """Whether the word has the spelling; "^gu" only at its start, "in$" only at its end."""
+    """Whether the word has the spelling; "^y" only at its start, "in$" only at its end."""
     if spelled.startswith("^"):
         return word.startswith(spelled[1:])
     if spelled.endswith("$"):

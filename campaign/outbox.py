@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, aliased
 from campaign import outbox_parts
 from campaign.db import insert_ignore
 from campaign.models import Identity, OutboxRow, Volunteer, utcnow
-from campaign.models.outbox import OutboxKind
-from campaign.outbox_status import OPEN, OutboxStatus, move, move_where
+from campaign.models.outbox import CONSENT_KINDS, OutboxKind
+from campaign.outbox_status import OPEN, OutboxStatus, SkipReason, move, move_where
 
 # Kinds that are sent even to someone who has opted out: the one confirmation of the opt-out.
 COMPLIANCE_KIND = OutboxKind.COMPLIANCE
@@ -65,17 +65,18 @@ def due_ids(session: Session, limit: int = 20, now: datetime | None = None) -> l
     return list(session.scalars(query))
 
 
-def blocked_reason(session: Session, row: OutboxRow) -> str | None:
+def blocked_reason(session: Session, row: OutboxRow) -> SkipReason | None:
     """Why this row must not be sent at all, checked at send time (consent can change after
     queueing): the row is then skipped with this reason."""
-    if row.volunteer_id is not None and row.kind != COMPLIANCE_KIND:
-        volunteer = session.get(Volunteer, row.volunteer_id)
-        if volunteer is not None and volunteer.opted_out:
-            return "opted_out"
+    volunteer = session.get(Volunteer, row.volunteer_id) if row.volunteer_id is not None else None
+    if volunteer is not None and volunteer.opted_out and row.kind != COMPLIANCE_KIND:
+        return SkipReason.OPTED_OUT
+    if row.kind in CONSENT_KINDS and (volunteer is None or volunteer.first_contact_at is None):
+        return SkipReason.NO_CONSENT_RECORD
     if row.identity_id is not None:
         identity = session.get(Identity, row.identity_id)
         if identity is not None and identity.unreachable:
-            return "unreachable"
+            return SkipReason.UNREACHABLE
     return None
 
 

@@ -23,6 +23,16 @@ class OutboxStatus(StrEnum):
     DIGESTED = "digested"    # folded into a team lead's digest, which was sent instead
 
 
+class SkipReason(StrEnum):
+    """Why a send-time rule said no to a row (its `reason` when skipped)."""
+
+    OPTED_OUT = "opted_out"
+    UNREACHABLE = "unreachable"
+    # an automated message (reminder, follow-up, nudge, broadcast) to someone with no record of
+    # how they first reached us: carriers expect that consent before anything automated
+    NO_CONSENT_RECORD = "no_consent_record"
+
+
 S = OutboxStatus
 
 # Where a row may go from each status. Terminal statuses have no way out.

@@ -20,6 +20,9 @@ class OutboxKind:
 
 
 AUTOMATED_KINDS = (OutboxKind.REMINDER, OutboxKind.FOLLOW_UP)
+# Kinds sent only to someone with a consent record (how they first reached us): not a reply to
+# their own message, not a notice about their own booking, but something we start.
+CONSENT_KINDS = (*AUTOMATED_KINDS, OutboxKind.BROADCAST)
 
 
 class OutboxRow(Base):

@@ -69,5 +69,7 @@ bench: setup
 	$(VENV)/bin/python -m bench.webhooks
 	@echo "== the full path against bare Rasa: 200 new conversations, 20 at a time"
 	$(VENV)/bin/python -m bench.fullstack
+	@echo "== reliability: 500 messages across 100 contacts with faults injected (poison row, stall, 503 mid-SMS, Redis down, kill -9)"
+	$(VENV)/bin/python -m bench.faults
 	@echo "== the persona suite: 80 scripted supporters through the real stack (tests/personas)"
 	$(VENV)/bin/onramp personas run

@@ -1,11 +1,10 @@
 """Delivery reports from providers: each (message, status) kept once, and a status only moves
 forward (a late "sent" never overwrites "delivered")."""
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign import consent
+from campaign import consent, outbox_parts
 from campaign.db import insert_ignore
-from campaign.models import DeliveryEvent, OutboxRow, Volunteer, utcnow
+from campaign.models import DeliveryEvent, Volunteer, utcnow
 
 RANK = {"accepted": 0, "queued": 0, "scheduled": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4,
         "undelivered": 5, "failed": 5, "canceled": 5}
@@ -21,9 +20,7 @@ def record(session: Session, channel: str, provider_id: str, status: str, error_
                         ["channel", "provider_id", "status"])
     if new is None:
         return False
-    row = session.scalars(
-        select(OutboxRow).where(OutboxRow.channel == channel, OutboxRow.provider_id.contains(provider_id))
-    ).first()
+    row = outbox_parts.row_for(session, channel, provider_id)
     if row is not None and RANK[status] > RANK.get(row.delivery_status or "", -1):
         row.delivery_status = status
     if row is not None and error_code in UNSUBSCRIBED_CODES and row.volunteer_id:

@@ -23,6 +23,16 @@ class OutboxStatus(StrEnum):
     DIGESTED = "digested"    # folded into a team lead's digest, which was sent instead
 
 
+class SkipReason(StrEnum):
+    """Why a send-time rule said no to a row (its `reason` when skipped)."""
+
+    OPTED_OUT = "opted_out"
+    UNREACHABLE = "unreachable"
+    # an automated message (reminder, follow-up, nudge, broadcast) to someone with no record of
+    # how they first reached us: carriers expect that consent before anything automated
+    NO_CONSENT_RECORD = "no_consent_record"
+
+
 S = OutboxStatus
 
 # Where a row may go from each status. Terminal statuses have no way out.
@@ -96,11 +106,18 @@ def move_where(session: Session, to: OutboxStatus, *conditions, reason: str | No
 
 def claim(session: Session, row_id: int, now) -> bool:
     """pending -> sending for one row, only if it is still pending: with two workers (even on
-    SQLite, where there is no SKIP LOCKED) exactly one of them gets True."""
+    SQLite, where there is no SKIP LOCKED) exactly one of them gets True.
+
+    The claim also records its first provider call as starting (campaign/outbox_parts.py), in
+    the same write: a claimed row may have a call in flight until that call is settled."""
+    from campaign import outbox_parts
     from campaign.models import OutboxRow
 
     assert S.SENDING in MOVES[S.PENDING]
     statement = (update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.status == str(S.PENDING))
                  .values(status=str(S.SENDING), attempts=OutboxRow.attempts + 1, claimed_at=now, reason=None)
                  .execution_options(synchronize_session=False))
-    return session.execute(statement).rowcount == 1
+    if session.execute(statement).rowcount != 1:
+        return False
+    outbox_parts.start_first(session, row_id)
+    return True

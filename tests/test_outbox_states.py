@@ -121,7 +121,7 @@ def test_an_ambiguous_provider_failure_marks_only_that_row_unknown_never_sent_ag
     assert channel.sent == ["session-good-0004"]
 
 
-def test_rate_limit_storage_down_defers_that_row_and_the_others_go(db, monkeypatch):
+def test_rate_limit_storage_failing_once_holds_the_pass_a_moment_and_costs_no_row_an_attempt(db, monkeypatch):
     with session_scope() as session:
         ids = _queue(session, ["redis-0001", "redis-0002"])
     worker = OutboxWorker(get_settings())
@@ -135,11 +135,12 @@ def test_rate_limit_storage_down_defers_that_row_and_the_others_go(db, monkeypat
         return real(limit, *keys)
 
     monkeypatch.setattr(worker.limiter, "hit", hit)
+    assert asyncio.run(worker.send_due()) == 0  # no row is at fault: the pass stops, rows wait
+    with session_scope() as session:
+        assert [(session.get(OutboxRow, i).status, session.get(OutboxRow, i).attempts) for i in ids] == [("pending", 0)] * 2
     asyncio.run(worker.send_due())
     with session_scope() as session:
-        first, second = (session.get(OutboxRow, i) for i in ids)
-        assert (first.status, second.status) == ("pending", "sent")
-        assert first.send_after > utcnow() and "redis is down" in first.last_error
+        assert [session.get(OutboxRow, i).status for i in ids] == ["sent", "sent"]
 
 
 def test_a_commit_failure_after_the_provider_accepted_touches_only_that_row(db, monkeypatch):
@@ -184,3 +185,26 @@ def test_a_permanent_provider_refusal_fails_only_that_row(db):
     asyncio.run(OutboxWorker(get_settings(), channels={"webchat": channel}).send_due())
     with session_scope() as session:
         assert [session.get(OutboxRow, i).status for i in ids] == ["failed", "sent"]
+
+
+def test_rate_limit_storage_down_makes_rows_wait_with_their_attempts_untouched(db, monkeypatch):
+    from limits.storage import MemoryStorage
+    from limits.strategies import MovingWindowRateLimiter
+
+    from tests.support import databases
+    from tests.support.stack import free_port
+
+    monkeypatch.setenv("RATE_LIMIT_STORAGE", "redis")
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    databases.reset_caches()
+    with session_scope() as session:
+        ids = _queue(session, ["redis-down-1", "redis-down-2"])
+    worker = OutboxWorker(get_settings())
+    for _ in range(3):
+        assert asyncio.run(worker.send_due()) == 0
+    with session_scope() as session:
+        assert [(session.get(OutboxRow, i).status, session.get(OutboxRow, i).attempts) for i in ids] == [("pending", 0)] * 2
+    worker.limiter = MovingWindowRateLimiter(MemoryStorage())  # Redis is back
+    asyncio.run(worker.send_due())
+    with session_scope() as session:
+        assert [session.get(OutboxRow, i).status for i in ids] == ["sent", "sent"]

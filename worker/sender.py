@@ -2,9 +2,11 @@
 
 A row goes through three short transactions: prepare (send-time rules, rendering, the rate
 limit, and the claim pending -> sending), the provider call with no transaction open, and
-record (sent, the transcript, the open offer). Whatever fails touches only its own row: a
-missing catalog key, rate-limit storage that is down, or a database that refuses the record
-after the provider accepted.
+record (sent, the transcript, the open offer); a long SMS sent in several calls adds two
+between its calls (the part accepted, the next call starting: campaign/outbox_parts.py).
+Whatever fails touches only its own row: a missing catalog key, or a database that refuses
+the record after the provider accepted. Rate-limit storage that is down is no row's fault:
+sending waits until it is back.
 """
 import asyncio
 import logging
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Session
 from bot.channels import Channel, registry
 from bot.channels.base import Rendered, SendError
 from bot.render import render
-from campaign import consent, leads, offers, outbox, reminders, shifts
+from campaign import consent, leads, offers, outbox, outbox_parts, reminders, shifts
 from campaign.db import insert_ignore, lock_skip, session_scope
 from campaign.outbox_status import OutboxStatus, claim, move
 from campaign.schedule import cadence_from
@@ -40,7 +42,7 @@ BATCH = 20
 RECORD_TRIES = 3
 
 
-def record_outbound(session: Session, row: OutboxRow, message: Rendered, provider_id: str) -> None:
+def record_outbound(session: Session, row: OutboxRow, message: Rendered, provider_id: str | None) -> None:
     """The transcript (and the choices a number reply refers to) keeps what was sent."""
     insert_ignore(session, Message, dict(
         direction="out", channel=row.channel, provider_id=provider_id or f"outbox-{row.id}", identity_id=row.identity_id,
@@ -63,6 +65,11 @@ def consented_on_sms(session: Session, volunteer_id: int | None) -> bool:
     return any(i.channel == "sms" and i.last_inbound_at is not None for i in volunteer.identities)
 
 
+class LimiterDown(Exception):
+    """The rate limit's storage (Redis, shared by the workers) cannot be reached. No row is at
+    fault: the pass stops and the rows wait, their attempts untouched."""
+
+
 @dataclass
 class Job:
     """A claimed row and what to send, read before the provider call."""
@@ -70,6 +77,48 @@ class Job:
     row: OutboxRow  # detached: its attributes were loaded before the transaction closed
     message: Rendered
     channel: Channel
+    sent: dict[int, str]  # parts the provider accepted in earlier attempts: not sent again
+    first: int  # the part whose call the claim recorded as starting
+
+
+class Parts:
+    """The part log a channel that sends in several calls reports to (bot/channels/twilio.py).
+
+    Accepted parts are written before the next call starts, and the next call's start in a
+    transaction of its own: a worker killed between two calls leaves no call in flight, and
+    the retry sends only the rest. Nothing is written while a call runs."""
+
+    def __init__(self, row_id: int, channel: str, sent: dict[int, str], first: int):
+        self.row_id, self.channel = row_id, channel
+        self.sent = dict(sent)
+        self.unsaved: dict[int, str] = {}
+        self._started = {first}
+
+    async def starting(self, part: int) -> None:
+        if part in self._started:
+            return
+        self._started.add(part)
+        await asyncio.to_thread(self._save_then_start, part)
+
+    async def accepted(self, part: int, provider_id: str) -> None:
+        self.sent[part] = self.unsaved[part] = provider_id
+
+    def save(self, session: Session) -> None:
+        """Write the accepted parts not written yet, in the caller's transaction (written twice
+        is harmless)."""
+        for part, provider_id in sorted(self.unsaved.items()):
+            outbox_parts.accept(session, self.row_id, part, self.channel, provider_id)
+
+    def _save_then_start(self, part: int) -> None:
+        with session_scope() as session:
+            self.save(session)
+        self.unsaved.clear()
+        with session_scope() as session:
+            outbox_parts.starting(session, self.row_id, part, self.channel)
+
+    @property
+    def first_id(self) -> str | None:
+        return self.sent[min(self.sent)] if self.sent else None
 
 
 class OutboxWorker:
@@ -108,29 +157,41 @@ class OutboxWorker:
         with session_scope() as session:
             ids = outbox.due_ids(session, BATCH)
         for row_id in ids:
-            await self._send_one(row_id)
+            try:
+                await self._send_one(row_id)
+            except LimiterDown as error:
+                log.warning("rate limit storage unreachable, sending waits: %r", error.__cause__)
+                return 0  # the loop waits a moment, then tries again
         return len(ids)
 
     async def _send_one(self, row_id: int) -> None:
         try:
             job = await asyncio.to_thread(self._prepare, row_id)
+        except LimiterDown:
+            raise
         except Exception as error:  # this row only: the others of the pass go on
             log.exception("outbox row %s could not be prepared", row_id)
             await asyncio.to_thread(self._defer_after_error, row_id, error)
             return
         if job is None:
             return
+        parts = Parts(row_id, job.row.channel, job.sent, job.first)
         try:
-            provider_id = await job.channel.send(None, job.row, job.message)
+            if getattr(job.channel, "sends_parts", False):
+                await job.channel.send(None, job.row, job.message, parts=parts)
+            else:
+                provider_id = await job.channel.send(None, job.row, job.message)
+                if provider_id:
+                    await parts.accepted(job.first, provider_id)
         except SendError as error:
-            await asyncio.to_thread(self._failed, row_id, error)
+            await asyncio.to_thread(self._failed, row_id, error, parts)
             return
         except Exception as error:
             # the call started and failed in a way we do not know: it may have reached the person
             log.exception("outbox row %s: provider call failed", row_id)
-            await asyncio.to_thread(self._outcome_unknown, row_id, job.channel, error)
+            await asyncio.to_thread(self._outcome_unknown, row_id, job.channel, error, parts)
             return
-        await asyncio.to_thread(self._record, row_id, job, provider_id)
+        await asyncio.to_thread(self._record, row_id, job, parts)
 
     def _prepare(self, row_id: int) -> Job | None:
         now = utcnow()
@@ -149,7 +210,11 @@ class OutboxWorker:
                 row.last_error = f"the {row.channel} channel is not configured"
                 move(row, OutboxStatus.FAILED, "channel_not_configured")
                 return None
-            if not self.limiter.hit(RATE_LIMITS.get(row.channel, DEFAULT_RATE), row.channel):
+            try:
+                within_rate = self.limiter.hit(RATE_LIMITS.get(row.channel, DEFAULT_RATE), row.channel)
+            except Exception as error:
+                raise LimiterDown(str(error)) from error
+            if not within_rate:
                 row.send_after = now + timedelta(seconds=0.5)  # over the provider's rate: a moment later
                 return None
             leads.fold_into_digest(session, row)
@@ -162,9 +227,11 @@ class OutboxWorker:
             session.flush()
             if not claim(session, row.id, now):
                 return None
+            sent = outbox_parts.accepted(session, row.id, row.channel)
+            first = outbox_parts.first_unsent(sent)  # its start was recorded with the claim
             session.expunge(row)
             row.status = OutboxStatus.SENDING
-        return Job(row=row, message=message, channel=channel)
+        return Job(row=row, message=message, channel=channel, sent=sent, first=first)
 
     def _defer_after_error(self, row_id: int, error: Exception) -> None:
         """Preparing failed (rate-limit storage down, a database error): try this row again later."""
@@ -177,9 +244,12 @@ class OutboxWorker:
         except Exception:
             log.exception("outbox row %s: could not record the error either", row_id)
 
-    def _failed(self, row_id: int, error: SendError) -> None:
+    def _failed(self, row_id: int, error: SendError, parts: Parts) -> None:
+        """The provider refused a call (so it is not in flight); parts accepted before it are kept."""
         with session_scope() as session:
             row = session.get(OutboxRow, row_id)
+            parts.save(session)
+            outbox_parts.forget_unaccepted(session, row_id)
             if error.opted_out and row.volunteer_id is not None:
                 consent.opt_out(session, session.get(Volunteer, row.volunteer_id), row.channel, f"provider: {error}")
             if error.unreachable and row.identity_id is not None:
@@ -188,25 +258,30 @@ class OutboxWorker:
                 return
             outbox.mark_failed(row, str(error), error.retry, self.settings.outbox_max_attempts, error.retry_after)
 
-    def _outcome_unknown(self, row_id: int, channel: Channel, error: Exception) -> None:
+    def _outcome_unknown(self, row_id: int, channel: Channel, error: Exception, parts: Parts) -> None:
         with session_scope() as session:
             row = session.get(OutboxRow, row_id)
+            parts.save(session)
             if channel.idempotent:
+                outbox_parts.forget_unaccepted(session, row_id)
                 outbox.mark_failed(row, repr(error), True, self.settings.outbox_max_attempts)
             else:
                 row.last_error = repr(error)[:2000]
                 move(row, OutboxStatus.UNKNOWN, "provider call failed midway")
 
-    def _record(self, row_id: int, job: Job, provider_id: str) -> None:
+    def _record(self, row_id: int, job: Job, parts: Parts) -> None:
         """The provider accepted: record it. If the database refuses, retry; only this row is
         left `sending` (then `unknown` after the visibility timeout), never sent twice."""
+        first_id = parts.first_id
         for attempt in range(RECORD_TRIES):
             try:
                 with session_scope() as session:
                     row = session.get(OutboxRow, row_id)
-                    outbox.mark_sent(row, provider_id)
+                    parts.save(session)
+                    outbox_parts.forget_unaccepted(session, row_id)
+                    outbox.mark_sent(row)
                     if attempt == 0:  # the full record first; later tries keep only the status
-                        record_outbound(session, row, job.message, provider_id)
+                        record_outbound(session, row, job.message, first_id)
                 return
             except Exception:
                 log.exception("outbox row %s was sent but could not be recorded (try %s)", row_id, attempt + 1)

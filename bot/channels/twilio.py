@@ -6,12 +6,15 @@ fake can stand in. Choices are numbered; "1", "2", ... come back as the choice (
 """
 import asyncio
 import json
+from typing import Protocol
 
+import requests
 from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
+from urllib3.exceptions import NewConnectionError
 
 from bot import catalog
 from bot.channels import sms_text
@@ -111,24 +114,54 @@ class TwilioChannel:
         kwargs["messaging_service_sid" if sender.startswith("MG") else "from_"] = sender
         return self.client.messages.create(**kwargs).sid
 
-    async def send(self, session: Session | None, row: OutboxRow, message: Rendered) -> str:
+    # Sends a long SMS in several calls, each reported to the worker's part log (PartLog).
+    sends_parts = True
+
+    async def send(self, session: Session | None, row: OutboxRow, message: Rendered, parts: "PartLog | None" = None) -> str:
+        """Returns the first part's id. With a part log, parts it already holds are not sent
+        again, and each accepted part is reported before the next call starts."""
         to, sender = self._addresses(row.recipient)
         if self.name == "whatsapp" and message.template is not None:
+            bodies, template = [None], message.template
+        else:
+            bodies, template = sms_text.sends(layout(message, self.settings.campaign_timezone)), None
+        done = dict(parts.sent) if parts is not None else {}
+        for part, body in enumerate(bodies):
+            if part in done:
+                continue
+            if parts is not None:
+                await parts.starting(part)
             try:
-                return await asyncio.to_thread(self._create, to, sender, None, message.template)
+                done[part] = await asyncio.to_thread(self._create, to, sender, body, template)
             except TwilioRestException as error:
                 raise _send_error(error) from error
             except OSError as error:
+                if not _never_sent(error):
+                    raise  # a read timeout, a reset after the request went out: it may have arrived
                 raise SendError(f"Twilio unreachable: {error!r}", retry=True) from error
-        sids = []
-        for part in sms_text.sends(layout(message, self.settings.campaign_timezone)):
-            try:
-                sids.append(await asyncio.to_thread(self._create, to, sender, part))
-            except TwilioRestException as error:
-                raise _send_error(error) from error
-            except OSError as error:  # connection refused, reset, timed out
-                raise SendError(f"Twilio unreachable: {error!r}", retry=True) from error
-        return ",".join(sids)
+            if parts is not None:
+                await parts.accepted(part, done[part])
+        return done[min(done)] if done else ""
+
+
+class PartLog(Protocol):
+    """What the worker keeps of a message's calls: the parts already accepted ({part: id}),
+    told before each call starts and after each is accepted."""
+
+    sent: dict[int, str]
+
+    async def starting(self, part: int) -> None: ...
+
+    async def accepted(self, part: int, provider_id: str) -> None: ...
+
+
+def _never_sent(error: OSError) -> bool:
+    """Whether the request surely never reached Twilio (no connection was made), so that
+    sending again cannot make a second message."""
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(error, requests.exceptions.ConnectionError) and isinstance(reason, NewConnectionError)
 
 
 def _send_error(error: TwilioRestException) -> SendError:

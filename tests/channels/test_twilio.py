@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
-from campaign import outbox
+from campaign import outbox, outbox_parts
 from campaign.db import session_scope
 from campaign.models import Identity, Message, OutboxRow, Volunteer
 from campaign.volunteers import identify
@@ -147,7 +147,7 @@ def test_sms_goes_out_through_the_twilio_api_with_numbered_choices(fake):
     assert sent["Body"].endswith("Reply with a number:\n1. Yes, count me in\n2. Not this one")
     with session_scope() as session:
         row = session.scalars(select(OutboxRow)).one()
-        assert (row.status, row.provider_id) == ("sent", sent["sid"])
+        assert (row.status, outbox_parts.ids(session, row.id)) == ("sent", [sent["sid"]])
 
 
 def test_whatsapp_through_twilio_uses_whatsapp_addresses(fake):

@@ -34,24 +34,24 @@ def _telegram(**content):
                   "height": 512, "is_animated": False, "is_video": False}}, MediaKind.STICKER),
 ])
 def test_telegram_media_without_text_is_marked_as_media(content, media):
-    inbound = telegram.parse(_telegram(**content))
+    inbound = telegram.update_from(_telegram(**content))
     assert (inbound.text, inbound.media, inbound.location) == ("", media, None)
 
 
 def test_telegram_a_photo_with_a_caption_is_read_as_its_caption():
-    inbound = telegram.parse(_telegram(photo=[{"file_id": "x", "file_unique_id": "y", "width": 9, "height": 9}],
+    inbound = telegram.update_from(_telegram(photo=[{"file_id": "x", "file_unique_id": "y", "width": 9, "height": 9}],
                                        caption="Jackson Heights"))
     assert (inbound.text, inbound.media) == ("Jackson Heights", None)
 
 
 def test_telegram_a_location_pin_is_parsed():
-    inbound = telegram.parse(_telegram(location={"latitude": JACKSON_HEIGHTS[0], "longitude": JACKSON_HEIGHTS[1]}))
+    inbound = telegram.update_from(_telegram(location={"latitude": JACKSON_HEIGHTS[0], "longitude": JACKSON_HEIGHTS[1]}))
     assert inbound.location == pytest.approx(JACKSON_HEIGHTS) and inbound.text == ""
 
 
 def _whatsapp(**content):
     from tests.channels.test_whatsapp_cloud import message, webhook
-    [inbound], _ = whatsapp_cloud.parse(webhook(message(**content)))
+    [inbound] = whatsapp_cloud.webhook_from(webhook(message(**content))).messages
     return inbound
 
 
@@ -67,7 +67,7 @@ def test_whatsapp_cloud_a_location_pin_and_media_are_parsed():
 
 
 def _twilio(**params):
-    return twilio.parse({"MessageSid": "SM" + "a" * 32, "From": "whatsapp:+17185550123", "To": "whatsapp:+12125550001",
+    return twilio.message_from({"MessageSid": "SM" + "a" * 32, "From": "whatsapp:+17185550123", "To": "whatsapp:+12125550001",
                          "Body": "", "NumMedia": "0", **params})
 
 

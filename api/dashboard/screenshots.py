@@ -101,7 +101,7 @@ def _seed() -> dict:
             session.add(Booking(shift_id=past.id, volunteer_id=volunteer.id, status="booked", attended=True if i == 2 else None))
         # outbox trouble an organizer can act on
         someone = session.scalars(select(Identity).where(Identity.channel == "sms")).first()
-        for status, error in [("failed", "21610: the number is unreachable"),
+        for status, error in [("failed", "the provider says the number is unreachable"),
                               ("unknown", "read timeout after the provider accepted the request"), ("pending", None)]:
             session.add(OutboxRow(kind="reminder", volunteer_id=someone.volunteer_id, identity_id=someone.id, channel="sms",
                                   recipient=someone.external_id, key="shift_booked", params={"when": {"type": "datetime", "value": now.isoformat()}, "place": "Diversity Plaza"},

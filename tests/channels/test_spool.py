@@ -11,7 +11,8 @@ from bot.pipeline import spool
 from campaign.db import session_scope
 from campaign.models import Message, OutboxRow
 from onramp.settings import get_settings
-from tests.channels.test_twilio import post, sms
+from tests.channels.harness import post as post_to
+from tests.channels.test_twilio import PROVIDER, sms
 from tests.support.fake_rasa import FakeRasa
 from tests.test_pipeline import run_until_idle
 
@@ -48,12 +49,12 @@ def test_webhooks_are_acknowledged_while_the_database_is_locked_and_answered_onc
     texts = [f"message {n}" for n in range(5)]
     with Locked(db_url):
         with ThreadPoolExecutor(5) as pool:
-            answers = list(pool.map(lambda n: post(client, sms(texts[n], sid=f"SM{n:032d}", sender=f"+1718555{n:04d}")),
+            answers = list(pool.map(lambda n: post_to(client, PROVIDER, sms(texts[n], sid=f"SM{n:032d}", sender=f"+1718555{n:04d}")),
                                     range(5)))
         assert [a.status_code for a in answers] == [200] * 5  # in time: Twilio would not send them again
         assert spool.waiting(short_wait)
         # the provider retried one of them anyway (a slow network): it is still one message
-        assert post(client, sms(texts[0], sid=f"SM{0:032d}", sender="+17185550000")).status_code == 200
+        assert post_to(client, PROVIDER, sms(texts[0], sid=f"SM{0:032d}", sender="+17185550000")).status_code == 200
     assert spool.replay(short_wait) == 5
     assert not spool.waiting(short_wait)
     rasa = FakeRasa()
@@ -66,7 +67,7 @@ def test_webhooks_are_acknowledged_while_the_database_is_locked_and_answered_onc
 
 def test_a_replay_that_cannot_commit_keeps_the_spool_for_the_next_try(client, short_wait, db_url):
     with Locked(db_url):
-        assert post(client, sms("hola", sid="SM" + "7" * 32)).status_code == 200
+        assert post_to(client, PROVIDER, sms("hola", sid="SM" + "7" * 32)).status_code == 200
         with pytest.raises(Exception):
             spool.replay(short_wait, seconds=1)
         assert spool.waiting(short_wait)

@@ -74,3 +74,17 @@ def test_a_replay_that_cannot_commit_keeps_the_spool_for_the_next_try(client, sh
     assert spool.replay(short_wait) == 1
     with session_scope() as session:
         assert session.scalars(select(Message.body)).all() == ["hola"]
+
+
+def test_a_message_spooled_by_the_previous_version_is_still_replayed(channel_env, short_wait):
+    """It wrote a field this version no longer has (Inbound.extra)."""
+    import json
+
+    short_wait.mkdir(parents=True)
+    line = {"channel": "sms", "external_id": "+17185550123", "provider_id": "SM" + "8" * 32, "text": "hola",
+            "payload": None, "phone": "+17185550123", "language_hint": None, "signup_source": "sms", "event": None,
+            "extra": {}, "location": None, "media": None}
+    (short_wait / spool.PENDING).write_text(json.dumps(line) + "\n", encoding="utf-8")
+    assert spool.replay(short_wait) == 1
+    with session_scope() as session:
+        assert session.scalars(select(Message.body)).all() == ["hola"]

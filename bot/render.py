@@ -14,7 +14,7 @@ from onramp.settings import Settings
 
 # WhatsApp's customer-service window: free-form messages only this long after the person wrote
 WHATSAPP_WINDOW = timedelta(hours=24)
-WINDOWED_CHANNELS = {"whatsapp", "whatsapp_cloud"}
+WINDOWED_CHANNELS = {"twilio_whatsapp", "whatsapp_cloud"}
 
 
 def render(session: Session, row: OutboxRow, settings: Settings) -> Rendered:

@@ -158,7 +158,7 @@ def test_one_info_line_per_processed_message_without_its_text(providers, capture
     lines = [line for line in capture.getvalue().splitlines() if " onramp.messages: " in line]
     assert len(lines) == 4
     assert sorted(line.split(" onramp.messages: message ")[1].split()[1] for line in lines) == [
-        "sms", "telegram", "whatsapp", "whatsapp_cloud"]
+        "sms", "telegram", "twilio_whatsapp", "whatsapp_cloud"]
     assert all("lang=" in line and "intent=" in line and " in " in line and line.endswith("s") for line in lines)
     text = capture.getvalue()
     for body in ("hi I want to help", "hola quiero ayudar", "bonjour je veux aider"):

@@ -1,4 +1,5 @@
-"""Twilio: SMS and WhatsApp on one webhook (WhatsApp numbers arrive as "whatsapp:+E164").
+"""Twilio: SMS and WhatsApp on one webhook (WhatsApp numbers arrive as "whatsapp:+E164"), as the
+channels `sms` and `twilio_whatsapp` (Meta's own WhatsApp Cloud API is another adapter).
 
 Inbound requests are checked with the twilio library's RequestValidator against the public URL
 (PUBLIC_BASE_URL); outbound goes through its Client, pointed at TWILIO_API_BASE so that a local
@@ -25,6 +26,7 @@ from campaign.models import OutboxRow
 from onramp.settings import Settings
 
 WHATSAPP_PREFIX = "whatsapp:"
+WHATSAPP = "twilio_whatsapp"  # the channel's name
 # Twilio's message statuses (MessageStatus in a status callback), in neutral words.
 STATUSES = {
     "accepted": DeliveryStatus.QUEUED, "queued": DeliveryStatus.QUEUED, "scheduled": DeliveryStatus.QUEUED,
@@ -42,7 +44,7 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
 def _channel_of(address: str) -> str:
-    return "whatsapp" if address.startswith(WHATSAPP_PREFIX) else "sms"
+    return WHATSAPP if address.startswith(WHATSAPP_PREFIX) else "sms"
 
 
 def form(body: bytes) -> dict[str, str]:
@@ -102,7 +104,7 @@ class TwilioChannel:
     idempotent = False
 
     def __init__(self, name: str, settings: Settings):
-        self.name = name  # "sms" or "whatsapp"
+        self.name = name  # "sms" or WHATSAPP
         self.settings = settings
         self._client: Client | None = None
 
@@ -118,7 +120,7 @@ class TwilioChannel:
         return self._client
 
     def _addresses(self, recipient: str) -> tuple[str, str]:
-        if self.name == "whatsapp":
+        if self.name == WHATSAPP:
             return WHATSAPP_PREFIX + recipient, WHATSAPP_PREFIX + self.settings.twilio_whatsapp_from
         return recipient, self.settings.twilio_sms_from
 
@@ -134,7 +136,7 @@ class TwilioChannel:
 
     async def send(self, session: Session | None, row: OutboxRow, message: Rendered) -> str:
         to, sender = self._addresses(row.recipient)
-        if self.name == "whatsapp" and message.template is not None:
+        if self.name == WHATSAPP and message.template is not None:
             try:
                 return await asyncio.to_thread(self._create, to, sender, None, message.template)
             except TwilioRestException as error:
@@ -159,7 +161,7 @@ def _send_error(error: TwilioRestException) -> SendError:
 
 
 class TwilioAdapter(Adapter):
-    channels = ("sms", "whatsapp")
+    channels = ("sms", WHATSAPP)
     routes = (Route(RouteKind.RECEIVE, "/twilio"), Route(RouteKind.STATUS, "/twilio/status"))
     signature_header = "X-Twilio-Signature"
     numbers_choices = True  # see layout

@@ -82,7 +82,7 @@ def webhook_from(data: dict) -> Parsed:
                     media = _MEDIA.get(message.get("type")) if not text else None
                     messages.append(Inbound(channel="whatsapp_cloud", external_id=phone, provider_id=str(message["id"]),
                                             text=text, payload=payload, phone=phone, language_hint=region_language(phone),
-                                            signup_source="whatsapp", location=_location(message), media=media))
+                                            signup_source="whatsapp_cloud", location=_location(message), media=media))
                 for status in value.get("statuses") or []:
                     errors = status.get("errors") or [{}]
                     code = errors[0].get("code")
@@ -153,7 +153,10 @@ class WhatsAppCloudChannel:
 
 class WhatsAppCloudAdapter(Adapter):
     channels = ("whatsapp_cloud",)
-    routes = (Route(RouteKind.HANDSHAKE, "/whatsapp", method="GET"), Route(RouteKind.RECEIVE, "/whatsapp"))
+    # /webhooks/whatsapp was its path before Twilio's WhatsApp had a name of its own: kept, so a
+    # deployed app's callback URL needs no change
+    routes = (Route(RouteKind.HANDSHAKE, "/whatsapp_cloud", method="GET", aliases=("/whatsapp",)),
+              Route(RouteKind.RECEIVE, "/whatsapp_cloud", aliases=("/whatsapp",)))
     signature_header = "X-Hub-Signature-256"
     statuses = STATUSES
     errors = ERRORS

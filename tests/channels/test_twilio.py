@@ -74,7 +74,7 @@ INCOMING = [
        messages=[{**ANA, "channel": "sms", "body": "Hi I want to volunteer", "provider_id": "SM" + "a" * 32,
                   "signup_source": "sms", "language_hint": None}]),
     In("a WhatsApp message through Twilio", whatsapp(), answer="<Response></Response>",
-       messages=[{**ANA, "channel": "whatsapp", "body": "hola", "provider_id": "SM" + "b" * 32, "signup_source": "whatsapp",
+       messages=[{**ANA, "channel": "twilio_whatsapp", "body": "hola", "provider_id": "SM" + "b" * 32, "signup_source": "twilio_whatsapp",
                   "media": None}]),
     In("Spanish with an emoji", sms("¡Hola! 👋🏽 quiero ayudar"),
        messages=[{**ANA, "channel": "sms", "body": "¡Hola! 👋🏽 quiero ayudar"}]),
@@ -102,7 +102,7 @@ INCOMING = [
     In("a status Twilio sends before sending is queued", status("SM" + "e" * 32, "accepted"), path=STATUS_PATH,
        deliveries=[{"status": "queued"}]),
     In("a WhatsApp delivery report", {**status("SM" + "f" * 32, "read"), "To": "whatsapp:+17185550123"},
-       path=STATUS_PATH, deliveries=[{"channel": "whatsapp", "status": "read"}]),
+       path=STATUS_PATH, deliveries=[{"channel": "twilio_whatsapp", "status": "read"}]),
 ]
 
 
@@ -119,7 +119,7 @@ OUTGOING = [
         requests={"twilio": [{"To": "+17185550123", "From": "+12125550000", "StatusCallback": f"{PUBLIC}/webhooks/twilio/status",
                               "Body": EndsWith("Reply with a number:\n1. Yes, count me in\n2. Not this one")}]},
         outcome={"status": "sent", "provider_id": SENT_ID}),
-    Out("WhatsApp through Twilio uses whatsapp: addresses", "whatsapp", key="ask_name",
+    Out("WhatsApp through Twilio uses whatsapp: addresses", "twilio_whatsapp", key="ask_name",
         requests={"twilio": [{"To": "whatsapp:+17185550123", "From": "whatsapp:+12125550001"}]},
         outcome={"status": "sent"}),
     *[Out(f"a {answer} is retried later", "sms", key="ask_name", answers={"twilio": [answer]},
@@ -130,7 +130,7 @@ OUTGOING = [
       for answer in ("429", "500")],
     Out("an unsubscribed recipient (21610) is an opt-out", "sms", key="ask_name", answers={"twilio": ["21610"]},
         requests={"twilio": []}, outcome={"status": "failed", "consent_status": "opted_out", "consent_source": "sms"}),
-    Out("WhatsApp outside the window sends the approved Content template", "whatsapp", recipient="+17185550199",
+    Out("WhatsApp outside the window sends the approved Content template", "twilio_whatsapp", recipient="+17185550199",
         language="es", hours_since_they_wrote=30, params=SHIFT,
         env={"WHATSAPP_TEMPLATES": json.dumps({"shift_offer:es": "HX" + "0" * 32})},
         requests={"twilio": [{"ContentSid": "HX" + "0" * 32, "ContentVariables": json.dumps({"1": "sáb", "2": "Astoria Park"}),
@@ -149,7 +149,7 @@ def test_the_same_phone_on_sms_and_whatsapp_is_one_volunteer(client):
     post(client, PROVIDER, whatsapp(sender="+17185550123"))
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(Volunteer)) == 1
-        assert sorted(session.scalars(select(Identity.channel))) == ["sms", "whatsapp"]
+        assert sorted(session.scalars(select(Identity.channel))) == ["sms", "twilio_whatsapp"]
 
 
 def test_a_number_reply_is_understood_as_the_choice(fakes, client):

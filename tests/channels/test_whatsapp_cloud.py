@@ -32,7 +32,7 @@ def _signature(header):
 
 
 PROVIDER = Provider(
-    name="whatsapp_cloud", path="/webhooks/whatsapp", sign=lambda path, payload: signing.meta(META_SECRET, payload),
+    name="whatsapp_cloud", path="/webhooks/whatsapp_cloud", sign=lambda path, payload: signing.meta(META_SECRET, payload),
     valid=lambda n: webhook(message(wamid=f"wamid.N{n}", body=f"hola {n}")),
     forged={"missing": _signature(None), "empty": _signature(""), "too short": _signature("sha256=00"),
             "another algorithm": _signature("md5=abc"), "wrong": _signature("sha256=" + "0" * 64),
@@ -62,7 +62,9 @@ def _status(value, wamid="wamid.OUT1", **extra):
 
 INCOMING = [
     In("a text", webhook(message()), answer='{"ok":true}',
-       messages=[{**ANA, "body": "hola quiero ayudar", "button": None, "signup_source": "whatsapp"}]),
+       messages=[{**ANA, "body": "hola quiero ayudar", "button": None, "signup_source": "whatsapp_cloud"}]),
+    In("at the path it had before Twilio's WhatsApp had its own name", webhook(message()), path="/webhooks/whatsapp",
+       messages=[{**ANA, "body": "hola quiero ayudar"}]),
     In("a reply button", webhook(message(type="interactive", interactive={
         "type": "button_reply", "button_reply": {"id": "/affirm", "title": "Sí"}})),
        messages=[{**ANA, "body": "Sí", "button": "/affirm"}]),
@@ -152,10 +154,11 @@ def test_outgoing(fakes, case, monkeypatch):
     run_out(fakes, case, monkeypatch)
 
 
-def test_the_verify_token_handshake(client):
-    ok = client.get("/webhooks/whatsapp", params={"hub.mode": "subscribe", "hub.verify_token": META_VERIFY, "hub.challenge": "1158201444"})
+@pytest.mark.parametrize("path", ["/webhooks/whatsapp_cloud", "/webhooks/whatsapp"])  # the path it had before, kept
+def test_the_verify_token_handshake(client, path):
+    ok = client.get(path, params={"hub.mode": "subscribe", "hub.verify_token": META_VERIFY, "hub.challenge": "1158201444"})
     assert (ok.status_code, ok.text) == (200, "1158201444")
-    assert client.get("/webhooks/whatsapp", params={"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "1"}).status_code == 403
+    assert client.get(path, params={"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "1"}).status_code == 403
 
 
 def test_delivery_statuses_in_webhooks_are_recorded(fakes, client):

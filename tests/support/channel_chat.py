@@ -108,7 +108,7 @@ class Sms(ChannelChat):
 
 
 class TwilioWhatsApp(Sms):
-    channel = "whatsapp"
+    channel = "twilio_whatsapp"
     prefix = "whatsapp:"
 
 
@@ -156,7 +156,7 @@ class WhatsAppCloud(ChannelChat):
                 "messaging_product": "whatsapp", "metadata": {"phone_number_id": SECRETS["WHATSAPP_PHONE_NUMBER_ID"]},
                 "contacts": [{"profile": {"name": "Sam"}, "wa_id": self.phone[1:]}],
                 "messages": [{"from": self.phone[1:], "id": wamid, "timestamp": "1764000000", **message}]}}]}]})
-        httpx.post(f"{self.api_url}/webhooks/whatsapp", content=body, headers=headers).raise_for_status()
+        httpx.post(f"{self.api_url}/webhooks/whatsapp_cloud", content=body, headers=headers).raise_for_status()
         return wamid
 
     def post(self, text: str) -> str:
@@ -178,4 +178,4 @@ class WhatsAppCloud(ChannelChat):
         return out
 
 
-CHANNELS = {"sms": Sms, "whatsapp": TwilioWhatsApp, "telegram": Telegram, "whatsapp_cloud": WhatsAppCloud}
+CHANNELS = {"sms": Sms, "twilio_whatsapp": TwilioWhatsApp, "telegram": Telegram, "whatsapp_cloud": WhatsAppCloud}

@@ -92,7 +92,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, Running(slow_rasa(args.rasa_seconds), Recorder()) as rasa:
         port = free_port()
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp}/bench.db", "API_PORT": str(port), "RASA_URL": rasa.url,
-               "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_BASE_URL": PUBLIC, "LOG_LEVEL": "WARNING"}
+               "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_BASE_URL": PUBLIC, "LOG_LEVEL": "WARNING",
+               # a public address: the api refuses to start with the default service token
+               "SERVICE_TOKEN": "bench-service-token-" + "s" * 32}
         onramp = str(root / ".venv" / "bin" / "onramp")
         subprocess.run([onramp, "db", "upgrade"], env=env, check=True, stdout=subprocess.DEVNULL)
         api = subprocess.Popen([onramp, "api"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -195,7 +195,7 @@ def assign(session: Session, handoff: Handoff, account_id: int | None) -> None:
     handoff.assigned_account_id = account_id
 
 
-WHATSAPP_CHANNELS = ("whatsapp", "whatsapp_cloud")
+WHATSAPP_CHANNELS = ("twilio_whatsapp", "whatsapp_cloud")
 WINDOW = timedelta(hours=24)
 
 

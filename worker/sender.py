@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 # Sends per second per channel, kept below what each provider allows for one sender.
 RATE_LIMITS = {name: parse_limit(rate) for name, rate in {
-    "sms": "10/second", "whatsapp": "20/second", "telegram": "25/second", "whatsapp_cloud": "50/second",
+    "sms": "10/second", "twilio_whatsapp": "20/second", "telegram": "25/second", "whatsapp_cloud": "50/second",
     "webchat": "1000/second"}.items()}
 DEFAULT_RATE = parse_limit("10/second")
 # A pass looks at this many due rows; each is claimed on its own just before it is sent.

@@ -15,7 +15,7 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 860}, "phone": {"width": 390, 
 EMAIL, PASSWORD = "robin@example.org", "sample dashboard password"
 
 SUPPORTERS = [  # name, language, channel, external id, what they said
-    ("María López", "es", "whatsapp", "whatsapp:+13475550842", "La policía vino a preguntar por mis vecinos, tengo miedo"),
+    ("María López", "es", "twilio_whatsapp", "whatsapp:+13475550842", "La policía vino a preguntar por mis vecinos, tengo miedo"),
     ("Sam Carter", "en", "sms", "+13475550877", "can I talk to a real person about the shift times?"),
     ("Fatima Rahman", "bn", "sms", "+13475550890", "আমি শনিবার সকালে সাহায্য করতে পারি"),
     ("Li Wei", "zh", "telegram", "70001", "我想参加周末的活动"),
@@ -55,7 +55,7 @@ def _seed() -> dict:
             depth = rng.choice([0, 1, 1, 2, 3, 3, 4, 4, 4, 5, 5, 5])
             volunteer = Volunteer(created_at=now - timedelta(days=rng.randint(0, 29), hours=rng.randint(0, 23)), stage="new",
                                   language=rng.choice(["en", "en", "es", "es", "zh", "bn", "fr", "ar"]), interests=[],
-                                  signup_source=rng.choice(["sms", "whatsapp", "telegram", "webchat", "flyer-qr"]),
+                                  signup_source=rng.choice(["sms", "twilio_whatsapp", "whatsapp_cloud", "telegram", "webchat", "flyer-qr"]),
                                   name=f"Volunteer {n + 1}" if depth >= 1 else None, zip_code="11372" if depth >= 2 else None,
                                   availability=["sat:morning"] if depth >= 3 else [],
                                   team_id=team_ids[n % len(team_ids)] if depth >= 4 else None)
@@ -102,7 +102,7 @@ def _seed() -> dict:
             session.add(Booking(shift_id=past.id, volunteer_id=volunteer.id, status="booked", attended=True if i == 2 else None))
         # outbox trouble an organizer can act on
         someone = session.scalars(select(Identity).where(Identity.channel == "sms")).first()
-        for status, error in [("failed", "21610: the number is unreachable"),
+        for status, error in [("failed", "the provider says the number is unreachable"),
                               ("unknown", "read timeout after the provider accepted the request"), ("pending", None)]:
             session.add(OutboxRow(kind="reminder", volunteer_id=someone.volunteer_id, identity_id=someone.id, channel="sms",
                                   recipient=someone.external_id, key="shift_booked", params={"when": {"type": "datetime", "value": now.isoformat()}, "place": "Diversity Plaza"},

@@ -56,7 +56,7 @@ class OutboxRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     # the provider's ids, one per call (a long SMS takes several): campaign/models/provider_message.py
-    # the furthest delivery report so far: sent, delivered, read, or failed / undelivered
+    # the furthest delivery report so far, a campaign.delivery.DeliveryStatus (it only moves forward)
     delivery_status: Mapped[str | None] = mapped_column(String(16))
     source_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     # what the message is about, when its choices are answered later ("booking", 12)

@@ -27,7 +27,7 @@ def _stored(engine):
 
 
 def test_the_old_channel_names_are_renamed_and_back(db_url):
-    upgrade(db_url, "0006")
+    upgrade(db_url, "0007")  # the revision before this one: the app's models match it
     engine = make_engine(db_url)
     with Session(engine) as session:
         for channel, external_id, source in [("whatsapp", "+17185550123", "whatsapp"), ("whatsapp_cloud", "+17185550124", "whatsapp"),
@@ -50,6 +50,6 @@ def test_the_old_channel_names_are_renamed_and_back(db_url):
                                           ("webchat", "whatsapp", None),  # a web chat link's own words stay
                                           ("sms", "sms", None)], key=str)
 
-    command.downgrade(alembic_config(db_url), "0006")
+    command.downgrade(alembic_config(db_url), "0007")
     assert _stored(engine) == before
     engine.dispose()

@@ -15,7 +15,8 @@ from campaign.db import session_scope
 from campaign.models import OutboxRow, ProviderMessage, utcnow
 from campaign.volunteers import identify
 from onramp.settings import get_settings
-from tests.channels.test_twilio import post, status
+from tests.channels.harness import post
+from tests.channels.test_twilio import PROVIDER, STATUS_PATH, status
 from tests.fakes import twilio as fake_twilio
 from worker.sender import OutboxWorker
 
@@ -156,8 +157,8 @@ def test_delivery_reports_for_each_part_find_their_row_and_no_other(fake, client
     with session_scope() as session:  # an earlier message with an id that merely contains the one reported
         session.add(ProviderMessage(outbox_id=other, part=1, channel="sms", provider_id=second + "0",
                                     accepted_at=utcnow()))
-    assert post(client, status(second, "delivered"), path="/webhooks/twilio/status").status_code == 200
-    assert post(client, status(first, "sent"), path="/webhooks/twilio/status").status_code == 200
+    assert post(client, PROVIDER, status(second, "delivered"), path=STATUS_PATH).status_code == 200
+    assert post(client, PROVIDER, status(first, "sent"), path=STATUS_PATH).status_code == 200
     with session_scope() as session:
         assert session.get(OutboxRow, row_id).delivery_status == "delivered"
         assert session.get(OutboxRow, other).delivery_status is None  # "SM…0" contains the id: not the same id

@@ -37,6 +37,13 @@ from campaign.models import Neighborhood, NeighborhoodAlias, Team, ZipCode
 
 ZIP_RE = re.compile(r"(?<!\d)(\d{5})(?:-\d{4})?(?!\d)")
 LEXICON = Path(__file__).parent / "lexicon" / "places.yml"
+# What supporters write when they are not naming a place: the examples of the assistant's other
+# intents (asking for a person, stopping, greeting...). Their common words ("करनी", "کرنی": to
+# do) are no place names, however a name's consonants agree with them ("Corona": KRN).
+NLU_DATA = Path(__file__).resolve().parent.parent / "data" / "nlu"
+# intents whose examples never name a place (a shift to move or a question may, so not those)
+NO_PLACE_INTENTS = {"greet", "goodbye", "thanks", "affirm", "deny", "ask_human", "opt_out", "help", "change_language"}
+ORDINARY_MIN_EXAMPLES = 2  # a word in this many such examples of its language is an ordinary word
 _SPACELESS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # A Han character is a word of its own (Chinese has no spaces); other scripts split on spaces
 # and punctuation, keeping a word's apostrophe ("l'Upper", "Hell's").
@@ -215,6 +222,26 @@ def _sound(word: str, spelled: str, sound: str) -> str:
 
 
 @lru_cache
+def ordinary_words() -> frozenset[str]:
+    """Words used in at least ORDINARY_MIN_EXAMPLES examples of intents that name no place, in any
+    launch language (Chinese characters aside: Chinese names are matched exactly, never by sound)."""
+    words: set[str] = set()
+    for path in sorted(NLU_DATA.glob("*.yml")):
+        counts: dict[str, int] = {}
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+            if block.get("intent") not in NO_PLACE_INTENTS:
+                continue
+            for line in (block.get("examples") or "").splitlines():
+                example = line.strip().removeprefix("- ")
+                if not example or "](" in example:  # an annotated entity may be a place
+                    continue
+                for word in {m.group() for m in _WORD.finditer(normalize(example))}:
+                    counts[word] = counts.get(word, 0) + 1
+        words.update(w for w, n in counts.items() if n >= ORDINARY_MIN_EXAMPLES and not _SPACELESS.match(w))
+    return frozenset(words)
+
+
+@lru_cache
 def lexicon() -> Lexicon:
     return Lexicon(yaml.safe_load(LEXICON.read_text(encoding="utf-8")))
 
@@ -264,6 +291,8 @@ class Locator:
         self.keys: list[str] = []
         self.bare: list[str] = []
         self.primary: list[bool] = []
+        # a word of some place's name is never ordinary ("park", "জ্যাকসন")
+        self.ordinary = ordinary_words() - {m.group() for name, _, _ in names for m in _WORD.finditer(normalize(name))}
         for name, target, primary in names:
             words = lex.words_of(normalize(name), skip_words=False)
             letters = "".join(w.forms[0] for w in words)
@@ -316,6 +345,8 @@ class Locator:
                 if size == 1 and window[0].part:
                     continue
                 if not _names_enough(window):
+                    continue
+                if any(not w.translated and key[w.start:w.end] in self.ordinary for w in window):
                     continue
                 latin = all(w.written_in_latin for w in window)
                 min_key = NO_KEY if any(w.pinyin for w in window) else MIN_HAN_KEY if han else MIN_KEY

@@ -106,6 +106,19 @@ def test_greetings_names_and_times_are_not_places(demo_turf):
     assert {text: got for text in texts if (got := demo_turf(text))} == {}
 
 
+def test_words_supporters_use_to_ask_for_a_person_or_to_stop_are_no_places_whatever_their_consonants(demo_turf):
+    # "करनी"/"کرنی" (to do) has Corona's consonants (KRN); the assistant's own examples of asking
+    # for help, a person or to stop say it is an ordinary word
+    texts = ["क्या आप मेरी मदद करनी चाहेंगे", "مجھے مدد کرنی ہے", "براہ کرم پیغام بند کریں", "بارك الله فيك",
+             "আমাকে সাহায্য করেন", "ساعدوني من فضلكم"]
+    assert {text: got for text in texts if (got := demo_turf(text))} == {}
+
+
+def test_a_place_word_that_is_also_an_ordinary_word_still_ends_a_name(demo_turf):
+    cases = [("سانسيت بارك", "Sunset Park"), ("অ্যাস্টোরিয়া", "Astoria"), ("कोरोना में रहती हूँ", "Corona")]
+    assert _misread(demo_turf, cases) == {}
+
+
 def test_everyday_chinese_sentences_are_not_places_by_the_sound_of_their_pinyin(demo_turf):
     # Chinese place names are translations or set renderings: the pinyin of a sentence that
     # sounds like "Washington" is chance, not a place

@@ -189,11 +189,14 @@ def _tokens(key: str) -> list[_Token]:
 
 
 # Typos and clipped words in chat ("sat mornin", "samdi matin"): a Latin-script word the lexicon
-# does not know, of RESPELL_MIN letters or more, is read as the one day or part-of-day word an
-# edit away (adjacent letters swapped count as one; two edits from RESPELL_TWO_FROM letters) with
-# the same first letter. Short words stay as typed ("even" is no "eve"), as do words that begin
-# differently ("might" is no "night") and numbers and connectors (a typo there changes little).
+# does not know, of RESPELL_MIN letters or more, is read as the one day or part-of-day word of
+# RESPELL_TARGET_MIN letters or more an edit away (adjacent letters swapped count as one; two
+# edits from RESPELL_TWO_FROM letters) with the same first letter. Short words stay as typed
+# ("even" is no "eve"), and short time words are no targets: names are short too, and the form
+# reads a time from every message ("Bilal" is no "bikal", Bengali for afternoon). Words that begin
+# differently ("might" is no "night"), numbers and connectors stay as typed too.
 RESPELL_MIN = 5
+RESPELL_TARGET_MIN = 6
 RESPELL_TWO_FROM = 8
 _RESPELL_KINDS = {"day", "part", "slot"}
 _LATIN_WORD = regex.compile(r"(?<![\w\p{M}])\p{Latin}{%d,}(?![\w\p{M}])" % RESPELL_MIN)
@@ -209,7 +212,7 @@ def _respellable() -> tuple[dict[str, list[str]], frozenset[str]]:
     known: set[str] = set()
     for phrase, entry in entries.items():
         known.update(regex.findall(r"[\w\p{M}]+", phrase))
-        if entry.kind in _RESPELL_KINDS and not entry.short and regex.fullmatch(r"\p{Latin}{4,}", phrase):
+        if entry.kind in _RESPELL_KINDS and not entry.short and regex.fullmatch(r"\p{Latin}{%d,}" % RESPELL_TARGET_MIN, phrase):
             by_first.setdefault(phrase[0], []).append(phrase)
     return by_first, frozenset(known)
 

@@ -25,10 +25,11 @@ from bot.channels.base import Rendered, SendError
 from bot.render import render
 from campaign import consent, leads, offers, outbox, reminders, shifts
 from campaign.db import insert_ignore, is_postgres, lock_skip, session_scope
-from campaign.outbox_status import OutboxStatus, claim, move, move_where
+from campaign.outbox_status import OutboxStatus, claim, move
 from campaign.schedule import cadence_from
 from campaign.volunteers import identify
 from campaign.models import Identity, Message, OutboxRow, Volunteer, utcnow
+from campaign.models.outbox import OutboxKind
 from onramp.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -258,29 +259,28 @@ class OutboxWorker:
                       *session.scalars(select(Identity).where(Identity.id.in_(
                           {r.identity_id for r in rows.values() if r.identity_id})))]
             for row_id in ids:
+                row = rows[row_id]
+                if row.kind == OutboxKind.NOTIFICATION:
+                    session.refresh(row)  # an earlier row of this batch may have folded it into its digest
                 try:
-                    job = self._decide(session, rows.get(row_id), now, claim_it=False)
+                    # each row is claimed as it is decided: the next row's rules (the daily cap)
+                    # count it
+                    job = self._decide(session, row, now)
                 except _RowError as error:
                     session.expire(rows[row_id])  # nothing of it is written; deferred after the commit
                     errors.append((row_id, error.cause))
                     continue
                 if job is not None:
                     jobs.append(job)
-            session.flush()
-            claimed = move_where(session, OutboxStatus.SENDING, OutboxRow.id.in_([job.row.id for job in jobs]),
-                                 only_from={OutboxStatus.PENDING}, attempts=OutboxRow.attempts + 1, claimed_at=now)
-            if claimed != len(jobs):  # another worker took some meanwhile: which, only row by row can tell
-                raise RuntimeError(f"claimed {claimed} of {len(jobs)} rows")
             for job in jobs:
                 session.expunge(job.row)
                 job.row.status = OutboxStatus.SENDING
             del people
         return ids, jobs, errors
 
-    def _decide(self, session: Session, row: OutboxRow | None, now, claim_it: bool = True) -> Job | None:
+    def _decide(self, session: Session, row: OutboxRow | None, now) -> Job | None:
         """The send-time rules, the rate limit, rendering and the claim (pending -> sending) for
-        one row, in the caller's transaction; the job to send, or None. Without claim_it, the
-        caller claims the row (with the others of its batch) before its call."""
+        one row, in the caller's transaction; the job to send, or None."""
         if row is None or row.status != OutboxStatus.PENDING or row.send_after > now:
             return None  # another worker handled it meanwhile
         blocked = outbox.blocked_reason(session, row)
@@ -309,10 +309,9 @@ class OutboxWorker:
             row.last_error = f"cannot render: {error!r}"[:2000]
             move(row, OutboxStatus.FAILED, "render_failed")
             return None
-        if claim_it:
-            session.flush()
-            if not claim(session, row.id, now):
-                return None
+        session.flush()
+        if not claim(session, row.id, now):
+            return None
         return Job(row=row, message=message, channel=channel)
 
     def _defer_after_error(self, row_id: int, error: Exception) -> None:

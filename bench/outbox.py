@@ -58,6 +58,7 @@ class Result:
     lost: int
     statuses: dict[str, int]
     cpu_ms: float = 0.0  # the workers' CPU time per message, all workers together
+    fake_cpu_ms: float = 0.0  # the Twilio fake's
 
     @property
     def rate(self) -> float:
@@ -124,7 +125,7 @@ def count_at_fake(fake_url: str, expected: int) -> tuple[int, int, int]:
     return delivered, duplicated, expected - delivered
 
 
-def dispatch(name: str, db_url: str, fake_url: str, n: int, workers: int, workdir: Path) -> Result:
+def dispatch(name: str, db_url: str, fake: psutil.Process, fake_url: str, n: int, workers: int, workdir: Path) -> Result:
     from campaign.db import make_engine, session_scope
     from campaign.models import OutboxRow, utcnow
 
@@ -145,6 +146,7 @@ def dispatch(name: str, db_url: str, fake_url: str, n: int, workers: int, workdi
         time.sleep(1)  # their first (empty) pass
         watched = [psutil.Process(p.pid) for p in procs]
         cpu_before = sum(sum(w.cpu_times()[:2]) for w in watched)
+        fake_before = sum(fake.cpu_times()[:2])
         with session_scope(engine) as session:
             session.execute(update(OutboxRow).values(send_after=utcnow()))
         started = time.perf_counter()
@@ -162,6 +164,7 @@ def dispatch(name: str, db_url: str, fake_url: str, n: int, workers: int, workdi
             time.sleep(0.05)
         seconds = time.perf_counter() - started
         cpu = sum(sum(w.cpu_times()[:2]) for w in watched) - cpu_before
+        fake_cpu = sum(fake.cpu_times()[:2]) - fake_before
     finally:
         for proc in procs:
             proc.terminate()
@@ -169,10 +172,11 @@ def dispatch(name: str, db_url: str, fake_url: str, n: int, workers: int, workdi
             proc.wait(10)
     counts = statuses(engine)
     engine.dispose()
-    return Result(name, n, seconds, *count_at_fake(fake_url, n), counts, cpu_ms=cpu * 1000 / n)
+    return Result(name, n, seconds, *count_at_fake(fake_url, n), counts, cpu_ms=cpu * 1000 / n,
+                  fake_cpu_ms=fake_cpu * 1000 / n)
 
 
-def adapter_only(fake_url: str, n: int) -> Result:
+def adapter_only(fake: psutil.Process, fake_url: str, n: int) -> Result:
     """The ceiling: the Twilio adapter sending n messages straight to the fake, no database, as
     many at a time and on as many threads as the worker uses."""
     from concurrent.futures import ThreadPoolExecutor
@@ -201,10 +205,14 @@ def adapter_only(fake_url: str, n: int) -> Result:
 
         await asyncio.gather(*(one(i) for i in range(1, n + 1)))
 
+    me, fake_before = psutil.Process(), sum(fake.cpu_times()[:2])
+    cpu_before = sum(me.cpu_times()[:2])
     started = time.perf_counter()
     asyncio.run(run())
     seconds = time.perf_counter() - started
-    return Result("baseline: Twilio adapter → fake, no database", n, seconds, *count_at_fake(fake_url, n), {})
+    cpu, fake_cpu = sum(me.cpu_times()[:2]) - cpu_before, sum(fake.cpu_times()[:2]) - fake_before
+    return Result("baseline: Twilio adapter → fake, no database", n, seconds, *count_at_fake(fake_url, n), {},
+                  cpu_ms=cpu * 1000 / n, fake_cpu_ms=fake_cpu * 1000 / n)
 
 
 def start_fake(workdir: Path) -> tuple[subprocess.Popen, str]:
@@ -224,13 +232,13 @@ def start_fake(workdir: Path) -> tuple[subprocess.Popen, str]:
 
 def show(results: list[Result], baseline: Result | None) -> None:
     table = Table(title="Outbox dispatch: due SMS rows through the Twilio adapter to the Twilio fake")
-    for column in ("scenario", "rows", "seconds", "msg/s", "vs baseline", "worker CPU/msg", "delivered", "duplicated",
-                   "lost", "statuses"):
+    for column in ("scenario", "rows", "seconds", "msg/s", "vs baseline", "sender CPU/msg", "fake CPU/msg", "delivered",
+                   "duplicated", "lost", "statuses"):
         table.add_column(column, justify="left" if column in ("scenario", "statuses") else "right")
     for result in ([baseline] if baseline else []) + results:
         ratio = f"{result.rate / baseline.rate:.2f}x" if baseline and result is not baseline else ""
-        cpu = f"{result.cpu_ms:.2f} ms" if result.cpu_ms else ""
-        table.add_row(result.name, f"{result.expected:,}", f"{result.seconds:.2f}", f"{result.rate:,.0f}", ratio, cpu,
+        table.add_row(result.name, f"{result.expected:,}", f"{result.seconds:.2f}", f"{result.rate:,.0f}", ratio,
+                      f"{result.cpu_ms:.2f} ms", f"{result.fake_cpu_ms:.2f} ms",
                       f"{result.delivered:,}", str(result.duplicated), str(result.lost),
                       ", ".join(f"{k} {v:,}" for k, v in sorted(result.statuses.items())))
     console.print(table)
@@ -266,11 +274,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         fake, fake_url = start_fake(workdir)
+        fake_process = psutil.Process(fake.pid)
         try:
             if "baseline" in wanted:
-                baseline = adapter_only(fake_url, min(args.n, 3000))
+                baseline = adapter_only(fake_process, fake_url, min(args.n, 3000))
             if "sqlite" in wanted:
-                results.append(dispatch("SQLite, 1 worker", f"sqlite:///{workdir / 'bench.db'}", fake_url, args.n, 1, workdir))
+                results.append(dispatch("SQLite, 1 worker", f"sqlite:///{workdir / 'bench.db'}", fake_process, fake_url, args.n, 1, workdir))
             for workers in (1, 2):
                 if f"postgresql-{workers}" not in wanted:
                     continue
@@ -282,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
                 databases.pg_create(name)
                 try:
                     label = f"PostgreSQL, {workers} worker" + ("s" if workers > 1 else "")
-                    results.append(dispatch(label, databases.pg_url(name), fake_url, args.n, workers, workdir))
+                    results.append(dispatch(label, databases.pg_url(name), fake_process, fake_url, args.n, workers, workdir))
                 finally:
                     databases.pg_drop(name)
         finally:

@@ -25,11 +25,11 @@ from bot.channels.base import Rendered, SendError
 from bot.render import render
 from campaign import consent, leads, offers, outbox, reminders, shifts
 from campaign.db import insert_ignore, is_postgres, lock_skip, session_scope
-from campaign.outbox_status import OutboxStatus, claim, move
+from campaign.outbox_status import OutboxStatus, claim, move, move_where
 from campaign.schedule import cadence_from
 from campaign.volunteers import identify
 from campaign.models import Identity, Message, OutboxRow, Volunteer, utcnow
-from campaign.models.outbox import OutboxKind
+from campaign.models.outbox import AUTOMATED_KINDS, OutboxKind
 from onramp.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -263,24 +263,32 @@ class OutboxWorker:
                 if row.kind == OutboxKind.NOTIFICATION:
                     session.refresh(row)  # an earlier row of this batch may have folded it into its digest
                 try:
-                    # each row is claimed as it is decided: the next row's rules (the daily cap)
-                    # count it
-                    job = self._decide(session, row, now)
+                    # an automated row is claimed as it is decided, since the daily cap of the
+                    # next one counts it; the others are claimed together below
+                    job = self._decide(session, row, now, claim_now=row.kind in AUTOMATED_KINDS)
                 except _RowError as error:
                     session.expire(rows[row_id])  # nothing of it is written; deferred after the commit
                     errors.append((row_id, error.cause))
                     continue
                 if job is not None:
                     jobs.append(job)
+            session.flush()
+            together = [job.row.id for job in jobs if job.row.kind not in AUTOMATED_KINDS]
+            claimed = move_where(session, OutboxStatus.SENDING, OutboxRow.id.in_(together),
+                                 only_from={OutboxStatus.PENDING}, attempts=OutboxRow.attempts + 1,
+                                 claimed_at=now) if together else 0
+            if claimed != len(together):  # something else moved one meanwhile: only row by row can tell which
+                raise RuntimeError(f"claimed {claimed} of {len(together)} rows")
             for job in jobs:
                 session.expunge(job.row)
                 job.row.status = OutboxStatus.SENDING
             del people
         return ids, jobs, errors
 
-    def _decide(self, session: Session, row: OutboxRow | None, now) -> Job | None:
+    def _decide(self, session: Session, row: OutboxRow | None, now, claim_now: bool = True) -> Job | None:
         """The send-time rules, the rate limit, rendering and the claim (pending -> sending) for
-        one row, in the caller's transaction; the job to send, or None."""
+        one row, in the caller's transaction; the job to send, or None. Without claim_now the
+        caller claims the row, in the same transaction, before its call."""
         if row is None or row.status != OutboxStatus.PENDING or row.send_after > now:
             return None  # another worker handled it meanwhile
         blocked = outbox.blocked_reason(session, row)
@@ -309,9 +317,10 @@ class OutboxWorker:
             row.last_error = f"cannot render: {error!r}"[:2000]
             move(row, OutboxStatus.FAILED, "render_failed")
             return None
-        session.flush()
-        if not claim(session, row.id, now):
-            return None
+        if claim_now:
+            session.flush()
+            if not claim(session, row.id, now):
+                return None
         return Job(row=row, message=message, channel=channel)
 
     def _defer_after_error(self, row_id: int, error: Exception) -> None:

@@ -17,7 +17,7 @@ from datetime import timedelta
 from limits import parse as parse_limit
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from bot.channels import Channel, registry
@@ -152,8 +152,13 @@ class OutboxWorker:
         """Candidates for the next batch: on PostgreSQL several batches' worth, so that a worker
         finds rows that another worker has not locked (SKIP LOCKED)."""
         with session_scope() as session:
-            many = CANDIDATE_BATCHES if is_postgres(session.get_bind()) else 1
-            return outbox.due_ids(session, BATCH * many)
+            postgres = is_postgres(session.get_bind())
+            if postgres:
+                # the query's cost estimate (a correlated NOT EXISTS on a column with no index) is
+                # high enough for PostgreSQL to JIT-compile it on every pass: ~90 ms, for a query
+                # that runs in 3
+                session.execute(text("SET LOCAL jit = off"))
+            return outbox.due_ids(session, BATCH * (CANDIDATE_BATCHES if postgres else 1))
 
     async def _take(self) -> tuple[int, list[Job]]:
         """The next batch: due rows prepared and claimed, ready to send; and how many were handled."""

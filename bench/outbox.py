@@ -177,12 +177,9 @@ def dispatch(name: str, db_url: str, fake: psutil.Process, fake_url: str, n: int
 
 
 def adapter_only(fake: psutil.Process, fake_url: str, n: int) -> Result:
-    """The ceiling: the Twilio adapter sending n messages straight to the fake, no database, as
-    many at a time and on as many threads as the worker uses."""
-    from concurrent.futures import ThreadPoolExecutor
+    """The ceiling: the Twilio adapter sending n messages straight to the fake, one after the
+    other as the worker sends them, with no database."""
     from types import SimpleNamespace
-
-    from worker.sender import IN_FLIGHT, THREADS
 
     from bot.channels.base import Rendered
     from bot.channels.twilio import TwilioChannel
@@ -192,18 +189,11 @@ def adapter_only(fake: psutil.Process, fake_url: str, n: int) -> Result:
     settings = Settings(twilio_account_sid=ACCOUNT, twilio_auth_token=TOKEN, twilio_sms_from=SENDER,
                         twilio_api_base=fake_url, public_base_url="https://bench.example.org")
     channel = TwilioChannel("sms", settings)
-    channel.client  # built once before the threads start (the adapter builds it lazily, unguarded)
 
     async def run() -> None:
-        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(THREADS))
-        gate = asyncio.Semaphore(IN_FLIGHT)
-
-        async def one(i: int) -> None:
-            async with gate:
-                row = SimpleNamespace(id=i, recipient=f"+1718{i:07d}")
-                await channel.send(None, row, Rendered(text=BODY.format(id=i), language="en"))
-
-        await asyncio.gather(*(one(i) for i in range(1, n + 1)))
+        for i in range(1, n + 1):
+            row = SimpleNamespace(id=i, recipient=f"+1718{i:07d}")
+            await channel.send(None, row, Rendered(text=BODY.format(id=i), language="en"))
 
     me, fake_before = psutil.Process(), sum(fake.cpu_times()[:2])
     cpu_before = sum(me.cpu_times()[:2])

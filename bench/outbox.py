@@ -8,13 +8,15 @@ Twilio's JSON answers). Each body ends in its row's id, so the fake's record is 
 delivered, duplicated and lost against the rows expected.
 
 Scenarios, in one run:
-- baseline: the Twilio adapter alone straight to the fake, 16 calls at a time, no database and
-  no worker: the most any worker could reach on this machine;
+- baseline: the Twilio adapter alone straight to the fake, one call after the other as the
+  worker makes them, no database and no worker: the most one worker could reach here;
 - SQLite, one worker (target: at least 500 msg/s);
 - PostgreSQL, one worker, then two workers sharing the table (target: two reach at least 1.6x
   one's rate).
 
-    python -m bench.outbox [-n 10000] [--only sqlite,postgresql-1,postgresql-2]
+    python -m bench.outbox [-n 10000] [--only baseline,sqlite,postgresql-1,postgresql-2]
+
+Each scenario also reports the CPU time per message of the senders and of the fake.
 
 Throughput is counted from the moment the rows become due to the moment the last one left
 `pending`/`sending`; the workers are up and idle before that.

@@ -71,5 +71,7 @@ bench: setup
 	$(VENV)/bin/python -m bench.fullstack
 	@echo "== outbox dispatch: 10,000 due SMS rows through the Twilio adapter to the Twilio fake (SQLite; PostgreSQL with 1 and 2 workers)"
 	$(VENV)/bin/python -m bench.outbox
+	@echo "== reliability: 500 messages across 100 contacts with faults injected (poison row, stall, 503 mid-SMS, Redis down, kill -9)"
+	$(VENV)/bin/python -m bench.faults
 	@echo "== the persona suite: 80 scripted supporters through the real stack (tests/personas)"
 	$(VENV)/bin/onramp personas run

@@ -19,6 +19,10 @@ from actions.api import call, say, volunteer_id
 # Intents that are about something else: their words are never taken as an answer. Any other
 # message, when we asked where or when, is an attempt at one ("Narnia" gets "I couldn't find it").
 REQUESTS = {"ask_human", "opt_out", "change_language", "help", "ask_what", "cancel", "reschedule", "goodbye", "thanks"}
+# Requests that end the form (rules: "the form stops"): a place or a time mentioned in them ("can
+# someone from the Astoria team call me?") is never taken as an answer, asked or not, or the form
+# would carry on and the request would go unheard.
+ENDS_THE_FORM = {"ask_human", "opt_out"}
 # A name is more easily confused with small talk ("yes", "hi"), so those are not names either.
 NOT_A_NAME = REQUESTS | {"greet", "affirm", "deny", "volunteer"}
 # How people introduce themselves, in each language. The unambiguous ones ("my name is") are
@@ -158,6 +162,8 @@ class ValidateOnboardingForm(FormValidationAction):
         asked = tracker.get_slot("requested_slot") == "neighborhood"
         if not text or text.startswith("/") or not (asked or not tracker.get_slot("neighborhood")):
             return {}
+        if not _is_answer(tracker, ENDS_THE_FORM):
+            return {}
         found = await call("GET", "/v1/locate", params={"text": text})
         place = found.get("match")
         if place is not None:
@@ -181,6 +187,8 @@ class ValidateOnboardingForm(FormValidationAction):
         text = _text(tracker)
         asked = tracker.get_slot("requested_slot") == "availability"
         if not text or text.startswith("/") or not (asked or not tracker.get_slot("availability")):
+            return {}
+        if not _is_answer(tracker, ENDS_THE_FORM):
             return {}
         slots = (await call("POST", "/v1/availability/parse", json={"text": text[:2000]}))["slots"]
         if not slots:

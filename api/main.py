@@ -40,7 +40,7 @@ def create_app(run_pipeline: bool = True) -> FastAPI:
     for router in (volunteers.router, teams.router, shifts.router, outbox.router, places.router):
         app.include_router(router, dependencies=protected)
     app.include_router(webchat.router)
-    app.include_router(webhooks.router)
+    app.include_router(webhooks.router(settings))
     dashboard.install(app)
     app.include_router(metrics.router)  # /healthz and /metrics
 

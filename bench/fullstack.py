@@ -31,12 +31,11 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlencode
 
 import httpx
-from twilio.request_validator import RequestValidator
 
 from tests.fakes import graph, telegram, twilio
+from tests.support import signing
 from tests.support.channel_chat import PUBLIC, SECRETS
 from tests.support.stack import Stack
 
@@ -87,16 +86,14 @@ def bare_rasa(stack: Stack, run: str):
 
 def full_path(stack: Stack, fake, area: str):
     http = httpx.Client(timeout=30)
-    validator = RequestValidator(SECRETS["TWILIO_AUTH_TOKEN"])
 
     def one(i: int) -> None:
         phone = f"+1{area}555{i:04d}"
         sid = "SM" + uuid.uuid4().hex
         params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": SECRETS["TWILIO_ACCOUNT_SID"], "From": phone,
                   "To": SECRETS["TWILIO_SMS_FROM"], "Body": FIRST_MESSAGE, "NumMedia": "0", "ApiVersion": "2010-04-01"}
-        signature = validator.compute_signature(f"{PUBLIC}/webhooks/twilio", params)
-        http.post(f"{stack.api_url}/webhooks/twilio", content=urlencode(params), headers={
-            "X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"}).raise_for_status()
+        body, headers = signing.twilio(SECRETS["TWILIO_AUTH_TOKEN"], f"{PUBLIC}/webhooks/twilio", params)
+        http.post(f"{stack.api_url}/webhooks/twilio", content=body, headers=headers).raise_for_status()
         deadline = time.monotonic() + 300
         while sum(1 for sent in list(fake.recorder.sent) if sent.get("To") == phone) < REPLIES:
             if time.monotonic() > deadline:

@@ -16,13 +16,11 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlencode
-
 import httpx
 from fastapi import FastAPI, Request
-from twilio.request_validator import RequestValidator
 
 from tests.fakes.base import Recorder, Running
+from tests.support import signing
 from tests.support.stack import free_port
 
 TOKEN, PUBLIC = "bench-token", "https://bench.example.org"
@@ -74,9 +72,8 @@ def sms(i: int):
     sid = "SM" + uuid.uuid4().hex
     params = {"MessageSid": sid, "From": f"+1718{5550000 + i % 1000:07d}", "To": "+12125550000", "Body": f"hello {i}",
               "AccountSid": "AC" + "0" * 32, "NumMedia": "0"}
-    signature = RequestValidator(TOKEN).compute_signature(f"{PUBLIC}/webhooks/twilio", params)
-    return "POST", "/webhooks/twilio", {"content": urlencode(params), "headers": {
-        "X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"}}
+    body, headers = signing.twilio(TOKEN, f"{PUBLIC}/webhooks/twilio", params)
+    return "POST", "/webhooks/twilio", {"content": body, "headers": headers}
 
 
 def report(name: str, values: list[float]) -> dict:
@@ -95,7 +92,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, Running(slow_rasa(args.rasa_seconds), Recorder()) as rasa:
         port = free_port()
         env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp}/bench.db", "API_PORT": str(port), "RASA_URL": rasa.url,
-               "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_BASE_URL": PUBLIC, "LOG_LEVEL": "WARNING"}
+               "TWILIO_ACCOUNT_SID": "AC" + "0" * 32, "TWILIO_AUTH_TOKEN": TOKEN, "PUBLIC_BASE_URL": PUBLIC, "LOG_LEVEL": "WARNING",
+               # a public address: the api refuses to start with the default service token
+               "SERVICE_TOKEN": "bench-service-token-" + "s" * 32}
         onramp = str(root / ".venv" / "bin" / "onramp")
         subprocess.run([onramp, "db", "upgrade"], env=env, check=True, stdout=subprocess.DEVNULL)
         api = subprocess.Popen([onramp, "api"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -1,5 +1,7 @@
 """The in-domain language model: character n-grams and a linear classifier, trained on the
-campaign's own labelled chat messages (data/nlu/<lang>.yml, romanized Hindi and Urdu included).
+campaign's own labelled chat messages (data/nlu/<lang>.yml, romanized Hindi and Urdu included)
+and on short chat written for it (data/langid/<lang>.txt: greetings, yes/no, thanks, "who is
+this", chat spellings and romanizations — the one- to three-word messages the NLU data has few of).
 
 Chat is short and full of words no news corpus holds ("namaste ji", "theek hai", "c qui"), which
 is where lingua alone is weak. Training is deterministic and takes a few seconds; the fitted model
@@ -10,6 +12,7 @@ import logging
 import os
 import pickle
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -19,8 +22,9 @@ from onramp.settings import ROOT, VAR
 
 log = logging.getLogger(__name__)
 DATA = ROOT / "data" / "nlu"
+CHAT = "langid"  # the short-chat folder beside the NLU one (data/langid)
 # bumped when the features or the classifier change, so an old cached model is not reused
-VERSION = "4"
+VERSION = "6"
 NGRAMS = (1, 4)
 # chosen by 5-fold cross-validation on data/nlu (docs/benchmarks.md): calibrated linear SVM
 # probabilities matched logistic regression's accuracy and calibration at a seventh of the time
@@ -28,6 +32,10 @@ C = 0.5
 # chat spellings ("dhanyavaad") are matched one letter off only in words this long: shorter
 # ones collide across languages (chosen on the development set, langid-chat-dev.tsv)
 FUZZY_MIN_LETTERS = 6
+# A word supporters write in many languages' chats alike ("hello", "ok", "bye") says little: it is
+# "shared" when it is seen in at least SHARED_LANGUAGES languages and no language holds more than
+# SHARED_TOP of its uses (counted per message, each language's count divided by its size).
+SHARED_LANGUAGES, SHARED_TOP = 4, 0.5
 
 
 @dataclass
@@ -35,7 +43,13 @@ class Model:
     pipeline: object
     languages: list[str]
     vocabulary: dict[str, frozenset[str]] = field(default_factory=dict)  # each word seen, folded: its languages
+    shared: frozenset[str] = frozenset()  # words seen in many languages alike ("hello", "ok")
     _sorted: list[str] | None = None
+
+    def only_shared(self, text: str) -> bool:
+        """Every word of the text is one that chats in many languages use alike."""
+        words = [w for w in fold(text).split() if any(ch.isalpha() for ch in w)]
+        return bool(words) and all(w in self.shared for w in words)
 
     def known(self, text: str, language: str | None = None) -> float:
         """The share of the text's words that the training messages hold (1.0: all of them). With
@@ -68,6 +82,19 @@ def _language_files(folder: Path) -> list[Path]:
     return [folder / f"{language}.yml" for language in get_settings().languages if (folder / f"{language}.yml").exists()]
 
 
+def chat_lines(path: Path) -> list[str]:
+    """One message a line; blank lines and # comments skipped."""
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
+def _chat_files(folder: Path) -> list[Path]:
+    from onramp.settings import get_settings
+
+    chat = folder.parent / CHAT
+    return [chat / f"{language}.txt" for language in get_settings().languages if (chat / f"{language}.txt").exists()]
+
+
 def training_data(folder: Path = DATA) -> tuple[list[str], list[str]]:
     texts, labels = [], []
     files = {path.stem for path in _language_files(folder)}
@@ -76,6 +103,10 @@ def training_data(folder: Path = DATA) -> tuple[list[str], list[str]]:
             continue
         texts += examples
         labels += [language] * len(examples)
+    for path in _chat_files(folder):
+        lines = chat_lines(path)
+        texts += lines
+        labels += [path.stem] * len(lines)
     return texts, labels
 
 
@@ -98,15 +129,29 @@ def train(folder: Path = DATA) -> Model:
     pipeline = build_pipeline()
     pipeline.fit(texts, labels)
     vocabulary: dict[str, set[str]] = {}
+    uses: dict[str, Counter] = {}
     for text, label in zip(texts, labels):
-        for word in fold(text).split():
+        for word in set(fold(text).split()):
             vocabulary.setdefault(word, set()).add(label)
-    return Model(pipeline, sorted(set(labels)), {word: frozenset(langs) for word, langs in vocabulary.items()})
+            uses.setdefault(word, Counter())[label] += 1
+    return Model(pipeline, sorted(set(labels)), {word: frozenset(langs) for word, langs in vocabulary.items()},
+                 _shared(uses, Counter(labels)))
+
+
+def _shared(uses: dict[str, Counter], sizes: Counter) -> frozenset[str]:
+    shared = set()
+    for word, counts in uses.items():
+        if len(counts) < SHARED_LANGUAGES:
+            continue
+        rates = [count / sizes[language] for language, count in counts.items()]
+        if max(rates) / sum(rates) <= SHARED_TOP:
+            shared.add(word)
+    return frozenset(shared)
 
 
 def data_hash(folder: Path = DATA) -> str:
     digest = hashlib.sha256(VERSION.encode())
-    for path in _language_files(folder):
+    for path in [*_language_files(folder), *_chat_files(folder)]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

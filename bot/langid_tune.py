@@ -2,7 +2,12 @@
 never the evaluation set. `python -m bot.langid_tune` prints, for the short messages (1-3 words)
 of the held-out folds, how many are detected and how many of those are wrong, per lingua weight
 and confidence threshold (under a minute). Hindi answered for romanized Urdu (or the reverse) is
-counted apart: the same words are in both files, and the switch line offers the other."""
+counted apart: the same words are in both files, and the switch line offers the other.
+
+`python -m bot.langid_tune --dev` sweeps the romanized-keep share and the threshold on the
+development chat sets (data/eval/langid-chat-dev*.tsv), right / wrong per set."""
+import sys
+
 import numpy as np
 
 from bot import language
@@ -10,6 +15,26 @@ from bot.langid_model import build_pipeline, training_data
 
 WEIGHTS = (0.0, 0.3, 0.5, 0.7)
 THRESHOLDS = (0.6, 0.65, 0.7, 0.75, 0.8)
+KEEPS = (0.6, 0.7, 0.8, 1.01)  # 1.01: never kept from lingua
+DEV_THRESHOLDS = (0.55, 0.6, 0.65, 0.7)
+
+
+def dev() -> None:
+    from bot import langid_eval
+    from onramp.settings import ROOT, get_settings
+
+    languages = get_settings().languages
+    sets = {path.name: langid_eval.load_items(path) for path in sorted((ROOT / "data" / "eval").glob("langid-chat-dev*.tsv"))}
+    for keep in KEEPS:
+        language.ROMANIZED_KEEP = keep
+        for sure in DEV_THRESHOLDS:
+            language.SURE = sure
+            cells = []
+            for name, items in sets.items():
+                outcomes = [langid_eval.outcome(item, language.identify(item.text, languages).detected) for item in items]
+                cells.append(f"{name}: right {outcomes.count('right') / len(outcomes):.3f}, "
+                             f"wrong {outcomes.count('wrong') / len(outcomes):.3f}")
+            print(f"romanized keep {keep:.2f}, sure at {sure:.2f}: " + "; ".join(cells))
 
 
 def main() -> None:
@@ -50,4 +75,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    dev() if "--dev" in sys.argv[1:] else main()

@@ -116,6 +116,11 @@ LATIN = ("en", "es", "fr")
 # Hindi and Urdu written in Latin letters are one spoken language: the two together being sure
 # is enough to answer in the likelier one (and offer the other).
 ROMANIZED_TWINS = {"hi": "ur", "ur": "hi"}
+# Written in Latin letters, these are romanized: the in-domain model's ground, not lingua's. From
+# this in-domain share on, words it has not seen are not handed to lingua (tuned on the development
+# sets, data/eval/langid-chat-dev*.tsv, with the shared word lists as a check).
+ROMANIZED = ("ar", "bn", "hi", "ur", "zh")
+ROMANIZED_KEEP, ROMANIZED_MIN_WORDS = 0.7, 2
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
 
 
@@ -151,6 +156,13 @@ def _known(text: str, language: str) -> float:
     from bot.langid_model import model
 
     return model().known(text, language)
+
+
+def _only_shared(text: str) -> bool:
+    """Words chats in many languages use alike ("hello", "bye", "ok"): a best guess, never sure."""
+    from bot.langid_model import model
+
+    return model().only_shared(text)
 
 
 def combine(text: str, in_domain: dict[str, float], lingua_latin, languages: list[str]) -> dict[str, float]:
@@ -211,6 +223,13 @@ def identify(text: str, languages: list[str], hint: str | None = None, backend: 
         # words seen in the language it leans to).
         leader = max(blended, key=blended.get)
         known = _known(text, leader) if known_share is None else known_share
+        total = sum(blended.values()) or 1.0
+        if (leader in ROMANIZED and _LATIN_LETTER.search(text) and len(text.split()) >= ROMANIZED_MIN_WORDS
+                and blended[leader] / total >= ROMANIZED_KEEP):
+            # lingua has never seen romanized Hindi, Urdu, Bengali or Arabic: it reads "keef
+            # halak" as English. A clear in-domain reading of a few such words is not handed
+            # over (one unseen word is too little to overrule lingua: "bank" is not Urdu).
+            known = 1.0
         if known < 1.0:
             alone = lingua(text, tuple(sorted(candidates)))
             blended_total, alone_total = sum(blended.values()) or 1.0, sum(alone.values()) or 1.0
@@ -229,7 +248,7 @@ def identify(text: str, languages: list[str], hint: str | None = None, backend: 
     sure = confidence
     if best in ROMANIZED_TWINS and _LATIN_LETTER.search(text):
         sure += dict(ranking).get(ROMANIZED_TWINS[best], 0.0)
-    if sure >= SURE and not few_letters:
+    if sure >= SURE and not few_letters and not _only_shared(text):
         return Identification(best, confidence, DETECTED, ranking)
     return Identification(best, confidence, NO_CLUE if few_letters else GUESSED, ranking)
 

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy import func, select
 
 from bot import catalog, langid_offer
+from bot.channels import numbers_choices
 from bot.channels.base import Choice, Rendered, Template
 from bot.language import LANGUAGE_GUESSED
 from campaign.models import Identity, Message, OutboxRow, Volunteer, utcnow
@@ -13,7 +14,7 @@ from onramp.settings import Settings
 
 # WhatsApp's customer-service window: free-form messages only this long after the person wrote
 WHATSAPP_WINDOW = timedelta(hours=24)
-WINDOWED_CHANNELS = {"whatsapp", "whatsapp_cloud"}
+WINDOWED_CHANNELS = {"twilio_whatsapp", "whatsapp_cloud"}
 
 
 def render(session: Session, row: OutboxRow, settings: Settings) -> Rendered:
@@ -47,8 +48,6 @@ def render(session: Session, row: OutboxRow, settings: Settings) -> Rendered:
 def _language_offer(session: Session, row: OutboxRow, text: str, choices: list[Choice], language: str,
                     settings: Settings) -> tuple[str, list[Choice]]:
     """The first reply to a message whose language was only guessed carries the offer to switch."""
-    from bot.pipeline.process import NUMBERED_CHANNELS
-
     source = session.get(Message, row.source_message_id)
     offer = (source.payload or {}).get(langid_offer.OFFER) if source else None
     if not offer:
@@ -57,5 +56,5 @@ def _language_offer(session: Session, row: OutboxRow, text: str, choices: list[C
         OutboxRow.source_message_id == row.source_message_id, OutboxRow.kind == "reply"))
     if row.kind != "reply" or row.seq != first:
         return text, choices
-    return langid_offer.decorate(text, choices, offer, row.channel in NUMBERED_CHANNELS, language,
+    return langid_offer.decorate(text, choices, offer, numbers_choices(row.channel), language,
                                  settings.languages, settings.campaign_timezone)

@@ -5,7 +5,8 @@ Reading a text takes three steps:
 
 1. Tokens: the lexicon's phrases (days, parts of day, connectors such as "to"/"a"/"إلى"/"से",
    "after"/"before", hour markers) and the numbers, found longest first. Digits of every script
-   are read as ASCII digits first (campaign/digits.py).
+   are read as ASCII digits first (campaign/digits.py). A Latin-script word typed a letter
+   off a day or a part of day ("mornin", "samdi", "aftrnoon") is read as that word first.
 2. Clock times: a number becomes a time only next to something that makes it one ("after 6",
    "de 1 a 4", "६ बजे के बाद", "3pm", "下午3点"); its span of hours covers parts of the day.
 3. Scope: each day takes the part of day said next to it ("Friday evening or Saturday morning"
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import regex
 import yaml
+from rapidfuzz.distance import OSA
 
 from campaign.digits import fold_digits
 
@@ -184,6 +186,53 @@ def _tokens(key: str) -> list[_Token]:
                                 short=entry.short, spelled=entry.spelled))
     found.sort(key=lambda t: (t.start, t.end))
     return [t for i, t in enumerate(found) if not t.short or _among_time_words(found, i, key)]
+
+
+# Typos and clipped words in chat ("sat mornin", "samdi matin"): a Latin-script word the lexicon
+# does not know, of RESPELL_MIN letters or more, is read as the one day or part-of-day word an
+# edit away (adjacent letters swapped count as one; two edits from RESPELL_TWO_FROM letters) with
+# the same first letter. Short words stay as typed ("even" is no "eve"), as do words that begin
+# differently ("might" is no "night") and numbers and connectors (a typo there changes little).
+RESPELL_MIN = 5
+RESPELL_TWO_FROM = 8
+_RESPELL_KINDS = {"day", "part", "slot"}
+_LATIN_WORD = regex.compile(r"(?<![\w\p{M}])\p{Latin}{%d,}(?![\w\p{M}])" % RESPELL_MIN)
+
+
+@lru_cache
+def _respellable() -> tuple[dict[str, list[str]], frozenset[str]]:
+    """Single lexicon words a typo may be read as (by first letter), and every word the lexicon
+    holds inside any phrase: those are words, not typos ("mañana" of "por la mañana" is
+    "tomorrow" alone, not a misspelt "mañanas")."""
+    _, entries = _lexicon()
+    by_first: dict[str, list[str]] = {}
+    known: set[str] = set()
+    for phrase, entry in entries.items():
+        known.update(regex.findall(r"[\w\p{M}]+", phrase))
+        if entry.kind in _RESPELL_KINDS and not entry.short and regex.fullmatch(r"\p{Latin}{4,}", phrase):
+            by_first.setdefault(phrase[0], []).append(phrase)
+    return by_first, frozenset(known)
+
+
+def _respelled(key: str) -> str:
+    _, entries = _lexicon()
+    candidates, known = _respellable()
+
+    def nearest(match: regex.Match) -> str:
+        word = match.group()
+        if word in known:
+            return word
+        limit = 1 if len(word) < RESPELL_TWO_FROM else 2
+        close = [(OSA.distance(word, known, score_cutoff=limit), known) for known in candidates.get(word[0], ())]
+        close = [(distance, known) for distance, known in close if distance <= limit]
+        if not close:
+            return word
+        best = min(distance for distance, _ in close)
+        meanings = {(entries[known].kind, entries[known].value) for distance, known in close if distance == best}
+        # two words as near that mean different things: a guess either way, so no guess
+        return next(known for distance, known in close if distance == best) if len(meanings) == 1 else word
+
+    return _LATIN_WORD.sub(nearest, key)
 
 
 _TIME_WORDS = {"day", "part", "range", "until", "num", "and", "am", "pm", "on"}
@@ -429,7 +478,7 @@ def _pair(tokens: list[_Token]) -> set[tuple[str, str]]:
 
 def parse(text: str) -> list[str]:
     """Slots named by the text, sorted by day then part; [] when it names no time at all."""
-    key = normalize(text)
+    key = _respelled(normalize(text))
     tokens = _tokens(key)
     tokens = [t for t in tokens if t.kind != "not_time"]   # "ہفتے میں دو دن": a week, not Saturday
     slots = _pair(_day_ranges(_clocks(tokens, key)))

@@ -1,4 +1,8 @@
-"""Consent: opting out is recorded with its time, channel and words, and honoured everywhere."""
+"""Consent: opting out is recorded with its time, channel and words, and honoured everywhere.
+
+The other half is the first-contact record on the volunteer (channel, time, first message,
+written when their first message is stored): automated messages (outbox CONSENT_KINDS) go only
+to someone who has one, checked when each row is sent (campaign/outbox.py blocked_reason)."""
 from sqlalchemy.orm import Session
 
 from campaign.models import Volunteer, utcnow

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import regex
 import yaml
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign import outbox
+from campaign import outbox, outbox_status
 from campaign.models import Account, Handoff, Identity, Message, OutboxRow, Team, Volunteer, utcnow
+from campaign.outbox_status import OutboxStatus
 from campaign.volunteers import reach
 from onramp.settings import get_settings
 
@@ -164,7 +165,9 @@ def _plan_alerts(session: Session, handoff: Handoff) -> None:
     settings = get_settings()
     volunteer = session.get(Volunteer, handoff.volunteer_id)
     minutes = settings.handoff_alert_minutes
-    params = {"name": volunteer.name or "?", "reason": handoff.reason, "minutes": f"{minutes:g}",
+    # the reason in the recipient's words, not the stored code
+    reason = {"type": "message", "key": f"handoff_reason_{handoff.reason}", "params": {}}
+    params = {"name": volunteer.name or "?", "reason": reason, "minutes": f"{minutes:g}",
               "url": f"{settings.base_url}/dashboard/conversations/{handoff.id}", "handoff": handoff.id}
     for contact_id in _alert_contacts(session, volunteer):
         identity = reach(session, contact_id)
@@ -180,8 +183,8 @@ def cancel_alerts(session: Session, handoff: Handoff, why: str) -> int:
             if (row.params or {}).get("handoff") == handoff.id]
     if not rows:
         return 0
-    return session.execute(update(OutboxRow).where(OutboxRow.id.in_([r.id for r in rows]), OutboxRow.status == "pending")
-                           .values(status="cancelled", last_error=why)).rowcount
+    return outbox_status.move_where(session, OutboxStatus.CANCELLED, OutboxRow.id.in_([r.id for r in rows]),
+                                    reason=why, only_from={OutboxStatus.PENDING, OutboxStatus.WAITING})
 
 
 # --- organizers ------------------------------------------------------------------------------
@@ -192,7 +195,7 @@ def assign(session: Session, handoff: Handoff, account_id: int | None) -> None:
     handoff.assigned_account_id = account_id
 
 
-WHATSAPP_CHANNELS = ("whatsapp", "whatsapp_cloud")
+WHATSAPP_CHANNELS = ("twilio_whatsapp", "whatsapp_cloud")
 WINDOW = timedelta(hours=24)
 
 

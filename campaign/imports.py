@@ -1,13 +1,17 @@
 """Import campaign data (teams, turf, shifts) from CSV or YAML.
 
 Every row is validated first and every error is reported with its line number; a file with any
-error imports nothing. Rows are upserted: teams by slug, neighborhoods by name, shifts by
-(team, start, place), so importing the same file twice changes nothing.
+error imports nothing. Rows are upserted: teams by slug, neighborhoods by name, shifts by their
+`id` when the row gives one (so a row can move a shift to another time or place), else by
+(team, start, place), so importing the same file twice changes nothing. A shift that a row
+changes goes through campaign.shifts.change_shift, as a change through the API does: its
+reminders are re-planned, the people booked are told, and fewer places move the latest
+bookings to the waitlist.
 """
 import csv
 import io
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,9 +23,11 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign import leads
+from campaign import leads, shifts
 from campaign.models import Neighborhood, NeighborhoodAlias, Shift, Team, ZipCode
+from campaign.schedule import Cadence, cadence_from
 from campaign.turf import normalize
+from onramp.settings import get_settings
 
 
 def _split(value: Any) -> list[str]:
@@ -74,6 +80,7 @@ class TurfRow(Row):
 
 
 class ShiftRow(Row):
+    id: int | None = Field(None, ge=1)  # an existing shift's id: this row changes that shift
     team: str
     starts_at: str
     hours: float = Field(3, gt=0, le=24)
@@ -86,6 +93,8 @@ class Report:
     rows: int = 0
     created: int = 0
     updated: int = 0
+    changed: int = 0  # existing rows whose values the file changed (shifts: re-planned and told)
+    told: int = 0     # people told of a change (shifts)
     errors: list[str] = field(default_factory=list)
 
 
@@ -209,8 +218,20 @@ def _start(value: str, timezone: str) -> datetime:
     return moment.replace(tzinfo=ZoneInfo(timezone)) if moment.tzinfo is None else moment
 
 
-def import_shifts(session: Session, rows: list[tuple[int, ShiftRow]], timezone: str, tick: Callable) -> Report:
-    report, errors, starts = Report(rows=len(rows)), [], {}
+def _shift_changes(shift: Shift, begins: datetime, row: ShiftRow) -> dict:
+    """What the row changes on an existing shift, as change_shift's arguments."""
+    wanted = {"starts_at": begins, "ends_at": begins + timedelta(hours=row.hours), "place": row.place,
+              "capacity": row.capacity}
+    changes = {name: value for name, value in wanted.items() if value != getattr(shift, name)}
+    if "starts_at" in changes:
+        changes["ends_at"] = wanted["ends_at"]  # else change_shift keeps the old length
+    return changes
+
+
+def import_shifts(session: Session, rows: list[tuple[int, ShiftRow]], timezone: str, tick: Callable,
+                  cadence: Cadence | None = None) -> Report:
+    report, errors, starts, targets, lines_of = Report(rows=len(rows)), [], {}, {}, {}
+    cadence = cadence or replace(cadence_from(get_settings()), timezone=timezone)
     teams = _teams_by_slug(session)
     for line, row in rows:
         if row.team not in teams:
@@ -219,26 +240,51 @@ def import_shifts(session: Session, rows: list[tuple[int, ShiftRow]], timezone: 
             starts[line] = _start(row.starts_at, timezone)
         except ValueError:
             errors.append(f"line {line}: starts_at {row.starts_at!r} is not a date and time like 2026-12-05 10:00")
+        if row.id is not None:
+            if row.id in lines_of:
+                errors.append(f"line {line}: shift {row.id} already on line {lines_of[row.id]}")
+            lines_of[row.id] = line
+            shift = targets[line] = session.get(Shift, row.id)
+            if shift is None:
+                errors.append(f"line {line}: shift {row.id} does not exist")
+                continue
+            if row.team in teams and shift.team_id != teams[row.team].id:
+                errors.append(f"line {line}: shift {row.id} is not team {row.team!r}'s")
+        elif row.team in teams and line in starts:
+            targets[line] = _shift_at(session, teams[row.team], starts[line], row.place)
+        shift = targets.get(line)
+        if shift is not None and shift.cancelled_at is not None and line in starts and _shift_changes(shift, starts[line], row):
+            errors.append(f"line {line}: shift {shift.id} is cancelled and cannot be changed")
     if errors:
         raise InvalidFile(errors)
     for line, row in rows:
-        team = teams[row.team]
-        begins = starts[line]
-        shift = session.scalars(select(Shift).where(Shift.team_id == team.id, Shift.starts_at == begins, Shift.place == row.place)).first()
-        report.updated += shift is not None
-        report.created += shift is None
-        shift = shift or Shift(team_id=team.id, starts_at=begins, place=row.place)
-        shift.ends_at, shift.capacity = begins + timedelta(hours=row.hours), row.capacity
-        session.add(shift)
+        team, begins = teams[row.team], starts[line]
+        shift = targets.get(line) or _shift_at(session, team, begins, row.place)  # or one an earlier line made
+        if shift is None:
+            report.created += 1
+            session.add(Shift(team_id=team.id, starts_at=begins, ends_at=begins + timedelta(hours=row.hours),
+                              place=row.place, capacity=row.capacity))
+            session.flush()
+        else:
+            report.updated += 1
+            changes = _shift_changes(shift, begins, row)
+            if changes:  # the same path as PATCH /v1/shifts/{id}; an unchanged row plans and tells nothing
+                report.changed += 1
+                report.told += len(shifts.change_shift(session, shift, cadence, **changes))
         tick()
     return report
+
+
+def _shift_at(session: Session, team: Team, begins: datetime, place: str) -> Shift | None:
+    return session.scalars(select(Shift).where(Shift.team_id == team.id, Shift.starts_at == begins,
+                                               Shift.place == place)).first()
 
 
 MODELS = {"teams": TeamRow, "turf": TurfRow, "shifts": ShiftRow}
 
 
 def run(session: Session, kind: str, path: Path, languages: list[str], timezone: str,
-        progress: Callable[[int], Callable[[], None]] = lambda total: (lambda: None)) -> Report:
+        progress: Callable[[int], Callable[[], None]] = lambda total: (lambda: None), cadence: Cadence | None = None) -> Report:
     """Validate the whole file, then import it in the caller's transaction. Raises InvalidFile
     with every problem found; the caller rolls back so nothing is imported."""
     raw = list(read_rows(path))
@@ -252,4 +298,4 @@ def run(session: Session, kind: str, path: Path, languages: list[str], timezone:
         return import_teams(session, valid, languages, tick)
     if kind == "turf":
         return import_turf(session, valid, tick)
-    return import_shifts(session, valid, timezone, tick)
+    return import_shifts(session, valid, timezone, tick, cadence=cadence)

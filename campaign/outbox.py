@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from campaign import outbox_parts
 from campaign.db import insert_ignore
 from campaign.models import Identity, OutboxRow, Volunteer, utcnow
-from campaign.models.outbox import OutboxKind
-from campaign.outbox_status import OPEN, OutboxStatus, move, move_where
+from campaign.models.outbox import CONSENT_KINDS, OutboxKind
+from campaign.outbox_status import OPEN, OutboxStatus, SkipReason, move, move_where
 
 # Kinds that are sent even to someone who has opted out: the one confirmation of the opt-out.
 COMPLIANCE_KIND = OutboxKind.COMPLIANCE
@@ -64,23 +65,24 @@ def due_ids(session: Session, limit: int = 20, now: datetime | None = None) -> l
     return list(session.scalars(query))
 
 
-def blocked_reason(session: Session, row: OutboxRow) -> str | None:
+def blocked_reason(session: Session, row: OutboxRow) -> SkipReason | None:
     """Why this row must not be sent at all, checked at send time (consent can change after
     queueing): the row is then skipped with this reason."""
-    if row.volunteer_id is not None and row.kind != COMPLIANCE_KIND:
-        volunteer = session.get(Volunteer, row.volunteer_id)
-        if volunteer is not None and volunteer.opted_out:
-            return "opted_out"
+    volunteer = session.get(Volunteer, row.volunteer_id) if row.volunteer_id is not None else None
+    if volunteer is not None and volunteer.opted_out and row.kind != COMPLIANCE_KIND:
+        return SkipReason.OPTED_OUT
+    if row.kind in CONSENT_KINDS and (volunteer is None or volunteer.first_contact_at is None):
+        return SkipReason.NO_CONSENT_RECORD
     if row.identity_id is not None:
         identity = session.get(Identity, row.identity_id)
         if identity is not None and identity.unreachable:
-            return "unreachable"
+            return SkipReason.UNREACHABLE
     return None
 
 
-def mark_sent(row: OutboxRow, provider_id: str | None) -> None:
+def mark_sent(row: OutboxRow) -> None:
+    """Its provider ids are in provider_messages (campaign/outbox_parts.py)."""
     move(row, OutboxStatus.SENT)
-    row.provider_id = provider_id
     row.sent_at = utcnow()
     row.last_error = None
 
@@ -129,11 +131,15 @@ def cancel_for(session: Session, reason: str, booking_id: int | None = None, shi
 
 def reclaim_stale(session: Session, idempotent_channels: list[str], older_than: datetime) -> tuple[int, int]:
     """Rows left `sending` longer than the visibility timeout (their worker died, or stalled past
-    every provider timeout): sent again where the channel makes that harmless, otherwise
-    `unknown`, never sent twice. Returns (re-queued, unknown)."""
+    every provider timeout). Sent again where that cannot reach the person twice: on an
+    idempotent channel, or when none of the row's provider calls was in flight (the worker died
+    between the parts of a long SMS: only the parts not yet accepted go). Otherwise `unknown`,
+    never sent twice. Returns (re-queued, unknown)."""
     stale = (OutboxRow.status == OutboxStatus.SENDING, OutboxRow.claimed_at.is_(None) | (OutboxRow.claimed_at < older_than))
     again = move_where(session, OutboxStatus.PENDING, *stale, OutboxRow.channel.in_(idempotent_channels),
                        only_from={OutboxStatus.SENDING}, reason="re-queued after an interrupted send")
+    again += move_where(session, OutboxStatus.PENDING, *stale, ~outbox_parts.in_flight(),
+                        only_from={OutboxStatus.SENDING}, reason="re-queued: interrupted between provider calls")
     unknown = move_where(session, OutboxStatus.UNKNOWN, *stale, only_from={OutboxStatus.SENDING},
                          reason="interrupted while sending; not sent again")
     return again, unknown

@@ -23,6 +23,16 @@ class OutboxStatus(StrEnum):
     DIGESTED = "digested"    # folded into a team lead's digest, which was sent instead
 
 
+class SkipReason(StrEnum):
+    """Why a send-time rule said no to a row (its `reason` when skipped)."""
+
+    OPTED_OUT = "opted_out"
+    UNREACHABLE = "unreachable"
+    # an automated message (reminder, follow-up, nudge, broadcast) to someone with no record of
+    # how they first reached us: carriers expect that consent before anything automated
+    NO_CONSENT_RECORD = "no_consent_record"
+
+
 S = OutboxStatus
 
 # Where a row may go from each status. Terminal statuses have no way out.
@@ -40,6 +50,13 @@ MOVES: dict[OutboxStatus, frozenset[OutboxStatus]] = {
     S.EXPIRED: frozenset(),
     S.DIGESTED: frozenset(),
 }
+# Moves only a person makes, from the dashboard, with their name recorded: a failed or `unknown`
+# row sent again (an unknown one after a warning that it may arrive twice) or put away. No
+# worker code asks for these, so `unknown` still means "never sent again automatically".
+BY_HAND: dict[OutboxStatus, frozenset[OutboxStatus]] = {
+    S.FAILED: frozenset({S.PENDING, S.CANCELLED}),
+    S.UNKNOWN: frozenset({S.PENDING, S.CANCELLED}),
+}
 # A row is written as pending, or already skipped (planned, but a rule ruled it out at once:
 # kept so that an organizer sees why a reminder will not come).
 INITIAL = frozenset({S.PENDING, S.SKIPPED})
@@ -52,31 +69,35 @@ class IllegalMove(ValueError):
     pass
 
 
-def allowed(source: str, to: str) -> bool:
-    return OutboxStatus(to) in MOVES[OutboxStatus(source)]
+def allowed(source: str, to: str, by_hand: bool = False) -> bool:
+    source, to = OutboxStatus(source), OutboxStatus(to)
+    return to in MOVES[source] or (by_hand and to in BY_HAND.get(source, ()))
 
 
-def sources(to: OutboxStatus) -> list[str]:
-    """The statuses from which a row may move to `to`."""
-    return [str(status) for status, targets in MOVES.items() if to in targets]
+def sources(to: OutboxStatus, by_hand: bool = False) -> list[str]:
+    """The statuses from which a row may move to `to` (by a person, too, with by_hand)."""
+    return [str(status) for status in OutboxStatus if allowed(status, to, by_hand)]
 
 
-def move(row, to: OutboxStatus, reason: str | None = None) -> None:
+def move(row, to: OutboxStatus, reason: str | None = None, by_hand: bool = False) -> None:
     """Move one loaded row; refuses a move that is not in the table."""
-    if not allowed(row.status, to):
+    if not allowed(row.status, to, by_hand):
         raise IllegalMove(f"outbox row {row.id}: {row.status} -> {to} is not allowed")
     row.status = str(to)
     row.reason = reason[:200] if reason else None
 
 
 def move_where(session: Session, to: OutboxStatus, *conditions, reason: str | None = None,
-               only_from: set[OutboxStatus] | None = None, **values) -> int:
+               only_from: set[OutboxStatus] | None = None, by_hand: bool = False, **values) -> int:
     """Move every row matching the conditions that may move to `to` (and is in `only_from`),
     in one UPDATE; returns how many moved. The status condition is part of the UPDATE, so a row
-    that another worker moved meanwhile is left alone."""
+    that another worker moved meanwhile is left alone. Asking only for moves that are not in
+    the table (only_from holding no legal source) is refused."""
     from campaign.models import OutboxRow
 
-    allowed_from = [s for s in sources(to) if only_from is None or s in only_from]
+    allowed_from = [s for s in sources(to, by_hand) if only_from is None or s in only_from]
+    if only_from is not None and not allowed_from:
+        raise IllegalMove(f"outbox rows: {', '.join(sorted(only_from))} -> {to} is not allowed")
     statement = (update(OutboxRow).where(OutboxRow.status.in_(allowed_from), *conditions)
                  .values(status=str(to), reason=reason[:200] if reason else None, **values)
                  .execution_options(synchronize_session=False))
@@ -85,11 +106,18 @@ def move_where(session: Session, to: OutboxStatus, *conditions, reason: str | No
 
 def claim(session: Session, row_id: int, now) -> bool:
     """pending -> sending for one row, only if it is still pending: with two workers (even on
-    SQLite, where there is no SKIP LOCKED) exactly one of them gets True."""
+    SQLite, where there is no SKIP LOCKED) exactly one of them gets True.
+
+    The claim also records its first provider call as starting (campaign/outbox_parts.py), in
+    the same write: a claimed row may have a call in flight until that call is settled."""
+    from campaign import outbox_parts
     from campaign.models import OutboxRow
 
     assert S.SENDING in MOVES[S.PENDING]
     statement = (update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.status == str(S.PENDING))
                  .values(status=str(S.SENDING), attempts=OutboxRow.attempts + 1, claimed_at=now, reason=None)
                  .execution_options(synchronize_session=False))
-    return session.execute(statement).rowcount == 1
+    if session.execute(statement).rowcount != 1:
+        return False
+    outbox_parts.start_first(session, row_id)
+    return True

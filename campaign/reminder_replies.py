@@ -15,7 +15,8 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign import offers, reminders, shifts
+from campaign import booking_status, offers, reminders, shifts
+from campaign.booking_status import ACTIVE, BookingStatus
 from campaign.models import Booking, Identity, Message, Shift, Volunteer, utcnow
 from campaign.outbox import enqueue
 from campaign.reminders import CANT_MAKE_IT, CONFIRM, HOLDING, MISSED, OTHER_TIME, WENT
@@ -125,10 +126,11 @@ def _answer(session: Session, action: str, booking: Booking, volunteer: Voluntee
     if action == CONFIRM:
         if booking.status not in HOLDING:  # cancelled meanwhile (by the team, say): other shifts then
             return _other_shifts(session, volunteer, cadence, shift)
-        booking.status = "confirmed"
+        if booking.status != BookingStatus.CONFIRMED:  # a second "yes" confirms nothing new
+            booking_status.move(booking, BookingStatus.CONFIRMED)
         return [("booking_confirmed", params, [])]
     if action == CANT_MAKE_IT:
-        if booking.status in (*HOLDING, "waitlisted") and shift.starts_at > now:
+        if booking.status in ACTIVE and shift.starts_at > now:
             shifts.cancel_booking(session, booking, cadence)
         return [("shift_cancelled", params, []), *_other_shifts(session, volunteer, cadence, shift)]
     if action == OTHER_TIME:

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaign import handoffs, outbox
+from campaign.booking_status import HOLDING
 from campaign.leads import ensure_lead_contact
 from campaign.models import Booking, OutboxRow, Shift, Team, Volunteer, utcnow
 from campaign.models.outbox import AUTOMATED_KINDS, OutboxKind
@@ -26,7 +27,6 @@ FOLLOW_UPS = (NO_SHOW, ATTENDED)
 # Which automated message goes first when the daily cap is reached (lower goes first); shift
 # changes are notifications and are never held by the cap.
 PRIORITY = {DAY_BEFORE: 1, TWO_HOURS: 2, POST_SHIFT: 3, NO_SHOW: 4, ATTENDED: 4, SIGNUP_NUDGE: 4}
-HOLDING = ("booked", "confirmed")  # booking statuses that hold a place
 ATTENDANCE = ("attended", "no_show")
 LEAD, SUPPORTER = "lead", "supporter"
 

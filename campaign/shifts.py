@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 from campaign.availability import DAYS, part_of_day
 from campaign.db import lock_for_update
 from campaign import leads, offers, outbox, reminders
+from campaign.booking_status import ACTIVE, HOLDING, BookingStatus, move
 from campaign.models import Booking, Neighborhood, Shift, Team, Volunteer, ZipCode, utcnow
 from campaign.models.outbox import OutboxKind
-from campaign.reminders import HOLDING
 from campaign.schedule import Cadence
 from campaign.turf import distance_km
 from campaign.volunteers import reach
@@ -35,7 +35,7 @@ def upcoming_fitting(session: Session, volunteer: Volunteer, timezone: str, limi
     if volunteer.team_id is None:
         return []
     slots = set(volunteer.availability or [])
-    taken = select(Booking.shift_id).where(Booking.volunteer_id == volunteer.id, Booking.status != "cancelled")
+    taken = select(Booking.shift_id).where(Booking.volunteer_id == volunteer.id, Booking.status != BookingStatus.CANCELLED)
     query = (
         select(Shift)
         .where(Shift.team_id == volunteer.team_id, Shift.starts_at > (after or utcnow()), Shift.id.not_in(taken),
@@ -85,7 +85,7 @@ def alternatives(session: Session, volunteer: Volunteer, timezone: str, limit: i
         return []
     until = utcnow() + timedelta(days=ALTERNATIVES_DAYS)
     slots = set(volunteer.availability or [])
-    taken = select(Booking.shift_id).where(Booking.volunteer_id == volunteer.id, Booking.status != "cancelled")
+    taken = select(Booking.shift_id).where(Booking.volunteer_id == volunteer.id, Booking.status != BookingStatus.CANCELLED)
     upcoming = (select(Shift).where(Shift.starts_at > utcnow(), Shift.starts_at <= until, Shift.id.not_in(taken))
                 .order_by(Shift.starts_at))
     nearby = sorted((km, team_id) for team_id, km in _team_distances(session, volunteer).items() if km <= NEARBY_TEAM_KM)
@@ -131,18 +131,21 @@ def book(session: Session, volunteer: Volunteer, shift_id: int, cadence: Cadence
     existing = session.scalars(
         select(Booking).where(Booking.shift_id == shift_id, Booking.volunteer_id == volunteer.id)
     ).one_or_none()
-    if existing is not None and existing.status != "cancelled":
+    if existing is not None and existing.status != BookingStatus.CANCELLED:
         existing.planned = []
         return existing
-    status = "booked" if booked_count(session, shift_id) < shift.capacity else "waitlisted"
-    booking = existing or Booking(shift_id=shift_id, volunteer_id=volunteer.id)
-    booking.status = status
+    status = BookingStatus.BOOKED if booked_count(session, shift_id) < shift.capacity else BookingStatus.WAITLISTED
+    if existing is None:
+        booking = Booking(shift_id=shift_id, volunteer_id=volunteer.id, status=str(status))
+    else:
+        booking = existing
+        move(booking, status)
     booking.created_at = utcnow()  # a place on the waitlist is kept in order of asking
     session.add(booking)
     booking.attendance = booking.attendance_source = None
     session.flush()
     booking.planned = []
-    if status == "booked":
+    if status == BookingStatus.BOOKED:
         volunteer.stage = "booked"
         leads.announce_booking(session, volunteer, shift)
         booking.planned = reminders.plan_booking(session, booking, cadence)
@@ -154,7 +157,7 @@ def cancel(session: Session, volunteer: Volunteer, cadence: Cadence) -> Booking 
     """Cancel the volunteer's next booking; returns it, or None when there was nothing to cancel."""
     booking = session.scalars(
         select(Booking).join(Shift)
-        .where(Booking.volunteer_id == volunteer.id, Booking.status.in_((*HOLDING, "waitlisted")), Shift.starts_at > utcnow())
+        .where(Booking.volunteer_id == volunteer.id, Booking.status.in_(ACTIVE), Shift.starts_at > utcnow())
         .order_by(Shift.starts_at)
     ).first()
     if booking is None:
@@ -169,7 +172,7 @@ def release_opted_out(session: Session, cadence: Cadence, now: datetime | None =
     way of opting out is covered. Returns how many bookings were released."""
     now = now or utcnow()
     held = session.scalars(select(Booking).join(Shift).join(Volunteer, Volunteer.id == Booking.volunteer_id).where(
-        Volunteer.consent_status == "opted_out", Booking.status.in_((*HOLDING, "waitlisted")), Shift.starts_at > now)).all()
+        Volunteer.consent_status == "opted_out", Booking.status.in_(ACTIVE), Shift.starts_at > now)).all()
     for booking in held:
         cancel_booking(session, booking, cadence, tell_lead="always")
     return len(held)
@@ -180,13 +183,10 @@ def cancel_booking(session: Session, booking: Booking, cadence: Cadence, tell_le
     waitlist, who is told; inside 24 hours of the shift the lead is told too. Returns the
     promoted booking, if any."""
     freed = booking.status in HOLDING
-    booking.status = "cancelled"
+    move(booking, BookingStatus.CANCELLED)
     reminders.cancel_booking_rows(session, booking)
     volunteer = session.get(Volunteer, booking.volunteer_id)
-    still_booked = session.scalar(select(func.count()).select_from(Booking).join(Shift).where(
-        Booking.volunteer_id == volunteer.id, Booking.status.in_(HOLDING), Shift.starts_at > utcnow()))
-    if volunteer.stage == "booked" and not still_booked:
-        volunteer.stage = "assigned"
+    _no_place_left(session, volunteer)
     session.flush()
     if not freed:
         return None
@@ -196,16 +196,26 @@ def cancel_booking(session: Session, booking: Booking, cadence: Cadence, tell_le
     return promote_waitlist(session, booking.shift_id, cadence)
 
 
+def _no_place_left(session: Session, volunteer: Volunteer) -> None:
+    """Someone left without a place on any upcoming shift is no longer at the booked stage."""
+    session.flush()
+    still_booked = session.scalar(select(func.count()).select_from(Booking).join(Shift).where(
+        Booking.volunteer_id == volunteer.id, Booking.status.in_(HOLDING), Shift.starts_at > utcnow()))
+    if volunteer.stage == "booked" and not still_booked:
+        volunteer.stage = "assigned"
+
+
 def promote_waitlist(session: Session, shift_id: int, cadence: Cadence) -> Booking | None:
     shift = lock_for_update(session, Shift, shift_id)
     if booked_count(session, shift_id) >= shift.capacity:
         return None
     first = session.scalars(
-        select(Booking).where(Booking.shift_id == shift_id, Booking.status == "waitlisted").order_by(Booking.created_at, Booking.id)
+        select(Booking).where(Booking.shift_id == shift_id, Booking.status == BookingStatus.WAITLISTED)
+        .order_by(Booking.created_at, Booking.id)
     ).first()
     if first is None:
         return None
-    first.status = "booked"
+    move(first, BookingStatus.BOOKED)
     promoted = session.get(Volunteer, first.volunteer_id)
     promoted.stage = "booked"
     identity = reach(session, promoted.id)
@@ -218,23 +228,59 @@ def promote_waitlist(session: Session, shift_id: int, cadence: Cadence) -> Booki
     return first
 
 
+MOVED_TO_WAITLIST = "shift_capacity_waitlisted"
+
+
+def waitlist_over_capacity(session: Session, shift: Shift) -> list[Booking]:
+    """The rule when a shift has fewer places than people holding one: first come keeps its
+    place, and the latest bookings go back to the waitlist, where they come before everyone who
+    asked after them (the waitlist is kept in order of asking). Their reminders are cancelled
+    and each is told, in their language. Once the shift has started nobody is moved.
+    Returns the bookings moved."""
+    if shift.starts_at <= utcnow():
+        return []
+    holding = list(session.scalars(select(Booking).where(Booking.shift_id == shift.id, Booking.status.in_(HOLDING))
+                                   .order_by(Booking.created_at, Booking.id)))
+    over = holding[max(shift.capacity, 0):]
+    for booking in over:
+        move(booking, BookingStatus.WAITLISTED)
+        reminders.cancel_booking_rows(session, booking, reason="moved_to_waitlist")
+        _no_place_left(session, session.get(Volunteer, booking.volunteer_id))
+        identity = reach(session, booking.volunteer_id)
+        if identity is not None:  # not tied to the booking: a notice to someone without a place must still go
+            outbox.enqueue(session, identity, key=MOVED_TO_WAITLIST, kind=OutboxKind.NOTIFICATION,
+                           params=reminders.shift_params(shift), deadline=shift.starts_at, shift_id=shift.id)
+    session.flush()
+    return over
+
+
 def change_shift(session: Session, shift: Shift, cadence: Cadence, starts_at: datetime | None = None,
                  ends_at: datetime | None = None, place: str | None = None, capacity: int | None = None) -> list[Booking]:
-    """Change a shift's time, place or capacity. Its planned rows are re-planned and each person
-    booked is told, in their language. More capacity promotes from the waitlist. Returns the
-    bookings told."""
-    moved = (starts_at is not None and starts_at != shift.starts_at) or (ends_at is not None and ends_at != shift.ends_at)
+    """Change a shift's time, place or capacity; the API and the file import both come here.
+
+    A new time or place re-plans the rows of everyone holding a place, and each is told, in
+    their language. Fewer places than people booked: the latest go to the waitlist
+    (waitlist_over_capacity). More places: the waitlist moves up, first come first, and each
+    promoted person is told. A value equal to the shift's own changes nothing, so the same
+    change made twice tells nobody twice. Returns the bookings whose people were told."""
+    lock_for_update(session, Shift, shift.id)  # one decision about this shift's places at a time, as in book()
+    new_start = starts_at if starts_at is not None else shift.starts_at
     if starts_at is not None and ends_at is None:
-        ends_at = starts_at + (shift.ends_at - shift.starts_at)  # the same length, moved
-    shift.starts_at, shift.ends_at = starts_at or shift.starts_at, ends_at or shift.ends_at
-    changed_place = place is not None and place != shift.place
+        ends_at = new_start + (shift.ends_at - shift.starts_at)  # the same length, moved
+    new_end = ends_at if ends_at is not None else shift.ends_at
+    moved = new_start != shift.starts_at or new_end != shift.ends_at or (place is not None and place != shift.place)
+    shift.starts_at, shift.ends_at = new_start, new_end
     shift.place = place if place is not None else shift.place
+    resized = capacity is not None and capacity != shift.capacity
     if capacity is not None:
         shift.capacity = capacity
     session.flush()
-    told = []
-    if moved or changed_place:
-        outbox.cancel_for(session, "shift_changed", shift_id=shift.id)
+    told: list[Booking] = []
+    if moved:
+        outbox.cancel_for(session, "shift_changed", shift_id=shift.id)  # earlier notices, the lead's digest
+    if resized:
+        told += waitlist_over_capacity(session, shift)  # first: they hear of the waitlist, not of a new time
+    if moved:
         booked = list(session.scalars(select(Booking).where(Booking.shift_id == shift.id, Booking.status.in_(HOLDING))))
         for booking in booked:
             reminders.plan_booking(session, booking, cadence)  # first: it cancels the booking's older rows
@@ -244,24 +290,24 @@ def change_shift(session: Session, shift: Shift, cadence: Cadence, starts_at: da
                                params=reminders.shift_params(shift), deadline=shift.starts_at,
                                booking_id=booking.id, shift_id=shift.id)
             told.append(booking)
-    while capacity is not None and promote_waitlist(session, shift.id, cadence) is not None:
-        pass
+    while capacity is not None and shift.starts_at > utcnow():
+        promoted = promote_waitlist(session, shift.id, cadence)  # after: they hear of their place, at its new time
+        if promoted is None:
+            break
+        told.append(promoted)
     return told
 
 
 def cancel_shift(session: Session, shift: Shift, cadence: Cadence) -> list[Booking]:
     """Cancel a shift: its rows are cancelled, and everyone booked or waiting is told and
     offered other shifts."""
-    bookings = list(session.scalars(select(Booking).where(Booking.shift_id == shift.id,
-                                                          Booking.status.in_((*HOLDING, "waitlisted")))))
+    bookings = list(session.scalars(select(Booking).where(Booking.shift_id == shift.id, Booking.status.in_(ACTIVE))))
     shift.cancelled_at = utcnow()
     outbox.cancel_for(session, "shift_cancelled", shift_id=shift.id)
     for booking in bookings:
-        booking.status = "cancelled"
+        move(booking, BookingStatus.CANCELLED)
         volunteer = session.get(Volunteer, booking.volunteer_id)
-        if volunteer.stage == "booked":
-            volunteer.stage = "assigned"
-        session.flush()
+        _no_place_left(session, volunteer)
         identity = reach(session, booking.volunteer_id)
         if identity is not None:
             others = [s for s in upcoming_fitting(session, volunteer, cadence.timezone) if s.id != shift.id]
@@ -269,3 +315,17 @@ def cancel_shift(session: Session, shift: Shift, cadence: Cadence) -> list[Booki
                            params=reminders.shift_params(shift), choices=offer_choices(others), shift_id=shift.id)
     session.flush()
     return bookings
+
+
+def create_shift(session: Session, team_id: int, starts_at: datetime, ends_at: datetime, place: str,
+                 capacity: int) -> Shift:
+    """A new shift of a team, offered from now on to whoever fits it. Nothing is planned until
+    someone books it (the booking plans its reminders)."""
+    if ends_at <= starts_at:
+        raise ValueError("a shift ends after it starts")
+    if capacity < 1:
+        raise ValueError("a shift has at least one place")
+    shift = Shift(team_id=team_id, starts_at=starts_at, ends_at=ends_at, place=place, capacity=capacity)
+    session.add(shift)
+    session.flush()
+    return shift

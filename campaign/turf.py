@@ -8,7 +8,10 @@ Latin (anyascii), grammatical endings and prepositions are taken off as the lang
 says (campaign/lexicon/places.yml), and runs of words are compared with every name and alias
 twice: as folded Latin letters, and as a consonant key (Metaphone without its vowels), because
 Arabic and Urdu leave short vowels unwritten and Bengali or Devanagari spell English vowels
-their own way. ZIP codes are read in the digits of every script (campaign/digits.py).
+their own way. A place word that Spanish, French or Arabic put first ("isla Roosevelt") is also
+read in English order. Chinese names are translations or set renderings, so they come from the
+turf's aliases and the lexicon, never from the sound of pinyin. ZIP codes are read in the digits
+of every script (campaign/digits.py).
 """
 import math
 import re
@@ -34,6 +37,13 @@ from campaign.models import Neighborhood, NeighborhoodAlias, Team, ZipCode
 
 ZIP_RE = re.compile(r"(?<!\d)(\d{5})(?:-\d{4})?(?!\d)")
 LEXICON = Path(__file__).parent / "lexicon" / "places.yml"
+# What supporters write when they are not naming a place: the examples of the assistant's other
+# intents (asking for a person, stopping, greeting...). Their common words ("करनी", "کرنی": to
+# do) are no place names, however a name's consonants agree with them ("Corona": KRN).
+NLU_DATA = Path(__file__).resolve().parent.parent / "data" / "nlu"
+# intents whose examples never name a place (a shift to move or a question may, so not those)
+NO_PLACE_INTENTS = {"greet", "goodbye", "thanks", "affirm", "deny", "ask_human", "opt_out", "help", "change_language"}
+ORDINARY_MIN_EXAMPLES = 2  # a word in this many such examples of its language is an ordinary word
 _SPACELESS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # A Han character is a word of its own (Chinese has no spaces); other scripts split on spaces
 # and punctuation, keeping a word's apostrophe ("l'Upper", "Hell's").
@@ -45,6 +55,8 @@ MAX_WORDS, MAX_HAN = 4, 6  # longest run of words compared with a name
 LETTERS_CUTOFF, KEY_CUTOFF, KEY_EXACT_MAX = 86, 86, 4
 BARE_FLOOR, SHORT_BARE_FLOOR, LATIN_FLOOR = 60, 65, 65  # how alike the consonants must still be
 MIN_KEY, MIN_LETTERS, MIN_TARGET = 3, 5, 6
+TWO_CONSONANTS, MIN_TWO_LETTERS = 2, 4  # a two-consonant name, read from a word this long
+MIN_OWN_KEY = 2  # consonants the untranslated words of a half-translated name carry ("isla coney")
 MIN_HAN_KEY = 5  # pinyin of any two characters looks like some short name
 NO_KEY = 10**6  # no consonant key is this long: the sound is not compared
 WORD_BONUS, PRIMARY_BONUS = 1.0, 0.5
@@ -97,11 +109,13 @@ class _Word:
     end: int
     forms: tuple[str, ...]  # Latin spellings: as written, then without a prefix or an ending
     skip: bool = False  # a preposition, "I live", ...
-    part: bool = False  # one Chinese character translated (上 "upper"): never a place alone
+    part: bool = False  # one place word translated (上 "upper", "isla"): never a place alone
     written_in_latin: bool = False
     # a Chinese character with no translation: spelled in pinyin, its sound says nothing, since
     # Chinese place names are translations or conventional renderings, not transliterations
     pinyin: bool = False
+    head: bool = False  # a place word put before the name ("isla", "île", "جزيرة"): island, park...
+    translated: bool = False
 
 
 class Lexicon:
@@ -116,7 +130,9 @@ class Lexicon:
         self.sounds: list[tuple[str, str]] = []
         self.words: set[tuple[str, ...]] = set()
         self.translations: dict[tuple[str, ...], str] = {}
+        self.heads: set[str] = set()
         for entry in data.values():
+            self.heads.update(entry.get("heads") or [])
             self.letters.update(entry.get("letters") or {})
             self.prefixes.update(normalize(p) for p in entry.get("prefixes") or [])
             self.articles.update(normalize(p) for p in entry.get("articles") or [])
@@ -142,10 +158,12 @@ class Lexicon:
         while i < len(found):
             for size in range(min(self.longest, len(found) - i), 0, -1):
                 key = tuple(w for _, _, w in found[i:i + size])
-                if key in self.translations:
-                    latin = re.sub(r"[^a-z]", "", self.translations[key].lower())
-                    part = size == 1 and bool(_SPACELESS.fullmatch(key[0]))
-                    out.append(_Word(found[i][0], found[i + size - 1][1], (latin,), part=part))
+                translated = key if size > 1 else (self._unprefixed(key[0]),)  # "بجزيرة": "in" + "island"
+                if key in self.translations or translated in self.translations:
+                    latin = re.sub(r"[^a-z]", "", self.translations.get(key, self.translations.get(translated, "")).lower())
+                    part = size == 1  # one place word ("上", "parque", "جزيرة") names no place alone
+                    out.append(_Word(found[i][0], found[i + size - 1][1], (latin,), part=part, translated=True,
+                                     head=latin in self.heads and not _SPACELESS.match(key[0])))
                     break
                 if skip_words and key in self.words:
                     out.append(_Word(found[i][0], found[i + size - 1][1], ("",), skip=True))
@@ -159,6 +177,12 @@ class Lexicon:
             i += size
         return out
 
+    def _unprefixed(self, word: str) -> str:
+        for start in [*self.articles, *self.prefixes]:
+            if word.startswith(start) and len(word) > len(start) + 1:
+                return word[len(start):]
+        return word
+
     def _forms(self, word: str) -> tuple[str, ...]:
         for article in self.articles:  # always an article, never the start of a name
             if word.startswith(article) and len(word) > len(article) + 1:
@@ -171,10 +195,50 @@ class Lexicon:
         for suffix in self.suffixes:
             if word.endswith(suffix) and len(word) > len(suffix) + 1:
                 forms.append(self.latin(word[:-len(suffix)]))
+        respelled = word
         for spelled, sound in self.sounds:
-            if spelled in word:
-                forms.append(self.latin(word.replace(spelled, sound)))
+            if _sounded(word, spelled):
+                forms.append(self.latin(_sound(word, spelled, sound)))
+                respelled = _sound(respelled, spelled, sound)
+        forms.append(self.latin(respelled))  # every sound at once ("Sonisaid": ai as i, and the others)
         return tuple(dict.fromkeys(f for f in forms if f))
+
+
+def _sounded(word: str, spelled: str) -> bool:
+    """Whether the word has the spelling; "^y" only at its start, "in$" only at its end."""
+    if spelled.startswith("^"):
+        return word.startswith(spelled[1:])
+    if spelled.endswith("$"):
+        return word.endswith(spelled[:-1])
+    return spelled in word
+
+
+def _sound(word: str, spelled: str, sound: str) -> str:
+    if spelled.startswith("^"):
+        return sound + word[len(spelled) - 1:] if word.startswith(spelled[1:]) else word
+    if spelled.endswith("$"):
+        return word[:1 - len(spelled)] + sound if word.endswith(spelled[:-1]) else word
+    return word.replace(spelled, sound)
+
+
+@lru_cache
+def ordinary_words() -> frozenset[str]:
+    """Words used in at least ORDINARY_MIN_EXAMPLES examples of intents that name no place, in any
+    launch language (Chinese characters aside: Chinese names are matched exactly, never by sound)."""
+    words: set[str] = set()
+    for path in sorted(NLU_DATA.glob("*.yml")):
+        counts: dict[str, int] = {}
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+            if block.get("intent") not in NO_PLACE_INTENTS:
+                continue
+            for line in (block.get("examples") or "").splitlines():
+                example = line.strip().removeprefix("- ")
+                if not example or "](" in example:  # an annotated entity may be a place
+                    continue
+                for word in {m.group() for m in _WORD.finditer(normalize(example))}:
+                    counts[word] = counts.get(word, 0) + 1
+        words.update(w for w, n in counts.items() if n >= ORDINARY_MIN_EXAMPLES and not _SPACELESS.match(w))
+    return frozenset(words)
 
 
 @lru_cache
@@ -227,6 +291,8 @@ class Locator:
         self.keys: list[str] = []
         self.bare: list[str] = []
         self.primary: list[bool] = []
+        # a word of some place's name is never ordinary ("park", "জ্যাকসন")
+        self.ordinary = ordinary_words() - {m.group() for name, _, _ in names for m in _WORD.finditer(normalize(name))}
         for name, target, primary in names:
             words = lex.words_of(normalize(name), skip_words=False)
             letters = "".join(w.forms[0] for w in words)
@@ -278,6 +344,10 @@ class Locator:
                     break  # a place name never runs across a comma or a full stop
                 if size == 1 and window[0].part:
                     continue
+                if not _names_enough(window):
+                    continue
+                if any(not w.translated and key[w.start:w.end] in self.ordinary for w in window):
+                    continue
                 latin = all(w.written_in_latin for w in window)
                 min_key = NO_KEY if any(w.pinyin for w in window) else MIN_HAN_KEY if han else MIN_KEY
                 for spelling in _spellings(window):
@@ -296,6 +366,15 @@ class Locator:
             for _, score, index in process.extract(letters, self.letters, scorer=fuzz.ratio, limit=8,
                                                    score_cutoff=LETTERS_CUTOFF):
                 found.append((score + PRIMARY_BONUS * self.primary[index], self.targets[index]))
+        if len(key) == TWO_CONSONANTS and min_key <= MIN_KEY and not latin and words == 1 and len(letters) >= MIN_TWO_LETTERS:
+            # a name of two consonants ("Midwood": MT) is too short for a loose key; written in
+            # another script as one word, its key and its bare letters must both agree exactly,
+            # and the letters still look alike
+            bare = _bare(letters)
+            for index, found_key in enumerate(self.keys):
+                if (found_key == key and self.primary[index] and self.bare[index] == bare
+                        and fuzz.ratio(letters, self.letters[index]) >= BARE_FLOOR):  # "محمد" is not Midwood
+                    found.append((100 - 1 + PRIMARY_BONUS, self.targets[index]))
         if len(key) >= min_key:
             bare = _bare(letters)
             for found_key, score, index in process.extract(key, self.keys, scorer=fuzz.ratio, limit=8,
@@ -316,6 +395,15 @@ class Locator:
         return found
 
 
+def _names_enough(window: list[_Word]) -> bool:
+    """A place word with a short word beside it is no name ("una isla" is not Coney Island): the
+    untranslated words must carry a few consonants of their own."""
+    own = [w.forms[0] for w in window if not w.translated]
+    if len(own) == len(window) or not own:
+        return True
+    return len("".join(consonant_key(f) for f in own)) >= MIN_OWN_KEY
+
+
 def _overlap(a: tuple, b: tuple) -> bool:
     return a[2] < b[3] and b[2] < a[3]
 
@@ -329,7 +417,10 @@ def _spellings(window: list[_Word]) -> list[tuple[str, str]]:
     middle = [w.forms[0] for w in window[1:-1]]
     if len(window) == 1:
         return [spelled([f]) for f in window[0].forms]
-    return [spelled([a, *middle, b]) for a in window[0].forms for b in window[-1].forms]
+    found = [spelled([a, *middle, b]) for a in window[0].forms for b in window[-1].forms]
+    if window[0].head:  # "isla roosevelt" is also read "roosevelt island"
+        found += [spelled([*middle, b, window[0].forms[0]]) for b in window[-1].forms]
+    return found
 
 
 _cache: dict[tuple[str, str], tuple[tuple, Locator]] = {}

@@ -320,7 +320,8 @@ def import_(kind: Kind, file: Path = typer.Argument(..., exists=True, dir_okay=F
             console.print(f"[red]{file.name}: {problem}[/red]")
         console.print(f"[red]nothing imported: {len(error.errors)} error(s) in {file.name}[/red]")
         raise typer.Exit(1)
-    console.print(f"{kind.value}: {report.rows} rows, {report.created} created, {report.updated} updated")
+    changes = f", {report.changed} changed ({report.told} people told)" if report.changed else ""
+    console.print(f"{kind.value}: {report.rows} rows, {report.created} created, {report.updated} updated{changes}")
 
 
 users_app = typer.Typer(help="Dashboard accounts.", no_args_is_help=True)
@@ -377,9 +378,15 @@ def users_add(email: str, role: RoleName = typer.Option(..., help="admin manages
             known = (session.scalars(select(Identity).where(Identity.phone == phone)).first() if phone else None) \
                 or (find_identity(session, "telegram", telegram) if telegram else None)
             account.contact_volunteer_id = known.volunteer_id if known else None
-        return account.email
+        return account.email, account.contact_volunteer_id is not None
 
-    console.print(f"account added: {_accounts_do(add)} ({role.value})")
+    email, reachable = _accounts_do(add)
+    console.print(f"account added: {email} ({role.value})")
+    if not reachable:
+        # an unanswered handoff's alert needs somewhere to go; say so now, not when one is missed
+        console.print("[yellow]no alert contact: alerts of unanswered handoffs will not reach this account. "
+                      "Give --phone or --telegram of a number or Telegram account that has written to the "
+                      "campaign (or, for a lead, set the team's lead phone).[/yellow]")
 
 
 @users_app.command("list")

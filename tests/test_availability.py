@@ -136,6 +136,24 @@ def test_weekends_and_any_time(text, expected):
     assert availability.parse(text) == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("saturdy morning", ["sat:morning"]),
+    ("sundy evenin", ["sun:evening"]),
+    ("wendsday afternon", ["wed:afternoon"]),
+    ("vendredi soiir", ["fri:evening"]),
+    ("domingo tardee", ["sun:afternoon"]),
+    ("thrusday evening", ["thu:evening"]),
+])
+def test_a_day_or_part_of_day_typed_a_letter_off_is_read_as_that_word(text, expected):
+    assert availability.parse(text) == expected
+
+
+@pytest.mark.parametrize("text", ["not even sure", "I might help", "Sunita from Sunset Park", "my money is tight",
+                                  "Mondrian Street"])
+def test_words_near_a_time_word_but_short_or_beginning_differently_are_not_respelled(text):
+    assert availability.parse(text) == []
+
+
 @pytest.mark.parametrize("text", ["not sure yet", "todavía no lo sé", "je ne sais pas", "还不知道", "জানি না",
                                   "لا أعرف", "پتہ نہیں", "पता नहीं", "next week", "la semana que viene", ""])
 def test_a_text_that_names_no_time_gives_no_slots(text):

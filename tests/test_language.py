@@ -82,3 +82,36 @@ def test_the_in_domain_model_is_cached_by_a_hash_of_its_data(tmp_path, monkeypat
     with open(data / "es.yml", "a", encoding="utf-8") as more:
         more.write("    - buenas tardes\n")
     assert langid_model.data_hash(data) != first
+
+
+def test_short_chat_written_beside_the_nlu_data_is_trained_on_and_retrains_when_it_changes(tmp_path, monkeypatch):
+    from bot import langid_model
+
+    monkeypatch.setattr(langid_model, "VAR", tmp_path / "var")
+    data, chat = tmp_path / "nlu", tmp_path / "langid"
+    data.mkdir()
+    chat.mkdir()
+    (data / "en.yml").write_text('nlu:\n- intent: greet\n  examples: |\n    - hello there\n    - good morning\n', encoding="utf-8")
+    (data / "es.yml").write_text('nlu:\n- intent: greet\n  examples: |\n    - hola amigo\n    - buenos días\n', encoding="utf-8")
+    (chat / "es.txt").write_text("# a comment is not a message\nqué onda\nórale pues\n", encoding="utf-8")
+    texts, labels = langid_model.training_data(data)
+    assert ("qué onda", "es") in set(zip(texts, labels))
+    assert not any(text.startswith("#") for text in texts)
+    first = langid_model.data_hash(data)
+    with open(chat / "en.txt", "a", encoding="utf-8") as more:
+        more.write("sup\n")
+    assert langid_model.data_hash(data) != first
+    assert "sup" in langid_model.model(data).vocabulary
+
+
+@pytest.mark.parametrize("text, expected", [("shukran ya sadiqi", "ar"), ("ami khushi hoyechi", "bn"), ("tomar naam ki", "bn")])
+def test_romanized_chat_with_words_never_seen_is_not_handed_to_lingua_as_english(text, expected):
+    # lingua has never seen romanized Arabic or Bengali and calls it English; the in-domain
+    # model's clear reading of a few such words stands
+    assert identify(text).detected == expected
+
+
+@pytest.mark.parametrize("text", ["hello", "bye", "sorry"])
+def test_a_word_every_languages_chat_uses_alone_is_a_best_guess_not_a_detection(text):
+    found = identify(text)
+    assert found.status == language.GUESSED and found.detected is None and found.language is not None

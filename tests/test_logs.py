@@ -1,22 +1,17 @@
 """Logs: no secret reaches them, whichever library writes the line; one line per message."""
 import asyncio
 import base64
-import hashlib
-import hmac
 import io
-import json
 import logging
-from urllib.parse import urlencode
 
 import httpx
 import pytest
 from sqlalchemy import select
 from fastapi.testclient import TestClient
-from twilio.request_validator import RequestValidator
 
 from onramp import logs
 from onramp.settings import Settings, get_settings
-from tests.support import databases
+from tests.support import databases, signing
 from tests.support.fake_rasa import FakeRasa
 
 PUBLIC = "https://onramp.example.org"
@@ -80,27 +75,23 @@ def signed_webhooks(client: TestClient) -> list[str]:
     whatsapp = {**sms, "MessageSid": "SM" + "b" * 32, "From": "whatsapp:+17185550124", "To": "whatsapp:+12125550001"}
     signatures = []
     for params in (sms, whatsapp):
-        signature = RequestValidator(SECRETS["TWILIO_AUTH_TOKEN"]).compute_signature(f"{PUBLIC}/webhooks/twilio", params)
-        signatures.append(signature)
-        answer = client.post("/webhooks/twilio", content=urlencode(params).encode(),
-                             headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature})
+        body, headers = signing.twilio(SECRETS["TWILIO_AUTH_TOKEN"], f"{PUBLIC}/webhooks/twilio", params)
+        signatures.append(headers["X-Twilio-Signature"])
+        answer = client.post("/webhooks/twilio", content=body, headers=headers)
         assert answer.status_code == 200
     update = {"update_id": 9100, "message": {"message_id": 1, "date": 1764000000, "text": "hola quiero ayudar",
                                             "chat": {"id": 555002, "type": "private"},
                                             "from": {"id": 555002, "is_bot": False, "first_name": "Ana"}}}
-    answer = client.post("/webhooks/telegram", content=json.dumps(update).encode(),
-                         headers={"Content-Type": "application/json",
-                                  "X-Telegram-Bot-Api-Secret-Token": SECRETS["TELEGRAM_WEBHOOK_SECRET"]})
+    body, headers = signing.telegram(SECRETS["TELEGRAM_WEBHOOK_SECRET"], update)
+    answer = client.post("/webhooks/telegram", content=body, headers=headers)
     assert answer.status_code == 200
-    meta = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+    meta, headers = signing.meta(SECRETS["WHATSAPP_APP_SECRET"], {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
         "messaging_product": "whatsapp", "metadata": {"display_phone_number": "12125550002", "phone_number_id": "1099"},
         "contacts": [{"profile": {"name": "Ana"}, "wa_id": "17185550125"}],
         "messages": [{"from": "17185550125", "id": "wamid.LOGTEST1", "timestamp": "1764000000", "type": "text",
-                      "text": {"body": "bonjour je veux aider"}}]}}]}]}).encode()
-    signature = "sha256=" + hmac.new(SECRETS["WHATSAPP_APP_SECRET"].encode(), meta, hashlib.sha256).hexdigest()
-    signatures.append(signature.removeprefix("sha256="))
-    answer = client.post("/webhooks/whatsapp", content=meta,
-                         headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature})
+                      "text": {"body": "bonjour je veux aider"}}]}}]}]})
+    signatures.append(headers["X-Hub-Signature-256"].removeprefix("sha256="))
+    answer = client.post("/webhooks/whatsapp", content=meta, headers=headers)
     assert answer.status_code == 200
     assert client.get("/webhooks/whatsapp", params={"hub.mode": "subscribe", "hub.challenge": "42",
                                                     "hub.verify_token": SECRETS["WHATSAPP_VERIFY_TOKEN"]}).text == "42"
@@ -167,7 +158,7 @@ def test_one_info_line_per_processed_message_without_its_text(providers, capture
     lines = [line for line in capture.getvalue().splitlines() if " onramp.messages: " in line]
     assert len(lines) == 4
     assert sorted(line.split(" onramp.messages: message ")[1].split()[1] for line in lines) == [
-        "sms", "telegram", "whatsapp", "whatsapp_cloud"]
+        "sms", "telegram", "twilio_whatsapp", "whatsapp_cloud"]
     assert all("lang=" in line and "intent=" in line and " in " in line and line.endswith("s") for line in lines)
     text = capture.getvalue()
     for body in ("hi I want to help", "hola quiero ayudar", "bonjour je veux aider"):

@@ -12,7 +12,7 @@ from bot.channels.webchat import WebChat
 from campaign import outbox
 from campaign.db import session_scope
 from campaign.models import Message, OutboxRow, utcnow
-from campaign.outbox_status import MOVES, TERMINAL, IllegalMove, OutboxStatus, allowed, claim, move
+from campaign.outbox_status import MOVES, TERMINAL, IllegalMove, OutboxStatus, allowed, claim, move, move_where
 from campaign.volunteers import identify
 from onramp.settings import get_settings
 from worker.sender import OutboxWorker
@@ -42,6 +42,27 @@ def test_unknown_sent_and_the_other_ends_are_final():
     assert {S.SENT, S.UNKNOWN, S.FAILED, S.CANCELLED, S.SKIPPED, S.EXPIRED, S.DIGESTED} == TERMINAL
     assert not any(allowed(S.UNKNOWN, to) for to in S)  # never sent again automatically
     assert set(MOVES) == set(S)
+
+
+@pytest.mark.parametrize("source", list(S))
+@pytest.mark.parametrize("target", list(S))
+def test_a_person_may_also_retry_or_put_away_a_failed_or_unknown_row_and_nothing_else(source, target):
+    by_hand = {S.FAILED: {S.PENDING, S.CANCELLED}, S.UNKNOWN: {S.PENDING, S.CANCELLED}}
+    row = SimpleNamespace(id=1, status=str(source), reason=None)
+    if target in EXPECTED.get(source, set()) | by_hand.get(source, set()):
+        move(row, target, "by robin", by_hand=True)
+        assert row.status == target
+    else:
+        with pytest.raises(IllegalMove):
+            move(row, target, by_hand=True)
+
+
+def test_asking_to_move_rows_only_from_statuses_that_cannot_move_there_is_refused(db):
+    with session_scope() as session:
+        with pytest.raises(IllegalMove, match="sent -> cancelled"):
+            move_where(session, S.CANCELLED, OutboxRow.id == 1, only_from={S.SENT}, by_hand=True)
+        with pytest.raises(IllegalMove, match="unknown -> pending"):
+            move_where(session, S.PENDING, OutboxRow.id == 1, only_from={S.UNKNOWN})  # not by the worker
 
 
 def test_two_workers_claiming_the_same_row_on_one_database_only_one_wins(db):
@@ -100,7 +121,7 @@ def test_an_ambiguous_provider_failure_marks_only_that_row_unknown_never_sent_ag
     assert channel.sent == ["session-good-0004"]
 
 
-def test_rate_limit_storage_down_defers_that_row_and_the_others_go(db, monkeypatch):
+def test_rate_limit_storage_failing_once_holds_the_pass_a_moment_and_costs_no_row_an_attempt(db, monkeypatch):
     with session_scope() as session:
         ids = _queue(session, ["redis-0001", "redis-0002"])
     worker = OutboxWorker(get_settings())
@@ -114,11 +135,12 @@ def test_rate_limit_storage_down_defers_that_row_and_the_others_go(db, monkeypat
         return real(limit, *keys)
 
     monkeypatch.setattr(worker.limiter, "hit", hit)
+    assert asyncio.run(worker.send_due()) == 0  # no row is at fault: the pass stops, rows wait
+    with session_scope() as session:
+        assert [(session.get(OutboxRow, i).status, session.get(OutboxRow, i).attempts) for i in ids] == [("pending", 0)] * 2
     asyncio.run(worker.send_due())
     with session_scope() as session:
-        first, second = (session.get(OutboxRow, i) for i in ids)
-        assert (first.status, second.status) == ("pending", "sent")
-        assert first.send_after > utcnow() and "redis is down" in first.last_error
+        assert [session.get(OutboxRow, i).status for i in ids] == ["sent", "sent"]
 
 
 def test_a_commit_failure_after_the_provider_accepted_touches_only_that_row(db, monkeypatch):
@@ -163,3 +185,26 @@ def test_a_permanent_provider_refusal_fails_only_that_row(db):
     asyncio.run(OutboxWorker(get_settings(), channels={"webchat": channel}).send_due())
     with session_scope() as session:
         assert [session.get(OutboxRow, i).status for i in ids] == ["failed", "sent"]
+
+
+def test_rate_limit_storage_down_makes_rows_wait_with_their_attempts_untouched(db, monkeypatch):
+    from limits.storage import MemoryStorage
+    from limits.strategies import MovingWindowRateLimiter
+
+    from tests.support import databases
+    from tests.support.stack import free_port
+
+    monkeypatch.setenv("RATE_LIMIT_STORAGE", "redis")
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    databases.reset_caches()
+    with session_scope() as session:
+        ids = _queue(session, ["redis-down-1", "redis-down-2"])
+    worker = OutboxWorker(get_settings())
+    for _ in range(3):
+        assert asyncio.run(worker.send_due()) == 0
+    with session_scope() as session:
+        assert [(session.get(OutboxRow, i).status, session.get(OutboxRow, i).attempts) for i in ids] == [("pending", 0)] * 2
+    worker.limiter = MovingWindowRateLimiter(MemoryStorage())  # Redis is back
+    asyncio.run(worker.send_due())
+    with session_scope() as session:
+        assert [session.get(OutboxRow, i).status for i in ids] == ["sent", "sent"]

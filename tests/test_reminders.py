@@ -34,6 +34,8 @@ def _person(session, name="sam", language="en", team=None):
     volunteer.name, volunteer.language, volunteer.language_source = name.title(), language, "chosen"
     volunteer.team_id, volunteer.stage = team.id, "assigned"
     identity.last_inbound_at = utcnow()
+    # the consent record: they wrote to us first (automated messages need it)
+    volunteer.first_contact_channel, volunteer.first_contact_at = identity.channel, utcnow()
     session.flush()
     return identity, volunteer
 

@@ -1,12 +1,12 @@
 """Send due outbox rows, each at most once, each on its own.
 
-A row goes through prepare (send-time rules, rendering, the rate limit, and the claim pending ->
-sending), the provider call with no transaction open, and record (sent, the transcript, the open
-offer). Rows are sent one after the other, and the record of one row shares its transaction (and
-its commit) with the prepare of the next: at any moment at most one row is `sending`, the one
-whose call is in flight. Whatever fails touches only its own row: a missing catalog key,
-rate-limit storage that is down, or a database that refuses the record after the provider
-accepted (the two steps are then done again, each on its own).
+A row goes through three short transactions: prepare (send-time rules, rendering, the rate
+limit, and the claim pending -> sending), the provider call with no transaction open, and
+record (sent, the transcript, the open offer); a long SMS sent in several calls adds two
+between its calls (the part accepted, the next call starting: campaign/outbox_parts.py).
+Whatever fails touches only its own row: a missing catalog key, or a database that refuses
+the record after the provider accepted. Rate-limit storage that is down is no row's fault:
+sending waits until it is back.
 """
 import asyncio
 import logging
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from bot.channels import Channel, registry
 from bot.channels.base import Rendered, SendError
 from bot.render import render
-from campaign import consent, leads, offers, outbox, reminders, shifts
+from campaign import consent, leads, offers, outbox, outbox_parts, reminders, shifts
 from campaign.db import insert_ignore, is_postgres, lock_skip, session_scope
 from campaign.outbox_status import OutboxStatus, claim, move
 from campaign.schedule import cadence_from
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 # Sends per second per channel, kept below what each provider allows for one sender.
 RATE_LIMITS = {name: parse_limit(rate) for name, rate in {
-    "sms": "10/second", "whatsapp": "20/second", "telegram": "25/second", "whatsapp_cloud": "50/second",
+    "sms": "10/second", "twilio_whatsapp": "20/second", "telegram": "25/second", "whatsapp_cloud": "50/second",
     "webchat": "1000/second"}.items()}
 DEFAULT_RATE = parse_limit("10/second")
 # A pass looks at this many due rows; each is claimed on its own just before it is sent.
@@ -46,7 +46,7 @@ HOUSEKEEPING_SECONDS = 1.0
 RECORD_TRIES = 3
 
 
-def record_outbound(session: Session, row: OutboxRow, message: Rendered, provider_id: str) -> None:
+def record_outbound(session: Session, row: OutboxRow, message: Rendered, provider_id: str | None) -> None:
     """The transcript (and the choices a number reply refers to) keeps what was sent."""
     insert_ignore(session, Message, dict(
         direction="out", channel=row.channel, provider_id=provider_id or f"outbox-{row.id}", identity_id=row.identity_id,
@@ -69,6 +69,11 @@ def consented_on_sms(session: Session, volunteer_id: int | None) -> bool:
     return any(i.channel == "sms" and i.last_inbound_at is not None for i in volunteer.identities)
 
 
+class LimiterDown(Exception):
+    """The rate limit's storage (Redis, shared by the workers) cannot be reached. No row is at
+    fault: the pass stops and the rows wait, their attempts untouched."""
+
+
 @dataclass
 class Job:
     """A claimed row and what to send, read before the provider call."""
@@ -76,6 +81,48 @@ class Job:
     row: OutboxRow  # detached: its attributes were loaded before the transaction closed
     message: Rendered
     channel: Channel
+    sent: dict[int, str]  # parts the provider accepted in earlier attempts: not sent again
+    first: int  # the part whose call the claim recorded as starting
+
+
+class Parts:
+    """The part log a channel that sends in several calls reports to (bot/channels/twilio.py).
+
+    Accepted parts are written before the next call starts, and the next call's start in a
+    transaction of its own: a worker killed between two calls leaves no call in flight, and
+    the retry sends only the rest. Nothing is written while a call runs."""
+
+    def __init__(self, row_id: int, channel: str, sent: dict[int, str], first: int):
+        self.row_id, self.channel = row_id, channel
+        self.sent = dict(sent)
+        self.unsaved: dict[int, str] = {}
+        self._started = {first}
+
+    async def starting(self, part: int) -> None:
+        if part in self._started:
+            return
+        self._started.add(part)
+        await asyncio.to_thread(self._save_then_start, part)
+
+    async def accepted(self, part: int, provider_id: str) -> None:
+        self.sent[part] = self.unsaved[part] = provider_id
+
+    def save(self, session: Session) -> None:
+        """Write the accepted parts not written yet, in the caller's transaction (written twice
+        is harmless)."""
+        for part, provider_id in sorted(self.unsaved.items()):
+            outbox_parts.accept(session, self.row_id, part, self.channel, provider_id)
+
+    def _save_then_start(self, part: int) -> None:
+        with session_scope() as session:
+            self.save(session)
+        self.unsaved.clear()
+        with session_scope() as session:
+            outbox_parts.starting(session, self.row_id, part, self.channel)
+
+    @property
+    def first_id(self) -> str | None:
+        return self.sent[min(self.sent)] if self.sent else None
 
 
 class OutboxWorker:
@@ -106,7 +153,7 @@ class OutboxWorker:
         return again
 
     def housekeeping(self) -> None:
-        """Stale claims, and held rows whose hold has ended (run_forever: at most once a second)."""
+        """Once a pass: stale claims, and held rows whose hold has ended."""
         self.recover()
         with session_scope() as session:
             reminders.release_waiting(session, utcnow())
@@ -115,17 +162,12 @@ class OutboxWorker:
     async def send_due(self) -> int:
         """One pass over the due rows; returns how many were handled (sent, skipped, deferred...)."""
         ids = await asyncio.to_thread(self._due)
-        sent: tuple[int, Job, str] | None = None  # accepted by the provider, not recorded yet
         for row_id in ids:
-            job = await asyncio.to_thread(self._record_then_prepare, sent, row_id)
-            sent = None
-            if job is None:
-                continue
-            provider_id = await self._call(job)
-            if provider_id is not None:
-                sent = (row_id, job, provider_id)
-        if sent is not None:
-            await asyncio.to_thread(self._record, *sent)
+            try:
+                await self._send_one(row_id)
+            except LimiterDown as error:
+                log.warning("rate limit storage unreachable, sending waits: %r", error.__cause__)
+                return 0  # the loop waits a moment, then tries again
         return len(ids)
 
     def _due(self) -> list[int]:
@@ -138,91 +180,74 @@ class OutboxWorker:
             return outbox.due_ids(session, BATCH)
 
     async def _send_one(self, row_id: int) -> None:
-        job = await asyncio.to_thread(self._prepare_alone, row_id)
-        if job is None:
-            return
-        provider_id = await self._call(job)
-        if provider_id is not None:
-            await asyncio.to_thread(self._record, row_id, job, provider_id)
-
-    async def _call(self, job: Job) -> str | None:
-        """The provider call for a claimed row: the provider's id, or None when it did not take
-        the message (its outcome is then recorded on its own)."""
         try:
-            return await job.channel.send(None, job.row, job.message)
-        except SendError as error:
-            await asyncio.to_thread(self._failed, job.row.id, error)
-        except Exception as error:
-            # the call started and failed in a way we do not know: it may have reached the person
-            log.exception("outbox row %s: provider call failed", job.row.id)
-            await asyncio.to_thread(self._outcome_unknown, job.row.id, job.channel, error)
-        return None
-
-    def _record_then_prepare(self, sent: tuple[int, Job, str] | None, row_id: int) -> Job | None:
-        """The record of the row just sent and the prepare of the next, in one transaction. If it
-        fails, each again on its own: the record with its retries, the prepare (when it had
-        started) deferring its row."""
-        if sent is None:
-            return self._prepare_alone(row_id)
-        preparing = False
-        try:
-            with session_scope() as session:
-                self._record_in(session, *sent, full=True)
-                preparing = True
-                return self._prepare_in(session, row_id)
-        except Exception as error:
-            self._record(*sent)
-            if not preparing:
-                return self._prepare_alone(row_id)
-            log.exception("outbox row %s could not be prepared", row_id)
-            self._defer_after_error(row_id, error)
-            return None
-
-    def _prepare_alone(self, row_id: int) -> Job | None:
-        try:
-            return self._prepare(row_id)
+            job = await asyncio.to_thread(self._prepare, row_id)
+        except LimiterDown:
+            raise
         except Exception as error:  # this row only: the others of the pass go on
             log.exception("outbox row %s could not be prepared", row_id)
-            self._defer_after_error(row_id, error)
-            return None
+            await asyncio.to_thread(self._defer_after_error, row_id, error)
+            return
+        if job is None:
+            return
+        parts = Parts(row_id, job.row.channel, job.sent, job.first)
+        try:
+            if getattr(job.channel, "sends_parts", False):
+                await job.channel.send(None, job.row, job.message, parts=parts)
+            else:
+                provider_id = await job.channel.send(None, job.row, job.message)
+                if provider_id:
+                    await parts.accepted(job.first, provider_id)
+        except SendError as error:
+            await asyncio.to_thread(self._failed, row_id, error, parts)
+            return
+        except Exception as error:
+            # the call started and failed in a way we do not know: it may have reached the person
+            log.exception("outbox row %s: provider call failed", row_id)
+            await asyncio.to_thread(self._outcome_unknown, row_id, job.channel, error, parts)
+            return
+        await asyncio.to_thread(self._record, row_id, job, parts)
 
     def _prepare(self, row_id: int) -> Job | None:
-        with session_scope() as session:
-            return self._prepare_in(session, row_id)
-
-    def _prepare_in(self, session: Session, row_id: int) -> Job | None:
         now = utcnow()
-        row = lock_skip(session, OutboxRow, row_id)
-        if row is None or row.status != OutboxStatus.PENDING or row.send_after > now:
-            return None  # another worker handled it meanwhile
-        blocked = outbox.blocked_reason(session, row)
-        if blocked:
-            move(row, OutboxStatus.SKIPPED, blocked)
-            return None
-        if not reminders.ready(session, row, self.cadence, now):
-            return None  # skipped, expired, waiting or deferred, with its reason
-        channel = self.channels.get(row.channel)
-        if channel is None:
-            row.last_error = f"the {row.channel} channel is not configured"
-            move(row, OutboxStatus.FAILED, "channel_not_configured")
-            return None
-        limit = self.rate_limits.get(row.channel, DEFAULT_RATE)
-        if limit is not None and not self.limiter.hit(limit, row.channel):
-            row.send_after = now + timedelta(seconds=0.5)  # over the provider's rate: a moment later
-            return None
-        leads.fold_into_digest(session, row)
-        try:
-            message = render(session, row, self.settings)
-        except LookupError as error:  # a missing catalog key: sending again cannot help
-            row.last_error = f"cannot render: {error!r}"[:2000]
-            move(row, OutboxStatus.FAILED, "render_failed")
-            return None
-        session.flush()
-        if not claim(session, row.id, now):
-            return None
-        session.expunge(row)
-        row.status = OutboxStatus.SENDING
-        return Job(row=row, message=message, channel=channel)
+        with session_scope() as session:
+            row = lock_skip(session, OutboxRow, row_id)
+            if row is None or row.status != OutboxStatus.PENDING or row.send_after > now:
+                return None  # another worker handled it meanwhile
+            blocked = outbox.blocked_reason(session, row)
+            if blocked:
+                move(row, OutboxStatus.SKIPPED, blocked)
+                return None
+            if not reminders.ready(session, row, self.cadence, now):
+                return None  # skipped, expired, waiting or deferred, with its reason
+            channel = self.channels.get(row.channel)
+            if channel is None:
+                row.last_error = f"the {row.channel} channel is not configured"
+                move(row, OutboxStatus.FAILED, "channel_not_configured")
+                return None
+            limit = self.rate_limits.get(row.channel, DEFAULT_RATE)
+            try:
+                within_rate = limit is None or self.limiter.hit(limit, row.channel)
+            except Exception as error:
+                raise LimiterDown(str(error)) from error
+            if not within_rate:
+                row.send_after = now + timedelta(seconds=0.5)  # over the provider's rate: a moment later
+                return None
+            leads.fold_into_digest(session, row)
+            try:
+                message = render(session, row, self.settings)
+            except LookupError as error:  # a missing catalog key: sending again cannot help
+                row.last_error = f"cannot render: {error!r}"[:2000]
+                move(row, OutboxStatus.FAILED, "render_failed")
+                return None
+            session.flush()
+            if not claim(session, row.id, now):
+                return None
+            sent = outbox_parts.accepted(session, row.id, row.channel)
+            first = outbox_parts.first_unsent(sent)  # its start was recorded with the claim
+            session.expunge(row)
+            row.status = OutboxStatus.SENDING
+        return Job(row=row, message=message, channel=channel, sent=sent, first=first)
 
     def _defer_after_error(self, row_id: int, error: Exception) -> None:
         """Preparing failed (rate-limit storage down, a database error): try this row again later."""
@@ -235,9 +260,12 @@ class OutboxWorker:
         except Exception:
             log.exception("outbox row %s: could not record the error either", row_id)
 
-    def _failed(self, row_id: int, error: SendError) -> None:
+    def _failed(self, row_id: int, error: SendError, parts: Parts) -> None:
+        """The provider refused a call (so it is not in flight); parts accepted before it are kept."""
         with session_scope() as session:
             row = session.get(OutboxRow, row_id)
+            parts.save(session)
+            outbox_parts.forget_unaccepted(session, row_id)
             if error.opted_out and row.volunteer_id is not None:
                 consent.opt_out(session, session.get(Volunteer, row.volunteer_id), row.channel, f"provider: {error}")
             if error.unreachable and row.identity_id is not None:
@@ -246,33 +274,33 @@ class OutboxWorker:
                 return
             outbox.mark_failed(row, str(error), error.retry, self.settings.outbox_max_attempts, error.retry_after)
 
-    def _outcome_unknown(self, row_id: int, channel: Channel, error: Exception) -> None:
+    def _outcome_unknown(self, row_id: int, channel: Channel, error: Exception, parts: Parts) -> None:
         with session_scope() as session:
             row = session.get(OutboxRow, row_id)
+            parts.save(session)
             if channel.idempotent:
+                outbox_parts.forget_unaccepted(session, row_id)
                 outbox.mark_failed(row, repr(error), True, self.settings.outbox_max_attempts)
             else:
                 row.last_error = repr(error)[:2000]
                 move(row, OutboxStatus.UNKNOWN, "provider call failed midway")
 
-    def _record(self, row_id: int, job: Job, provider_id: str) -> None:
+    def _record(self, row_id: int, job: Job, parts: Parts) -> None:
         """The provider accepted: record it. If the database refuses, retry; only this row is
         left `sending` (then `unknown` after the visibility timeout), never sent twice."""
+        first_id = parts.first_id
         for attempt in range(RECORD_TRIES):
             try:
                 with session_scope() as session:
-                    self._record_in(session, row_id, job, provider_id, full=attempt == 0)
+                    row = session.get(OutboxRow, row_id)
+                    parts.save(session)
+                    outbox_parts.forget_unaccepted(session, row_id)
+                    outbox.mark_sent(row)
+                    if attempt == 0:  # the full record first; later tries keep only the status
+                        record_outbound(session, row, job.message, first_id)
                 return
             except Exception:
                 log.exception("outbox row %s was sent but could not be recorded (try %s)", row_id, attempt + 1)
-
-    def _record_in(self, session: Session, row_id: int, job: Job, provider_id: str, full: bool) -> None:
-        """Sent, in the caller's transaction; with the transcript unless `full` is False (a retry
-        that keeps only the status)."""
-        row = session.get(OutboxRow, row_id)
-        outbox.mark_sent(row, provider_id)
-        if full:
-            record_outbound(session, row, job.message, provider_id)
 
     def reroute(self, session: Session, row: OutboxRow, channel: str, why: str) -> bool:
         """Send the row on another channel of the same volunteer (WhatsApp → SMS to their phone)."""

@@ -8,19 +8,21 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 
-from api.dashboard import charts, transcript
+from api.dashboard import charts, shift_form, transcript
 from api.dashboard.auth import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, FormDep, Viewer, ViewerDep, admins_only, client_address,
                                 organizers_only, set_cookie)
 from api.deps import SessionDep
 from bot import catalog, handoff_sync
 from bot.channels import sms_text
 from bot.rasa_client import RasaClient, RasaUnavailable
-from campaign import accounts, funnel, handoffs, reminders
+from campaign import accounts, funnel, handoffs, outbox_status, reminders, shifts
 from campaign.models import (Account, Booking, FUNNEL_STAGES, Handoff, Identity, Message, OutboxRow, Shift, Team,
                              Volunteer, utcnow)
+from campaign.outbox_status import OutboxStatus
 from campaign.schedule import cadence_from
+from campaign.shifts import booked_count
 from campaign.volunteers import reach
 from onramp.settings import get_settings
 
@@ -28,9 +30,11 @@ router = APIRouter(prefix="/dashboard", include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 CANNED_PREFIX = "canned_"
 FOLDERS = ("mine", "unassigned", "team", "all")
-RETRYABLE = ("failed", "unknown")
 PAGE_SIZE = 30  # a table shows the first rows; search, filters and the CSV reach everyone
-CANCELLABLE = ("pending", "failed", "unknown")
+# what an organizer may do to a row: the moves campaign.outbox_status allows by hand
+RETRYABLE = tuple(s for s in outbox_status.sources(OutboxStatus.PENDING, by_hand=True)
+                  if s not in outbox_status.sources(OutboxStatus.PENDING))
+CANCELLABLE = tuple(outbox_status.sources(OutboxStatus.CANCELLED, by_hand=True))
 
 
 def page(request: Request, name: str, who: Viewer | None, status_code: int = 200, **context) -> HTMLResponse:
@@ -315,15 +319,108 @@ def shifts_page(request: Request, session: SessionDep, who: ViewerDep, past: int
                 teams=teams, team=team, page_size=PAGE_SIZE)
 
 
-@router.get("/shifts/{shift_id}")
-def shift_page(request: Request, session: SessionDep, who: ViewerDep, shift_id: int):
+def _shift_teams(session, who: Viewer) -> list[Team]:
+    return list(session.scalars(select(Team).where(who.team(Team.id)).order_by(Team.name)))
+
+
+def _shift_form(request: Request, session, who: Viewer, values: dict, errors: dict | None = None, shift: Shift | None = None,
+                team: Team | None = None, status_code: int = 200):
+    return page(request, "shift_form.html", who, status_code=status_code, values=values, errors=errors or {}, shift=shift,
+                team=team, teams=_shift_teams(session, who), timezone=get_settings().campaign_timezone,
+                booked=booked_count(session, shift.id) if shift else 0)
+
+
+def _own_shift(session, who: Viewer, shift_id: int) -> tuple[Shift, Team]:
+    """A shift the viewer may see (a lead: their team's); another team's is a 404."""
     row = session.execute(select(Shift, Team).join(Team, Team.id == Shift.team_id)
                           .where(Shift.id == shift_id, who.team(Shift.team_id))).first()
     if row is None:
         raise HTTPException(404, "no such shift")
+    return row[0], row[1]
+
+
+def _changeable(request: Request, session, who: Viewer, shift: Shift, team: Team):
+    """The edit page with the reason (409) when the shift cannot change any more, else None."""
+    why = ("This shift was cancelled." if shift.cancelled_at is not None
+           else "This shift has started: it can no longer be changed or cancelled." if shift.starts_at <= utcnow() else None)
+    if why is None:
+        return None
+    return _shift_form(request, session, who, shift_form.of_shift(shift, get_settings().campaign_timezone), {"shift": why},
+                       shift=shift, team=team, status_code=409)
+
+
+@router.get("/shifts/new")
+def new_shift_page(request: Request, session: SessionDep, who: ViewerDep):
+    teams = _shift_teams(session, who)
+    values = {**shift_form.BLANK, "team": teams[0].slug if len(teams) == 1 else ""}
+    return _shift_form(request, session, who, values)
+
+
+@router.post("/shifts/new")
+def create_shift(request: Request, session: SessionDep, who: ViewerDep, form: FormDep):
+    timezone = get_settings().campaign_timezone
+    checked = shift_form.read(form, timezone, teams={t.slug: t.id for t in _shift_teams(session, who)})
+    if checked.errors:
+        return _shift_form(request, session, who, checked.values, checked.errors, status_code=422)
+    shift = shifts.create_shift(session, checked.team_id, checked.starts_at, checked.ends_at, checked.place, checked.capacity)
+    accounts.record_access(session, who.account, "shift_created",
+                           f"shift {shift.id} ({checked.values['team']}, {shift_form.local_value(shift.starts_at, timezone)})")
+    return RedirectResponse(f"/dashboard/shifts/{shift.id}?notice=created", status_code=303)
+
+
+@router.get("/shifts/{shift_id}/edit")
+def edit_shift_page(request: Request, session: SessionDep, who: ViewerDep, shift_id: int):
+    shift, team = _own_shift(session, who, shift_id)
+    return _changeable(request, session, who, shift, team) or _shift_form(
+        request, session, who, shift_form.of_shift(shift, get_settings().campaign_timezone), shift=shift, team=team)
+
+
+@router.post("/shifts/{shift_id}/edit")
+def edit_shift(request: Request, session: SessionDep, who: ViewerDep, form: FormDep, shift_id: int):
+    shift, team = _own_shift(session, who, shift_id)
+    refused = _changeable(request, session, who, shift, team)
+    if refused is not None:
+        return refused
+    timezone = get_settings().campaign_timezone
+    checked = shift_form.read(form, timezone)
+    if checked.errors:
+        return _shift_form(request, session, who, checked.values, checked.errors, shift=shift, team=team, status_code=422)
+    was = shift_form.of_shift(shift, timezone)
+    changed = {name for name in ("starts_at", "ends_at", "place", "capacity") if checked.values[name] != was[name]}
+    if not changed:
+        return RedirectResponse(f"/dashboard/shifts/{shift.id}?notice=unchanged", status_code=303)
+    moved = bool(changed & {"starts_at", "ends_at"})
+    # the same rules as PATCH /v1/shifts/{id}: reminders re-planned, the people booked told
+    told = shifts.change_shift(session, shift, cadence_from(get_settings()),
+                               starts_at=checked.starts_at if moved else None, ends_at=checked.ends_at if moved else None,
+                               place=checked.place if "place" in changed else None,
+                               capacity=checked.capacity if "capacity" in changed else None)
+    accounts.record_access(session, who.account, "shift_changed", f"shift {shift.id}: " + "; ".join(
+        f"{name} {was[name]} -> {checked.values[name]}" for name in sorted(changed)) + f"; {len(told)} told")
+    return RedirectResponse(f"/dashboard/shifts/{shift.id}?notice=changed&told={len(told)}", status_code=303)
+
+
+@router.post("/shifts/{shift_id}/cancel")
+def cancel_shift(request: Request, session: SessionDep, who: ViewerDep, form: FormDep, shift_id: int):
+    shift, team = _own_shift(session, who, shift_id)
+    refused = _changeable(request, session, who, shift, team)
+    if refused is not None:
+        return refused
+    told = shifts.cancel_shift(session, shift, cadence_from(get_settings()))
+    accounts.record_access(session, who.account, "shift_cancelled", f"shift {shift.id}; {len(told)} told")
+    return RedirectResponse(f"/dashboard/shifts/{shift.id}?notice=cancelled&told={len(told)}", status_code=303)
+
+
+@router.get("/shifts/{shift_id}")
+def shift_page(request: Request, session: SessionDep, who: ViewerDep, shift_id: int, notice: str = "", told: int = 0):
+    shift, team = _own_shift(session, who, shift_id)
     roster = session.execute(select(Booking, Volunteer).join(Volunteer, Volunteer.id == Booking.volunteer_id)
                              .where(Booking.shift_id == shift_id).order_by(Booking.status, Booking.created_at)).all()
-    return page(request, "shift.html", who, shift=row[0], team=row[1], roster=roster, started=row[0].starts_at <= utcnow())
+    notices = {"created": "Shift added.", "unchanged": "Nothing to change.",
+               "changed": f"Shift changed. {told} booked {'person was' if told == 1 else 'people were'} told.",
+               "cancelled": f"Shift cancelled. {told} {'person was' if told == 1 else 'people were'} told."}
+    return page(request, "shift.html", who, shift=shift, team=team, roster=roster, started=shift.starts_at <= utcnow(),
+                notice=notices.get(notice))
 
 
 @router.post("/bookings/{booking_id}/attendance")
@@ -364,40 +461,75 @@ charts.LABELS.update(STAGE_LABELS)
 
 # --- outbox --------------------------------------------------------------------------------------
 
+OUTBOX_SHOWN = ("pending", "waiting", "failed", "unknown")
+
+
 @router.get("/outbox")
 def outbox_page(request: Request, session: SessionDep, who: Viewer = Depends(organizers_only), status: str = "",
                 notice: str | None = None):
-    shown = ("pending", "failed", "unknown")
-    query = select(OutboxRow).where(OutboxRow.status.in_((status,) if status in shown else shown))
+    return _outbox(request, session, who, status, notice)
+
+
+def _outbox(request: Request, session, who: Viewer, status: str = "", notice: str | None = None, error: str | None = None,
+            status_code: int = 200):
+    query = select(OutboxRow).where(OutboxRow.status.in_((status,) if status in OUTBOX_SHOWN else OUTBOX_SHOWN))
     rows = session.scalars(query.order_by(OutboxRow.send_after.desc()).limit(200)).all()
-    counts = dict(session.execute(select(OutboxRow.status, func.count()).where(OutboxRow.status.in_(shown))
+    counts = dict(session.execute(select(OutboxRow.status, func.count()).where(OutboxRow.status.in_(OUTBOX_SHOWN))
                                   .group_by(OutboxRow.status)).all())
     names = dict(session.execute(select(Volunteer.id, Volunteer.name).where(Volunteer.id.in_({r.volunteer_id for r in rows}))).all())
-    return page(request, "outbox.html", who, rows=rows, counts=counts, status=status, notice=notice, names=names)
+    return page(request, "outbox.html", who, status_code=status_code, rows=rows, counts=counts, status=status, notice=notice,
+                error=error, names=names, retryable=RETRYABLE, cancellable=CANCELLABLE)
+
+
+STATUS_WORDS = {"pending": "scheduled", "sending": "being sent right now", "waiting": "held"}
+
+
+def _refused(request: Request, session, who: Viewer, row: OutboxRow, doing: str):
+    """The outbox page again, saying why this row cannot be retried or cancelled (409)."""
+    session.rollback()
+    status = session.scalar(select(OutboxRow.status).where(OutboxRow.id == row.id))
+    why = f"Row {row.id} is {STATUS_WORDS.get(status, status)}, so it cannot be {doing}: nothing was changed."
+    return _outbox(request, session, who, error=why, status_code=409)
+
+
+def _outbox_row(session, row_id: int) -> OutboxRow:
+    row = session.get(OutboxRow, row_id)
+    if row is None:
+        raise HTTPException(404, "no such outbox row")
+    return row
 
 
 @router.post("/outbox/{row_id}/retry")
 def outbox_retry(request: Request, session: SessionDep, form: FormDep, row_id: int, who: Viewer = Depends(organizers_only)):
-    row = session.get(OutboxRow, row_id)
-    if row is None or row.status not in RETRYABLE:
-        raise HTTPException(404, "no such row to retry")
+    row = _outbox_row(session, row_id)
+    if row.status not in RETRYABLE:
+        return _refused(request, session, who, row, "retried")
     if row.status == "unknown" and form.get("confirm") != "yes":
         return page(request, "confirm_retry.html", who, row=row, status_code=409)
-    accounts.record_access(session, who.account, "outbox_retried", f"outbox {row.id} ({row.status})")
-    session.execute(update(OutboxRow).where(OutboxRow.id == row.id, OutboxRow.status == row.status)
-                    .values(status="pending", send_after=utcnow(),
-                            last_error=f"retried from {row.status} by {who.account.email}; was: {row.last_error or ''}"[:2000]))
+    was = row.status
+    # only from the status read: a worker that claimed the row meanwhile keeps it
+    moved = outbox_status.move_where(
+        session, OutboxStatus.PENDING, OutboxRow.id == row.id, only_from={OutboxStatus(was)}, by_hand=True,
+        reason=f"retried by {who.account.email}", send_after=utcnow(),
+        last_error=f"retried from {was} by {who.account.email}; was: {row.last_error or ''}"[:2000])
+    if not moved:
+        return _refused(request, session, who, row, "retried")
+    accounts.record_access(session, who.account, "outbox_retried", f"outbox {row.id} ({was})")
     return RedirectResponse("/dashboard/outbox?notice=retried", status_code=303)
 
 
 @router.post("/outbox/{row_id}/cancel")
-def outbox_cancel(session: SessionDep, form: FormDep, row_id: int, who: Viewer = Depends(organizers_only)):
-    row = session.get(OutboxRow, row_id)
-    if row is None or row.status not in CANCELLABLE:
-        raise HTTPException(404, "no such row to cancel")
-    accounts.record_access(session, who.account, "outbox_cancelled", f"outbox {row.id} ({row.status})")
-    session.execute(update(OutboxRow).where(OutboxRow.id == row.id, OutboxRow.status == row.status)
-                    .values(status="cancelled", last_error=f"cancelled by {who.account.email}"))
+def outbox_cancel(request: Request, session: SessionDep, form: FormDep, row_id: int, who: Viewer = Depends(organizers_only)):
+    row = _outbox_row(session, row_id)
+    if row.status not in CANCELLABLE:
+        return _refused(request, session, who, row, "cancelled")
+    was = row.status
+    moved = outbox_status.move_where(session, OutboxStatus.CANCELLED, OutboxRow.id == row.id, only_from={OutboxStatus(was)},
+                                     by_hand=True, reason=f"cancelled by {who.account.email}",
+                                     last_error=f"cancelled by {who.account.email}")
+    if not moved:
+        return _refused(request, session, who, row, "cancelled")
+    accounts.record_access(session, who.account, "outbox_cancelled", f"outbox {row.id} ({was})")
     return RedirectResponse("/dashboard/outbox?notice=cancelled", status_code=303)
 
 

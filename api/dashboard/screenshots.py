@@ -9,12 +9,13 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-PAGES = ["login", "inbox", "conversation", "volunteers", "person", "shifts", "shift", "funnel", "outbox", "accounts"]
+PAGES = ["login", "inbox", "conversation", "volunteers", "person", "shifts", "shift", "shift-new", "shift-errors", "shift-edit",
+         "funnel", "outbox", "accounts"]
 VIEWPORTS = {"desktop": {"width": 1280, "height": 860}, "phone": {"width": 390, "height": 844}}
 EMAIL, PASSWORD = "robin@example.org", "sample dashboard password"
 
 SUPPORTERS = [  # name, language, channel, external id, what they said
-    ("María López", "es", "whatsapp", "whatsapp:+13475550842", "La policía vino a preguntar por mis vecinos, tengo miedo"),
+    ("María López", "es", "twilio_whatsapp", "whatsapp:+13475550842", "La policía vino a preguntar por mis vecinos, tengo miedo"),
     ("Sam Carter", "en", "sms", "+13475550877", "can I talk to a real person about the shift times?"),
     ("Fatima Rahman", "bn", "sms", "+13475550890", "আমি শনিবার সকালে সাহায্য করতে পারি"),
     ("Li Wei", "zh", "telegram", "70001", "我想参加周末的活动"),
@@ -54,7 +55,7 @@ def _seed() -> dict:
             depth = rng.choice([0, 1, 1, 2, 3, 3, 4, 4, 4, 5, 5, 5])
             volunteer = Volunteer(created_at=now - timedelta(days=rng.randint(0, 29), hours=rng.randint(0, 23)), stage="new",
                                   language=rng.choice(["en", "en", "es", "es", "zh", "bn", "fr", "ar"]), interests=[],
-                                  signup_source=rng.choice(["sms", "whatsapp", "telegram", "webchat", "flyer-qr"]),
+                                  signup_source=rng.choice(["sms", "twilio_whatsapp", "whatsapp_cloud", "telegram", "webchat", "flyer-qr"]),
                                   name=f"Volunteer {n + 1}" if depth >= 1 else None, zip_code="11372" if depth >= 2 else None,
                                   availability=["sat:morning"] if depth >= 3 else [],
                                   team_id=team_ids[n % len(team_ids)] if depth >= 4 else None)
@@ -101,16 +102,28 @@ def _seed() -> dict:
             session.add(Booking(shift_id=past.id, volunteer_id=volunteer.id, status="booked", attended=True if i == 2 else None))
         # outbox trouble an organizer can act on
         someone = session.scalars(select(Identity).where(Identity.channel == "sms")).first()
-        for status, error in [("failed", "21610: the number is unreachable"),
+        for status, error in [("failed", "the provider says the number is unreachable"),
                               ("unknown", "read timeout after the provider accepted the request"), ("pending", None)]:
             session.add(OutboxRow(kind="reminder", volunteer_id=someone.volunteer_id, identity_id=someone.id, channel="sms",
                                   recipient=someone.external_id, key="shift_booked", params={"when": {"type": "datetime", "value": now.isoformat()}, "place": "Diversity Plaza"},
                                   choices=[], status=status, last_error=error, send_after=now + timedelta(hours=5)))
         ids["shift"] = past.id
+        ids["upcoming"] = next(s.id for s in shifts if s.starts_at > now + timedelta(days=1))
         person = session.scalars(select(Volunteer).where(Volunteer.name == SUPPORTERS[4][0])).one()
         ids["person"] = person.id
         accounts.record_access(session, admin, "person_viewed", f"volunteer {person.id}")
     return ids
+
+
+def _mistaken_shift(page) -> None:
+    """The new-shift form sent with the slips it refuses, to show how it says so."""
+    page.select_option("select[name=team]", index=1)
+    page.fill("input[name=starts_at]", "2020-05-02T10:00")
+    page.fill("input[name=ends_at]", "2020-05-02T09:00")
+    page.fill("input[name=place]", "Travers Park, 34th Ave")
+    page.fill("input[name=capacity]", "0")
+    page.click("form.shift-form button[type=submit]")
+    page.wait_for_selector("[role=alert]")
 
 
 def take(out: Path) -> list[Path]:
@@ -141,7 +154,9 @@ def take(out: Path) -> list[Path]:
     base = f"http://127.0.0.1:{port}"
     paths = {"login": "/dashboard/login", "inbox": "/dashboard/inbox", "conversation": f"/dashboard/conversations/{ids['conversation']}",
              "volunteers": "/dashboard/volunteers", "person": f"/dashboard/volunteers/{ids['person']}",
-             "shifts": "/dashboard/shifts", "shift": f"/dashboard/shifts/{ids['shift']}", "funnel": "/dashboard/funnel?split=language",
+             "shifts": "/dashboard/shifts", "shift": f"/dashboard/shifts/{ids['shift']}", "shift-new": "/dashboard/shifts/new",
+             "shift-errors": "/dashboard/shifts/new", "shift-edit": f"/dashboard/shifts/{ids['upcoming']}/edit",
+             "funnel": "/dashboard/funnel?split=language",
              "outbox": "/dashboard/outbox", "accounts": "/dashboard/accounts"}
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -158,6 +173,8 @@ def take(out: Path) -> list[Path]:
                 page.wait_for_url("**/dashboard/inbox")
                 for name in PAGES[1:]:
                     page.goto(base + paths[name])
+                    if name == "shift-errors":
+                        _mistaken_shift(page)
                     target = out / f"{name}-{label}.png"
                     page.screenshot(path=str(target), full_page=True)
                     written.append(target)

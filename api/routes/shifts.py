@@ -23,7 +23,9 @@ def _shift(session: SessionDep, shift_id: PathId) -> Shift:
 
 @router.patch("/{shift_id}", response_model=ShiftOut)
 def change_shift(session: SessionDep, shift_id: PathId, patch: ShiftPatch):
-    """Change the time, place or capacity. Reminders are re-planned and the people booked told."""
+    """Change the time, place or capacity. Reminders are re-planned and the people booked told.
+    Fewer places than people booked: the latest bookings go to the waitlist (first come keeps its
+    place) and are told; more places go to the waitlist in order of asking, and they are told."""
     shift = _shift(session, shift_id)
     changes = patch.model_dump(exclude_unset=True)
     if any(value is None for value in changes.values()):

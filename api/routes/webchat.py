@@ -25,6 +25,7 @@ from api.deps import SessionDep
 from api.ratelimit import per_address
 from bot import catalog
 from bot.channels import webchat
+from bot.channels.base import ParseError
 from bot.pipeline.receive import receive
 from campaign.db import session_scope
 from campaign.models import Message
@@ -134,7 +135,7 @@ async def post_message(request: Request, contact: Contact):
         raise HTTPException(400, "the body must be a JSON object")
     try:
         inbound = webchat.parse(body, contact)
-    except webchat.BadRequest as error:
+    except ParseError as error:
         raise HTTPException(422, str(error)) from error
     # acknowledged only once it is committed; in a thread, so the event loop never waits on a lock
     message_id, created = await run_in_threadpool(_store, inbound)

@@ -1,9 +1,23 @@
+"""The contract every channel adapter keeps.
+
+An adapter owns its whole contract with one provider: the webhook routes it answers (receive,
+status, handshake), how a request is verified, how it is parsed into neutral inbound messages
+and delivery reports, what the provider is answered, and how a rendered message is laid out and
+sent. Provider words (status names, error codes) stop here: each adapter translates them with a
+mapping table into the neutral values of campaign/delivery.py and SendError. api/routes/webhooks.py
+mounts every enabled adapter's routes; the worker sends through its channels.
+"""
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from enum import StrEnum
+from typing import ClassVar, Protocol
 
 from sqlalchemy.orm import Session
 
+from bot.pipeline.inbound import Inbound
+from campaign.delivery import ContactEvent, DeliveryStatus
 from campaign.models import OutboxRow
+from onramp.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -37,10 +51,11 @@ class Rendered:
 
 
 class SendError(Exception):
-    """A send failed. `retry`: trying again later can help (rate limit, provider down), after
-    `retry_after` seconds when the provider said so. `opted_out`: the provider says the person
-    unsubscribed (Twilio 21610) or blocked us (Telegram 403), which is recorded as an opt-out.
-    `fallback`: this channel cannot carry it now (WhatsApp outside the 24-hour window), another can."""
+    """A send failed, in neutral words. `retry`: trying again later can help (rate limit, provider
+    down), after `retry_after` seconds when the provider said so. `opted_out`: the provider says
+    the person unsubscribed or blocked us, which is recorded as an opt-out. `unreachable`: this
+    identity cannot receive messages any more. `fallback`: this channel cannot carry it now
+    (WhatsApp outside the 24-hour window), the named one can."""
 
     def __init__(self, message: str, retry: bool, retry_after: float | None = None, opted_out: bool = False,
                  unreachable: bool = False, fallback: str | None = None):
@@ -50,6 +65,24 @@ class SendError(Exception):
         self.retry_after = retry_after
         self.opted_out = opted_out
         self.unreachable = unreachable
+
+
+@dataclass(frozen=True)
+class Failure:
+    """What one of a provider's errors means, in neutral words: a row of an adapter's error table."""
+
+    retry: bool = False
+    opted_out: bool = False
+    unreachable: bool = False
+    fallback: str | None = None
+
+    def error(self, message: str, retry_after: float | None = None) -> SendError:
+        return SendError(message, retry=self.retry, retry_after=retry_after, opted_out=self.opted_out,
+                         unreachable=self.unreachable, fallback=self.fallback)
+
+
+RETRY = Failure(retry=True)
+FINAL = Failure()
 
 
 class Channel(Protocol):
@@ -62,3 +95,100 @@ class Channel(Protocol):
         """Deliver the message; returns the provider's id for it. Raises SendError. The worker
         passes no session (None): no transaction is open during a provider call."""
         ...
+
+
+class ParseError(ValueError):
+    """A webhook an adapter cannot read (answered 400, nothing written): one type for every adapter."""
+
+
+class RouteKind(StrEnum):
+    RECEIVE = "receive"  # inbound messages (and, for some providers, delivery reports too)
+    STATUS = "status"  # delivery reports only
+    HANDSHAKE = "handshake"  # the provider checks that the webhook is ours (a GET with a challenge)
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: RouteKind
+    path: str  # below /webhooks
+    method: str = "POST"
+    aliases: tuple[str, ...] = ()  # older paths that keep working, so deployed provider settings need no change
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """A provider's request as plain values."""
+
+    url: str  # the public URL the provider called and signed (PUBLIC_BASE_URL, not our listening address)
+    headers: Mapping[str, str]  # case-insensitive
+    query: Mapping[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A delivery report in neutral words."""
+
+    channel: str
+    provider_id: str
+    status: DeliveryStatus
+    error_code: str | None = None  # the provider's own code, kept for the record only
+    event: ContactEvent | None = None
+
+
+@dataclass
+class Parsed:
+    messages: list[Inbound] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the provider is told once everything the request carried is stored."""
+
+    body: str = '{"ok":true}'
+    media_type: str = "application/json"
+
+
+class Adapter:
+    """One provider's adapter. A subclass names its channels and routes and overrides what its
+    provider has; an adapter that is enabled (its credentials are set) has its routes mounted and
+    its channels sent through. Built per request from the settings: keep construction cheap."""
+
+    channels: ClassVar[tuple[str, ...]]
+    routes: ClassVar[tuple[Route, ...]] = ()
+    signature_header: ClassVar[str] = ""  # named in the 403 answer to a bad signature
+    # Channels without buttons show choices as a numbered list, and "2" means the second choice.
+    numbers_choices: ClassVar[bool] = False
+    # The provider's own words, each with its neutral meaning: its delivery statuses, and its
+    # errors (codes, or the exception classes of its client library). Nothing outside the
+    # adapter names them (tests/channels/test_provider_words.py).
+    statuses: ClassVar[Mapping[str, DeliveryStatus]] = {}
+    errors: ClassVar[Mapping[object, Failure]] = {}
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    @classmethod
+    def enabled(cls, settings: Settings) -> bool:
+        return True
+
+    def verify(self, request: WebhookRequest) -> bool:
+        """Whether the provider signed this request; may raise ParseError when the body must be
+        read to tell and cannot be."""
+        return False
+
+    def parse(self, kind: RouteKind, request: WebhookRequest) -> Parsed:
+        """The messages and delivery reports a verified request carries; raises ParseError."""
+        raise ParseError(f"{type(self).__name__} has no {kind} route")
+
+    def handshake(self, request: WebhookRequest) -> str | None:
+        """The challenge to echo when the provider checks the webhook; None refuses it (403)."""
+        return None
+
+    def answer(self, kind: RouteKind) -> Answer:
+        return Answer()
+
+    def channel(self, name: str) -> Channel:
+        """The sender for one of `channels`."""
+        raise NotImplementedError

@@ -1,6 +1,7 @@
 """Telegram: updates arrive on our webhook with the secret we registered (`onramp telegram
 set-webhook`); python-telegram-bot parses them and sends through the Bot API at
 TELEGRAM_API_BASE (a local fake in tests). Choices are inline keyboards."""
+import json
 import secrets
 
 from sqlalchemy.orm import Session
@@ -8,30 +9,33 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.request import HTTPXRequest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.channels.base import Rendered, SendError
+from bot.channels.base import (FINAL, RETRY, Adapter, Failure, Parsed, ParseError, Rendered, Route, RouteKind,
+                               WebhookRequest)
 from bot.phones import e164
 from bot.pipeline.inbound import Inbound, MediaKind
 from campaign.models import OutboxRow
 from onramp.settings import Settings
 
 
-class Malformed(ValueError):
-    pass
+# The Bot API's errors (python-telegram-bot raises one class per kind), in neutral words; the
+# most specific class of an error that is listed decides.
+ERRORS = {
+    Forbidden: Failure(opted_out=True, unreachable=True),  # 403: the person blocked the bot
+    RetryAfter: RETRY,  # 429, with how long to wait
+    BadRequest: FINAL,
+    NetworkError: RETRY,
+    TelegramError: RETRY,
+}
 
 
-def verify(settings: Settings, secret_header: str | None) -> bool:
-    expected = settings.telegram_webhook_secret
-    return bool(expected and secret_header) and secrets.compare_digest(secret_header.encode(), expected.encode())
-
-
-def parse(data: dict) -> Inbound | None:
+def update_from(data: dict) -> Inbound | None:
     """The message in an update; None for updates we do not act on (edits, joins...)."""
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-        raise Malformed("an update needs an integer update_id")
+        raise ParseError("an update needs an integer update_id")
     try:
         update = Update.de_json(data, None)
     except (KeyError, TypeError, ValueError) as error:
-        raise Malformed(f"not a Telegram update: {error}") from error
+        raise ParseError(f"not a Telegram update: {error}") from error
     provider_id = str(update.update_id)
     if update.callback_query is not None:  # a tap on an inline keyboard button
         query = update.callback_query
@@ -101,13 +105,36 @@ class TelegramChannel:
         try:
             await self.bot.initialize()
             sent = await self.bot.send_message(chat_id=int(row.recipient), text=message.text, reply_markup=markup)
-        except Forbidden as error:  # blocked by the user: unreachable, and counted as an opt-out
-            raise SendError(f"Telegram: {error}", retry=False, opted_out=True, unreachable=True) from error
-        except RetryAfter as error:
-            seconds = error.retry_after.total_seconds() if hasattr(error.retry_after, "total_seconds") else float(error.retry_after)
-            raise SendError(f"Telegram: {error}", retry=True, retry_after=seconds) from error
-        except BadRequest as error:
-            raise SendError(f"Telegram: {error}", retry=False) from error
-        except (NetworkError, TelegramError) as error:
-            raise SendError(f"Telegram: {error}", retry=True) from error
+        except TelegramError as error:
+            failure = next(ERRORS[kind] for kind in type(error).__mro__ if kind in ERRORS)
+            seconds = None
+            if isinstance(error, RetryAfter):
+                seconds = error.retry_after.total_seconds() if hasattr(error.retry_after, "total_seconds") else float(error.retry_after)
+            raise failure.error(f"Telegram: {error}", retry_after=seconds) from error
         return str(sent.message_id)
+
+
+class TelegramAdapter(Adapter):
+    channels = ("telegram",)
+    routes = (Route(RouteKind.RECEIVE, "/telegram"),)
+    signature_header = "X-Telegram-Bot-Api-Secret-Token"
+    errors = ERRORS
+
+    @classmethod
+    def enabled(cls, settings: Settings) -> bool:
+        return settings.telegram_enabled
+
+    def verify(self, request: WebhookRequest) -> bool:
+        expected, given = self.settings.telegram_webhook_secret, request.headers.get("x-telegram-bot-api-secret-token")
+        return bool(expected and given) and secrets.compare_digest(given.encode(), expected.encode())
+
+    def parse(self, kind: RouteKind, request: WebhookRequest) -> Parsed:
+        try:
+            data = json.loads(request.body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ParseError(f"the body is not JSON: {error}") from error
+        message = update_from(data)
+        return Parsed(messages=[message] if message else [])
+
+    def channel(self, name: str) -> TelegramChannel:
+        return TelegramChannel(self.settings)

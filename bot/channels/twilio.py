@@ -1,4 +1,5 @@
-"""Twilio: SMS and WhatsApp on one webhook (WhatsApp numbers arrive as "whatsapp:+E164").
+"""Twilio: SMS and WhatsApp on one webhook (WhatsApp numbers arrive as "whatsapp:+E164"), as the
+channels `sms` and `twilio_whatsapp` (Meta's own WhatsApp Cloud API is another adapter).
 
 Inbound requests are checked with the twilio library's RequestValidator against the public URL
 (PUBLIC_BASE_URL); outbound goes through its Client, pointed at TWILIO_API_BASE so that a local
@@ -6,46 +7,66 @@ fake can stand in. Choices are numbered; "1", "2", ... come back as the choice (
 """
 import asyncio
 import json
+from typing import Protocol
+from urllib.parse import parse_qsl
 
+import requests
 from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
+from urllib3.exceptions import NewConnectionError
 
 from bot import catalog
 from bot.channels import sms_text
-from bot.channels.base import Rendered, SendError
+from bot.channels.base import (FINAL, RETRY, Adapter, Answer, Delivery, Failure, Parsed, ParseError, Rendered, Route,
+                               RouteKind, SendError, WebhookRequest)
 from bot.pipeline.inbound import Inbound, media_kind
 from bot.phones import e164, region_language
+from campaign.delivery import ContactEvent, DeliveryStatus
 from campaign.models import OutboxRow
 from onramp.settings import Settings
 
 WHATSAPP_PREFIX = "whatsapp:"
-# Twilio error codes: the person replied STOP to the carrier; the number cannot receive SMS.
-UNSUBSCRIBED, NOT_A_MOBILE, INVALID_NUMBER = 21610, 21614, 21211
-OUTSIDE_WINDOW = 63016  # WhatsApp: free-form message outside the 24-hour window
+WHATSAPP = "twilio_whatsapp"  # the channel's name
+# Twilio's message statuses (MessageStatus in a status callback), in neutral words.
+STATUSES = {
+    "accepted": DeliveryStatus.QUEUED, "queued": DeliveryStatus.QUEUED, "scheduled": DeliveryStatus.QUEUED,
+    "sending": DeliveryStatus.SENDING, "sent": DeliveryStatus.SENT, "delivered": DeliveryStatus.DELIVERED,
+    "read": DeliveryStatus.READ, "undelivered": DeliveryStatus.FAILED, "failed": DeliveryStatus.FAILED,
+    "canceled": DeliveryStatus.FAILED,
+}
+# Twilio's error codes, in a refused send or a status callback's ErrorCode; any other is final,
+# unless the HTTP status says to retry (429, 5xx).
+ERRORS = {
+    21610: Failure(opted_out=True),  # the person replied STOP to the carrier
+    63016: Failure(fallback="sms"),  # WhatsApp: a free-form message outside the 24-hour window
+}
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-class BadRequest(ValueError):
-    pass
+def _channel_of(address: str) -> str:
+    return WHATSAPP if address.startswith(WHATSAPP_PREFIX) else "sms"
 
 
-def verify(settings: Settings, url: str, params: dict, signature: str | None) -> bool:
-    if not signature or not settings.twilio_auth_token:
-        return False
-    return RequestValidator(settings.twilio_auth_token).validate(url, params, signature)
+def form(body: bytes) -> dict[str, str]:
+    """The parameters Twilio posts (and signs), from the form-encoded body."""
+    try:
+        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body)))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise ParseError(f"the body is not a form: {error}") from error
 
 
-def parse(params: dict) -> Inbound:
+def message_from(params: dict) -> Inbound:
     sid = params.get("MessageSid") or params.get("SmsSid")
     sender = params.get("From") or ""
     if not sid or not sender:
-        raise BadRequest("MessageSid and From are required")
-    channel = "whatsapp" if sender.startswith(WHATSAPP_PREFIX) else "sms"
+        raise ParseError("MessageSid and From are required")
+    channel = _channel_of(sender)
     phone = e164(sender.removeprefix(WHATSAPP_PREFIX))
     if phone is None:
-        raise BadRequest(f"From is not a phone number: {sender[:40]!r}")
+        raise ParseError(f"From is not a phone number: {sender[:40]!r}")
     text = params.get("Body") or ""
     location = None
     try:  # WhatsApp through Twilio sends a shared pin as Latitude/Longitude
@@ -61,11 +82,16 @@ def parse(params: dict) -> Inbound:
                    location=location, media=media)
 
 
-def parse_status(params: dict) -> tuple[str, str, str | None]:
+def delivery_from(params: dict) -> Delivery:
     sid, status = params.get("MessageSid") or params.get("SmsSid"), params.get("MessageStatus") or params.get("SmsStatus")
     if not sid or not status:
-        raise BadRequest("MessageSid and MessageStatus are required")
-    return sid, status.lower(), params.get("ErrorCode")
+        raise ParseError("MessageSid and MessageStatus are required")
+    if status.lower() not in STATUSES:
+        raise ParseError(f"unknown delivery status {status[:20]!r}")
+    code = params.get("ErrorCode") or None
+    failure = ERRORS.get(int(code)) if code and code.isdigit() else None
+    return Delivery(channel=_channel_of(params.get("To") or ""), provider_id=sid, status=STATUSES[status.lower()],
+                    error_code=code, event=ContactEvent.OPTED_OUT if failure and failure.opted_out else None)
 
 
 def layout(message: Rendered, timezone: str) -> str:
@@ -81,7 +107,7 @@ class TwilioChannel:
     idempotent = False
 
     def __init__(self, name: str, settings: Settings):
-        self.name = name  # "sms" or "whatsapp"
+        self.name = name  # "sms" or WHATSAPP
         self.settings = settings
         self._client: Client | None = None
 
@@ -97,7 +123,7 @@ class TwilioChannel:
         return self._client
 
     def _addresses(self, recipient: str) -> tuple[str, str]:
-        if self.name == "whatsapp":
+        if self.name == WHATSAPP:
             return WHATSAPP_PREFIX + recipient, WHATSAPP_PREFIX + self.settings.twilio_whatsapp_from
         return recipient, self.settings.twilio_sms_from
 
@@ -111,32 +137,88 @@ class TwilioChannel:
         kwargs["messaging_service_sid" if sender.startswith("MG") else "from_"] = sender
         return self.client.messages.create(**kwargs).sid
 
-    async def send(self, session: Session | None, row: OutboxRow, message: Rendered) -> str:
+    # Sends a long SMS in several calls, each reported to the worker's part log (PartLog).
+    sends_parts = True
+
+    async def send(self, session: Session | None, row: OutboxRow, message: Rendered, parts: "PartLog | None" = None) -> str:
+        """Returns the first part's id. With a part log, parts it already holds are not sent
+        again, and each accepted part is reported before the next call starts."""
         to, sender = self._addresses(row.recipient)
-        if self.name == "whatsapp" and message.template is not None:
+        if self.name == WHATSAPP and message.template is not None:
+            bodies, template = [None], message.template
+        else:
+            bodies, template = sms_text.sends(layout(message, self.settings.campaign_timezone)), None
+        done = dict(parts.sent) if parts is not None else {}
+        for part, body in enumerate(bodies):
+            if part in done:
+                continue
+            if parts is not None:
+                await parts.starting(part)
             try:
-                return await asyncio.to_thread(self._create, to, sender, None, message.template)
+                done[part] = await asyncio.to_thread(self._create, to, sender, body, template)
             except TwilioRestException as error:
                 raise _send_error(error) from error
             except OSError as error:
+                if not _never_sent(error):
+                    raise  # a read timeout, a reset after the request went out: it may have arrived
                 raise SendError(f"Twilio unreachable: {error!r}", retry=True) from error
-        sids = []
-        for part in sms_text.sends(layout(message, self.settings.campaign_timezone)):
-            try:
-                sids.append(await asyncio.to_thread(self._create, to, sender, part))
-            except TwilioRestException as error:
-                raise _send_error(error) from error
-            except OSError as error:  # connection refused, reset, timed out
-                raise SendError(f"Twilio unreachable: {error!r}", retry=True) from error
-        return ",".join(sids)
+            if parts is not None:
+                await parts.accepted(part, done[part])
+        return done[min(done)] if done else ""
+
+
+class PartLog(Protocol):
+    """What the worker keeps of a message's calls: the parts already accepted ({part: id}),
+    told before each call starts and after each is accepted."""
+
+    sent: dict[int, str]
+
+    async def starting(self, part: int) -> None: ...
+
+    async def accepted(self, part: int, provider_id: str) -> None: ...
+
+
+def _never_sent(error: OSError) -> bool:
+    """Whether the request surely never reached Twilio (no connection was made), so that
+    sending again cannot make a second message."""
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(error, requests.exceptions.ConnectionError) and isinstance(reason, NewConnectionError)
 
 
 def _send_error(error: TwilioRestException) -> SendError:
     text = f"Twilio {error.status} {error.code}: {error.msg}"
-    if error.code == UNSUBSCRIBED:
-        return SendError(text, retry=False, opted_out=True)
-    if error.code == OUTSIDE_WINDOW:
-        return SendError(text, retry=False, fallback="sms")
-    if error.status == 429 or error.status >= 500:
-        return SendError(text, retry=True)
-    return SendError(text, retry=False)
+    failure = ERRORS.get(error.code) or (RETRY if error.status == 429 or error.status >= 500 else FINAL)
+    return failure.error(text)
+
+
+class TwilioAdapter(Adapter):
+    channels = ("sms", WHATSAPP)
+    routes = (Route(RouteKind.RECEIVE, "/twilio"), Route(RouteKind.STATUS, "/twilio/status"))
+    signature_header = "X-Twilio-Signature"
+    numbers_choices = True  # see layout
+    statuses = STATUSES
+    errors = ERRORS
+
+    @classmethod
+    def enabled(cls, settings: Settings) -> bool:
+        return settings.twilio_enabled
+
+    def verify(self, request: WebhookRequest) -> bool:
+        params = form(request.body)  # a body that is not a form is a 400 whatever its signature
+        signature, token = request.headers.get("x-twilio-signature"), self.settings.twilio_auth_token
+        if not signature or not token:
+            return False
+        return RequestValidator(token).validate(request.url, params, signature)
+
+    def parse(self, kind: RouteKind, request: WebhookRequest) -> Parsed:
+        if kind == RouteKind.STATUS:
+            return Parsed(deliveries=[delivery_from(form(request.body))])
+        return Parsed(messages=[message_from(form(request.body))])
+
+    def answer(self, kind: RouteKind) -> Answer:
+        return Answer(EMPTY_TWIML, "text/xml")
+
+    def channel(self, name: str) -> "TwilioChannel":
+        return TwilioChannel(name, self.settings)

@@ -12,7 +12,7 @@ import secrets
 
 from sqlalchemy.orm import Session
 
-from bot.channels.base import Rendered
+from bot.channels.base import Adapter, ParseError, Rendered
 from bot.pipeline.inbound import Inbound
 from campaign.models import OutboxRow
 
@@ -43,32 +43,28 @@ def contact_of(token: str | None, key: str) -> str | None:
     return "w-" + hashlib.sha256(token.encode()).hexdigest()[:40]
 
 
-class BadRequest(ValueError):
-    """What was wrong with the request, in words a developer can act on."""
-
-
 def parse(body: dict, contact: str) -> Inbound:
     """A web chat message: {"client_message_id", "text" | "payload", "language", "source"}, from
     the contact its session token names. A payload is what a tapped choice carries: an intent
     ("/affirm") or words ("weekends")."""
     client_id = body.get("client_message_id")
     if not isinstance(client_id, str) or not CLIENT_ID_RE.match(client_id):
-        raise BadRequest("client_message_id must be 8-64 letters, digits, '-' or '_'")
+        raise ParseError("client_message_id must be 8-64 letters, digits, '-' or '_'")
     text, payload = body.get("text") or "", body.get("payload")
     if not isinstance(text, str) or (payload is not None and not isinstance(payload, str)):
-        raise BadRequest("text and payload must be strings")
+        raise ParseError("text and payload must be strings")
     text = text.strip()
     if not text and not payload:
-        raise BadRequest("send a text or a payload")
+        raise ParseError("send a text or a payload")
     if len(text) > MAX_TEXT:
-        raise BadRequest(f"text is longer than {MAX_TEXT} characters")
+        raise ParseError(f"text is longer than {MAX_TEXT} characters")
     if payload is not None and not 0 < len(payload) <= MAX_PAYLOAD:
-        raise BadRequest(f"payload must be 1 to {MAX_PAYLOAD} characters (a choice's payload)")
+        raise ParseError(f"payload must be 1 to {MAX_PAYLOAD} characters (a choice's payload)")
     hint = body.get("language")
     hint = hint.split("-")[0].lower()[:8] if isinstance(hint, str) and hint else None
     source = body.get("source")
     if source is not None and (not isinstance(source, str) or len(source) > MAX_SOURCE):
-        raise BadRequest(f"source must be a string of at most {MAX_SOURCE} characters (where the supporter came from)")
+        raise ParseError(f"source must be a string of at most {MAX_SOURCE} characters (where the supporter came from)")
     return Inbound(channel="webchat", external_id=contact, provider_id=f"{contact}:{client_id}", text=text or payload,
                    payload=payload, language_hint=hint, signup_source=source or "webchat")
 
@@ -82,3 +78,12 @@ class WebChat:
 
     async def send(self, session: Session | None, row: OutboxRow, message: Rendered) -> str:
         return f"outbox-{row.id}"
+
+
+class WebChatAdapter(Adapter):
+    """Always on; its routes are the chat's own (api/routes/webchat.py: sessions, polling), not webhooks."""
+
+    channels = ("webchat",)
+
+    def channel(self, name: str) -> WebChat:
+        return WebChat()

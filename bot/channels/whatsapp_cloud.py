@@ -5,45 +5,32 @@ service window only an approved template may be sent; without one, the message f
 SMS when the volunteer has a phone."""
 import hashlib
 import hmac
-from datetime import timedelta
+import json
 
 import httpx
 from sqlalchemy.orm import Session
 
 from bot import catalog
-from bot.channels.base import Rendered, SendError
+from bot.channels.base import (FINAL, RETRY, Adapter, Delivery, Failure, Parsed, ParseError, Rendered, Route, RouteKind,
+                               SendError, WebhookRequest)
 from bot.phones import e164, region_language
 from bot.pipeline.inbound import Inbound, MediaKind
-from campaign.models import Identity, OutboxRow, utcnow
+from campaign.delivery import DeliveryStatus
+from campaign.models import OutboxRow
 from onramp.settings import Settings
 
-WINDOW = timedelta(hours=24)
 MAX_BUTTONS, MAX_ROWS = 3, 10
 BUTTON_TITLE, ROW_TITLE = 20, 24
-# Graph API error codes: retry later, or the person is outside the window (re-engagement)
-RETRY_CODES = {4, 80007, 130429, 131000, 131016, 131056}
-OUTSIDE_WINDOW = {131047, 131026}
-
-
-class Malformed(ValueError):
-    pass
-
-
-def handshake(settings: Settings, params: dict) -> str | None:
-    """The challenge to echo when Meta verifies the webhook with our verify token."""
-    token = params.get("hub.verify_token") or ""
-    if params.get("hub.mode") == "subscribe" and settings.whatsapp_verify_token and hmac.compare_digest(
-            token.encode(), settings.whatsapp_verify_token.encode()):
-        return params.get("hub.challenge") or ""
-    return None
-
-
-def verify(settings: Settings, body: bytes, header: str | None) -> bool:
-    if not settings.whatsapp_app_secret or not header or not header.startswith("sha256="):
-        return False
-    expected = hmac.new(settings.whatsapp_app_secret.encode(), body, hashlib.sha256).hexdigest()
-    # bytes, not str: a header with non-ASCII characters is a bad signature, not a crash
-    return hmac.compare_digest(expected.encode(), header.removeprefix("sha256=").encode("utf-8", "surrogateescape"))
+# Meta's message statuses in a webhook, in neutral words (any other is not recorded).
+STATUSES = {"sent": DeliveryStatus.SENT, "delivered": DeliveryStatus.DELIVERED, "read": DeliveryStatus.READ,
+            "failed": DeliveryStatus.FAILED}
+# Graph API error codes, in neutral words; any other is final, unless the HTTP status says to
+# retry (429, 5xx).
+ERRORS = {
+    **dict.fromkeys((4, 80007, 130429, 131000, 131016, 131056), RETRY),  # rate limits, a temporary fault
+    # outside the 24-hour window (re-engagement), or a number WhatsApp cannot deliver to: SMS can
+    **dict.fromkeys((131047, 131026), Failure(fallback="sms")),
+}
 
 
 def _text_and_payload(message: dict) -> tuple[str, str | None]:
@@ -78,10 +65,10 @@ def _location(message: dict) -> tuple[float, float] | None:
         return None
 
 
-def parse(data: dict) -> tuple[list[Inbound], list[tuple[str, str, str | None]]]:
+def webhook_from(data: dict) -> Parsed:
     """Every message and every delivery status in a (possibly batched) webhook."""
     if not isinstance(data, dict) or not isinstance(data.get("entry"), list):
-        raise Malformed("a WhatsApp webhook needs an entry list")
+        raise ParseError("a WhatsApp webhook needs an entry list")
     messages, statuses = [], []
     try:
         for entry in data["entry"]:
@@ -90,19 +77,21 @@ def parse(data: dict) -> tuple[list[Inbound], list[tuple[str, str, str | None]]]
                 for message in value.get("messages") or []:
                     phone = e164("+" + str(message["from"]))
                     if phone is None:
-                        raise Malformed(f"from is not a phone number: {str(message['from'])[:32]!r}")
+                        raise ParseError(f"from is not a phone number: {str(message['from'])[:32]!r}")
                     text, payload = _text_and_payload(message)
                     media = _MEDIA.get(message.get("type")) if not text else None
                     messages.append(Inbound(channel="whatsapp_cloud", external_id=phone, provider_id=str(message["id"]),
                                             text=text, payload=payload, phone=phone, language_hint=region_language(phone),
-                                            signup_source="whatsapp", location=_location(message), media=media))
+                                            signup_source="whatsapp_cloud", location=_location(message), media=media))
                 for status in value.get("statuses") or []:
                     errors = status.get("errors") or [{}]
                     code = errors[0].get("code")
-                    statuses.append((str(status["id"]), str(status["status"]), str(code) if code else None))
+                    if str(status["status"]) in STATUSES:
+                        statuses.append(Delivery("whatsapp_cloud", str(status["id"]), STATUSES[str(status["status"])],
+                                                 str(code) if code else None))
     except (KeyError, TypeError, AttributeError) as error:
-        raise Malformed(f"not a WhatsApp webhook: {error!r}") from error
-    return messages, statuses
+        raise ParseError(f"not a WhatsApp webhook: {error!r}") from error
+    return Parsed(messages, statuses)
 
 
 def _interactive(message: Rendered, timezone: str) -> dict:
@@ -115,10 +104,6 @@ def _interactive(message: Rendered, timezone: str) -> dict:
     return {"type": "list", "body": body, "action": {"button": label, "sections": [{"rows": rows}]}}
 
 
-def window_open(identity: Identity | None) -> bool:
-    return identity is not None and identity.last_inbound_at is not None and utcnow() - identity.last_inbound_at < WINDOW
-
-
 class WhatsAppCloudChannel:
     name = "whatsapp_cloud"
     idempotent = False
@@ -129,12 +114,10 @@ class WhatsAppCloudChannel:
             settings.provider_read_timeout_seconds, connect=settings.provider_connect_timeout_seconds))
         self.url = f"{settings.graph_api_base.rstrip('/')}/{settings.graph_api_version}/{settings.whatsapp_phone_number_id}/messages"
 
-    def payload(self, session: Session | None, row: OutboxRow, message: Rendered) -> dict:
+    def layout(self, row: OutboxRow, message: Rendered) -> dict:
+        """The Graph API request: free-form inside the 24-hour window (decided upstream), else a template."""
         base = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": row.recipient.lstrip("+")}
-        inside = message.window_open
-        if inside is None and session is not None:
-            inside = window_open(session.get(Identity, row.identity_id) if row.identity_id else None)
-        if inside:
+        if message.window_open:
             if message.choices:
                 return {**base, "type": "interactive", "interactive": _interactive(message, self.settings.campaign_timezone)}
             return {**base, "type": "text", "text": {"body": message.text, "preview_url": False}}
@@ -150,7 +133,7 @@ class WhatsAppCloudChannel:
         raise SendError("outside the 24-hour window and no template configured", retry=False, fallback="sms")
 
     async def send(self, session: Session | None, row: OutboxRow, message: Rendered) -> str:
-        body = self.payload(session, row, message)
+        body = self.layout(row, message)
         try:
             response = await self.client.post(self.url, json=body, headers={"Authorization": f"Bearer {self.settings.whatsapp_access_token}"})
         except httpx.HTTPError as error:
@@ -163,9 +146,47 @@ class WhatsAppCloudChannel:
             error = {}
         code = error.get("code")
         text = f"Graph API {response.status_code} {code}: {error.get('message', response.text[:200])}"
-        if code in OUTSIDE_WINDOW:
-            raise SendError(text, retry=False, fallback="sms")
-        if response.status_code == 429 or response.status_code >= 500 or code in RETRY_CODES:
-            retry_after = response.headers.get("retry-after")
-            raise SendError(text, retry=True, retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None)
-        raise SendError(text, retry=False)
+        failure = ERRORS.get(code) or (RETRY if response.status_code == 429 or response.status_code >= 500 else FINAL)
+        retry_after = response.headers.get("retry-after") if failure.retry else None
+        raise failure.error(text, float(retry_after) if retry_after and retry_after.isdigit() else None)
+
+
+class WhatsAppCloudAdapter(Adapter):
+    channels = ("whatsapp_cloud",)
+    # /webhooks/whatsapp was its path before Twilio's WhatsApp had a name of its own: kept, so a
+    # deployed app's callback URL needs no change
+    routes = (Route(RouteKind.HANDSHAKE, "/whatsapp_cloud", method="GET", aliases=("/whatsapp",)),
+              Route(RouteKind.RECEIVE, "/whatsapp_cloud", aliases=("/whatsapp",)))
+    signature_header = "X-Hub-Signature-256"
+    statuses = STATUSES
+    errors = ERRORS
+
+    @classmethod
+    def enabled(cls, settings: Settings) -> bool:
+        return settings.whatsapp_cloud_enabled
+
+    def handshake(self, request: WebhookRequest) -> str | None:
+        """The challenge to echo when Meta verifies the webhook with our verify token."""
+        params, expected = request.query, self.settings.whatsapp_verify_token
+        token = params.get("hub.verify_token") or ""
+        if params.get("hub.mode") == "subscribe" and expected and hmac.compare_digest(token.encode(), expected.encode()):
+            return params.get("hub.challenge") or ""
+        return None
+
+    def verify(self, request: WebhookRequest) -> bool:
+        secret, header = self.settings.whatsapp_app_secret, request.headers.get("x-hub-signature-256")
+        if not secret or not header or not header.startswith("sha256="):
+            return False
+        expected = hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest()
+        # bytes, not str: a header with non-ASCII characters is a bad signature, not a crash
+        return hmac.compare_digest(expected.encode(), header.removeprefix("sha256=").encode("utf-8", "surrogateescape"))
+
+    def parse(self, kind: RouteKind, request: WebhookRequest) -> Parsed:
+        try:
+            data = json.loads(request.body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ParseError(f"the body is not JSON: {error}") from error
+        return webhook_from(data)
+
+    def channel(self, name: str) -> "WhatsAppCloudChannel":
+        return WhatsAppCloudChannel(self.settings)

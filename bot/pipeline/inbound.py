@@ -1,4 +1,4 @@
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -26,11 +26,10 @@ class Inbound:
     external_id: str  # who wrote, as the provider names them (phone, chat id, web session)
     provider_id: str  # the provider's message id: the deduplication key
     text: str
-    payload: str | None = None  # a button tap, such as "/affirm"
+    payload: str | None = None  # what a tapped choice carries, such as "/affirm"
     phone: str | None = None  # E.164, when the channel knows it
     language_hint: str | None = None
     signup_source: str | None = None
     event: str | None = None  # what the provider reports besides text, e.g. "start" (Telegram's /start link)
-    extra: dict = field(default_factory=dict)
     location: tuple[float, float] | None = None  # a shared pin (latitude, longitude)
     media: str | None = None  # what came instead of text: a MediaKind

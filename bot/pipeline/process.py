@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import compliance, handoff_sync, langid_offer, language, stamp
+from bot.channels import numbers_choices
 from bot.pipeline import choices as choice_words
 from bot.pipeline import keywords
 from bot.pipeline.replies import to_outbox
@@ -28,8 +29,6 @@ def _finish(message: Message, status: str = "processed") -> None:
     message.processed_at = utcnow()
 
 
-# Channels without buttons show choices as a numbered list; "2" means the second choice.
-NUMBERED_CHANNELS = {"sms", "whatsapp"}
 # Rasa reads a message that starts with "/" as an intent with entities; typed text never is one.
 # A word joiner in front keeps the text as typed (Rasa strips whitespace, not this).
 AS_TEXT = "\u2060"
@@ -53,7 +52,7 @@ def _choice(session: Session, message: Message, language: str | None) -> None:
     text = message.body.strip().rstrip(".)")
     offer = offers.latest(session, message.identity_id)
     choices = offer.choices if offer else []
-    if message.channel in NUMBERED_CHANNELS and text.isdigit():
+    if numbers_choices(message.channel) and text.isdigit():
         if choices and 1 <= int(text) <= len(choices):
             message.payload = {**message.payload, "button": choices[int(text) - 1]["payload"]}
             offers.take(offer)

@@ -35,6 +35,12 @@ def append(directory: Path, messages: list[Inbound]) -> None:
     log.warning("database busy: %s message(s) spooled to %s", len(messages), directory)
 
 
+def _inbound(fields: dict) -> Inbound:
+    """A spooled message; a field an older version wrote and this one no longer has is dropped."""
+    known = {f.name for f in dataclasses.fields(Inbound)}
+    return Inbound(**{name: value for name, value in fields.items() if name in known})
+
+
 def waiting(directory: Path) -> bool:
     return directory.is_dir() and any(p.name == PENDING or p.name.endswith(REPLAYING) for p in directory.iterdir())
 
@@ -53,7 +59,7 @@ def replay(directory: Path, seconds: float = 5.0) -> int:
             os.rename(pending, taken)
     stored = 0
     for path in sorted(directory.glob(f"*{REPLAYING}")):
-        messages = [Inbound(**json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        messages = [_inbound(json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         with impatient_scope(seconds) as session:
             for message in messages:
                 stored += receive(session, message)[1]

@@ -7,7 +7,8 @@ from campaign.models.base import Base, utcnow
 
 
 class DeliveryEvent(Base):
-    """A provider's delivery report (queued, sent, delivered, read, failed...), kept once."""
+    """A provider's delivery report in neutral words (a campaign.delivery.DeliveryStatus), kept once;
+    error_code is the provider's own code, for the record."""
 
     __tablename__ = "delivery_events"
     __table_args__ = (UniqueConstraint("channel", "provider_id", "status"),)

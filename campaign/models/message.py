@@ -9,7 +9,9 @@ from campaign.models.base import Base, utcnow
 class Message(Base):
     """Every message in or out, keyed by the provider's id so a retried webhook is a no-op.
 
-    Inbound status: received -> processed (or failed); outbound rows are written when sent.
+    Inbound status: received -> processed, for_organizer (a person owns the conversation: it waits
+    for them), ignored_opted_out (from someone opted out, until they send START), or failed;
+    outbound rows are written when sent (status sent).
     """
 
     __tablename__ = "messages"

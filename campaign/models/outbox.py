@@ -20,6 +20,9 @@ class OutboxKind:
 
 
 AUTOMATED_KINDS = (OutboxKind.REMINDER, OutboxKind.FOLLOW_UP)
+# Kinds sent only to someone with a consent record (how they first reached us): not a reply to
+# their own message, not a notice about their own booking, but something we start.
+CONSENT_KINDS = (*AUTOMATED_KINDS, OutboxKind.BROADCAST)
 
 
 class OutboxRow(Base):
@@ -52,8 +55,8 @@ class OutboxRow(Base):
     reason: Mapped[str | None] = mapped_column(String(200))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
-    provider_id: Mapped[str | None] = mapped_column(String(128), index=True)
-    # the furthest delivery report so far: sent, delivered, read, or failed / undelivered
+    # the provider's ids, one per call (a long SMS takes several): campaign/models/provider_message.py
+    # the furthest delivery report so far, a campaign.delivery.DeliveryStatus (it only moves forward)
     delivery_status: Mapped[str | None] = mapped_column(String(16))
     source_message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     # what the message is about, when its choices are answered later ("booking", 12)

@@ -1,24 +1,26 @@
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.channels.example_adapter import ParrotAdapter
+from tests.channels.harness import ENV, PARROT_SECRET, PARROT_TOKEN
+from tests.fakes import graph, parrot, telegram, twilio
 from tests.support import databases
 
-PUBLIC = "https://onramp.example.org"
-TWILIO_SID, TWILIO_TOKEN = "AC" + "1" * 32, "twilio-auth-token"
-TELEGRAM_TOKEN, TELEGRAM_SECRET = "123456:TEST-token", "telegram-webhook-secret"
-META_SECRET, META_VERIFY, META_PHONE_ID = "meta-app-secret", "meta-verify-token", "109876543210"
+
+@pytest.fixture(autouse=True)
+def example_adapter(monkeypatch):
+    """The example adapter of docs/adding-a-channel.md, mounted and sent through like the others."""
+    import bot.channels
+
+    monkeypatch.setattr(bot.channels, "ADAPTERS", [*bot.channels.ADAPTERS, ParrotAdapter])
+    monkeypatch.setattr(ParrotAdapter, "secret", PARROT_SECRET)
+    monkeypatch.setattr(ParrotAdapter, "token", PARROT_TOKEN)
 
 
 @pytest.fixture
 def channel_env(db, monkeypatch):
-    """Every provider configured, pointed at nothing yet (tests that send start a fake)."""
-    for name, value in {
-        "PUBLIC_BASE_URL": PUBLIC, "TWILIO_ACCOUNT_SID": TWILIO_SID, "TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-        "TWILIO_SMS_FROM": "+12125550000", "TWILIO_WHATSAPP_FROM": "+12125550001",
-        "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN, "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
-        "WHATSAPP_ACCESS_TOKEN": "meta-access-token", "WHATSAPP_PHONE_NUMBER_ID": META_PHONE_ID,
-        "WHATSAPP_APP_SECRET": META_SECRET, "WHATSAPP_VERIFY_TOKEN": META_VERIFY,
-    }.items():
+    """Every provider configured, pointed at nothing yet (tests that send start the fakes)."""
+    for name, value in ENV.items():
         monkeypatch.setenv(name, value)
     databases.reset_caches()
     return db
@@ -30,3 +32,14 @@ def client(channel_env):
 
     with TestClient(create_app(run_pipeline=False)) as client:
         yield client
+
+
+@pytest.fixture
+def fakes(channel_env, monkeypatch):
+    """Each provider's API, faked in its wire format, and the app pointed at them."""
+    with twilio.running() as t, telegram.running() as tg, graph.running() as g, parrot.running() as p:
+        for name, fake in {"TWILIO_API_BASE": t, "TELEGRAM_API_BASE": tg, "GRAPH_API_BASE": g}.items():
+            monkeypatch.setenv(name, fake.url)
+        monkeypatch.setattr(ParrotAdapter, "api_base", p.url)
+        databases.reset_caches()
+        yield {"twilio": t, "telegram": tg, "graph": g, "parrot": p}

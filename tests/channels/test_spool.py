@@ -11,7 +11,8 @@ from bot.pipeline import spool
 from campaign.db import session_scope
 from campaign.models import Message, OutboxRow
 from onramp.settings import get_settings
-from tests.channels.test_twilio import post, sms
+from tests.channels.harness import post as post_to
+from tests.channels.test_twilio import PROVIDER, sms
 from tests.support.fake_rasa import FakeRasa
 from tests.test_pipeline import run_until_idle
 
@@ -48,12 +49,12 @@ def test_webhooks_are_acknowledged_while_the_database_is_locked_and_answered_onc
     texts = [f"message {n}" for n in range(5)]
     with Locked(db_url):
         with ThreadPoolExecutor(5) as pool:
-            answers = list(pool.map(lambda n: post(client, sms(texts[n], sid=f"SM{n:032d}", sender=f"+1718555{n:04d}")),
+            answers = list(pool.map(lambda n: post_to(client, PROVIDER, sms(texts[n], sid=f"SM{n:032d}", sender=f"+1718555{n:04d}")),
                                     range(5)))
         assert [a.status_code for a in answers] == [200] * 5  # in time: Twilio would not send them again
         assert spool.waiting(short_wait)
         # the provider retried one of them anyway (a slow network): it is still one message
-        assert post(client, sms(texts[0], sid=f"SM{0:032d}", sender="+17185550000")).status_code == 200
+        assert post_to(client, PROVIDER, sms(texts[0], sid=f"SM{0:032d}", sender="+17185550000")).status_code == 200
     assert spool.replay(short_wait) == 5
     assert not spool.waiting(short_wait)
     rasa = FakeRasa()
@@ -66,10 +67,24 @@ def test_webhooks_are_acknowledged_while_the_database_is_locked_and_answered_onc
 
 def test_a_replay_that_cannot_commit_keeps_the_spool_for_the_next_try(client, short_wait, db_url):
     with Locked(db_url):
-        assert post(client, sms("hola", sid="SM" + "7" * 32)).status_code == 200
+        assert post_to(client, PROVIDER, sms("hola", sid="SM" + "7" * 32)).status_code == 200
         with pytest.raises(Exception):
             spool.replay(short_wait, seconds=1)
         assert spool.waiting(short_wait)
+    assert spool.replay(short_wait) == 1
+    with session_scope() as session:
+        assert session.scalars(select(Message.body)).all() == ["hola"]
+
+
+def test_a_message_spooled_by_the_previous_version_is_still_replayed(channel_env, short_wait):
+    """It wrote a field this version no longer has (Inbound.extra)."""
+    import json
+
+    short_wait.mkdir(parents=True)
+    line = {"channel": "sms", "external_id": "+17185550123", "provider_id": "SM" + "8" * 32, "text": "hola",
+            "payload": None, "phone": "+17185550123", "language_hint": None, "signup_source": "sms", "event": None,
+            "extra": {}, "location": None, "media": None}
+    (short_wait / spool.PENDING).write_text(json.dumps(line) + "\n", encoding="utf-8")
     assert spool.replay(short_wait) == 1
     with session_scope() as session:
         assert session.scalars(select(Message.body)).all() == ["hola"]

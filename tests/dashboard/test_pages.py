@@ -59,7 +59,53 @@ def test_a_failed_row_is_retried_at_once_and_a_scheduled_one_can_be_cancelled(or
     assert _status(failed).status == "pending"
     organizer.post(f"/dashboard/outbox/{failed}/cancel", data={"csrf_token": csrf})
     assert _status(failed).status == "cancelled"
-    assert organizer.post(f"/dashboard/outbox/{failed}/cancel", data={"csrf_token": csrf}).status_code == 404
+    again = organizer.post(f"/dashboard/outbox/{failed}/cancel", data={"csrf_token": csrf})
+    assert again.status_code == 409 and f"Row {failed} is cancelled, so it cannot be cancelled" in again.text
+    assert organizer.post("/dashboard/outbox/999999/cancel", data={"csrf_token": csrf}).status_code == 404
+
+
+def test_a_sent_row_cannot_be_cancelled_or_retried_and_the_page_says_why(organizer):
+    sent = _row("sent")
+    csrf = csrf_of(organizer.get("/dashboard/outbox").text)
+    cancelled = organizer.post(f"/dashboard/outbox/{sent}/cancel", data={"csrf_token": csrf})
+    assert cancelled.status_code == 409
+    assert f"Row {sent} is sent, so it cannot be cancelled: nothing was changed." in cancelled.text
+    retried = organizer.post(f"/dashboard/outbox/{sent}/retry", data={"csrf_token": csrf, "confirm": "yes"})
+    assert retried.status_code == 409 and f"Row {sent} is sent, so it cannot be retried" in retried.text
+    assert _status(sent).status == "sent"
+    with session_scope() as session:
+        assert session.scalars(select(AccessLogEntry).where(AccessLogEntry.action.like("outbox_%"))).all() == []
+
+
+def test_a_row_a_worker_claimed_after_the_page_loaded_is_left_to_the_worker(organizer, monkeypatch):
+    """The organizer's click and the worker's claim race: the claim wins, the cancel says so."""
+    from api.dashboard import routes
+    from campaign.outbox_status import claim
+
+    pending = _row("pending")
+    csrf = csrf_of(organizer.get("/dashboard/outbox").text)
+    real = routes._outbox_row
+
+    def read_then_claimed(session, row_id):
+        row = real(session, row_id)  # the dashboard read it as pending...
+        with session_scope() as worker:  # ...and a worker claims it before the UPDATE
+            assert claim(worker, row_id, utcnow())
+        return row
+
+    monkeypatch.setattr(routes, "_outbox_row", read_then_claimed)
+    refused = organizer.post(f"/dashboard/outbox/{pending}/cancel", data={"csrf_token": csrf})
+    assert refused.status_code == 409 and "is being sent right now, so it cannot be cancelled" in refused.text
+    assert _status(pending).status == "sending"
+
+
+def test_a_held_row_is_listed_and_can_be_cancelled(organizer):
+    held = _row("waiting")
+    page = organizer.get("/dashboard/outbox?status=waiting").text
+    assert "held" in page and f"/dashboard/outbox/{held}/cancel" in page and f"/dashboard/outbox/{held}/retry" not in page
+    assert organizer.post(f"/dashboard/outbox/{held}/cancel", data={"csrf_token": csrf_of(page)},
+                          follow_redirects=False).status_code == 303
+    row = _status(held)
+    assert row.status == "cancelled" and row.reason == "cancelled by org@example.org"
 
 
 def test_after_the_shift_the_lead_marks_who_came_on_the_booking(client):
@@ -118,6 +164,7 @@ def test_users_are_added_listed_reset_and_disabled_from_the_command_line(teams):
     added = _onramp("add", "Lina@Example.org", "--role", "lead", "--team", "astoria", "--password-stdin",
                     password="first password 1\n")
     assert added.exit_code == 0, added.output
+    assert "no alert contact" in added.output  # this team has no lead phone: the alert would go nowhere
     assert _onramp("add", "x@example.org", "--role", "lead", "--password-stdin", password="first password 1\n").exit_code == 1
     listed = _onramp("list").output
     assert "lina@example.org" in listed and "lead" in listed and "astoria" in listed

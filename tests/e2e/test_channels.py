@@ -10,7 +10,7 @@ LINES = {
     "es": ["hola, quiero ser voluntaria", "me llamo Lucía", "11372", "los fines de semana"],
 }
 EXPECTED = [["welcome", "ask_name"], ["ask_neighborhood"], ["ask_availability"], ["team_joined", "shift_offers"], ["shift_booked"]]
-FAKE = {"sms": "twilio", "whatsapp": "twilio", "telegram": "telegram", "whatsapp_cloud": "graph"}
+FAKE = {"sms": "twilio", "twilio_whatsapp": "twilio", "telegram": "telegram", "whatsapp_cloud": "graph"}
 
 
 @pytest.mark.parametrize("language", ["en", "es"])

@@ -90,6 +90,29 @@ def test_a_handoff_stops_the_form(stack, api):
                             {"v": chat.volunteer_id}).scalar() == 1
 
 
+def test_asking_for_a_person_in_words_that_name_a_place_opens_a_handoff_instead_of_answering_the_form(stack, api):
+    chat = _chat(stack)
+    chat.say("hi")
+    chat.say("Rosa")
+    replies = chat.say("can someone from the Astoria team call me instead")
+    assert chat.keys(replies, "en") == ["handoff_opened"], chat.transcript
+    assert api.get(f"/v1/volunteers/{chat.volunteer_id}").json()["neighborhood"] is None
+    spanish = Chat(stack.api_url, stack.db_url, language_hint="es")
+    spanish.say("hola")
+    spanish.say("Marta")
+    assert spanish.keys(spanish.say("¿puedo hablar con alguien del equipo de Corona?"), "es") == ["handoff_opened"], \
+        spanish.transcript
+
+
+def test_asking_us_to_stop_in_words_that_name_a_place_opts_out_while_the_name_is_asked(stack, api):
+    chat = _chat(stack)
+    chat.say("hello")
+    assert chat.keys(chat.say("please stop messaging me, I moved away from Astoria"), "en") == ["opt_out_confirmed"], \
+        chat.transcript
+    volunteer = api.get(f"/v1/volunteers/{chat.volunteer_id}").json()
+    assert volunteer["consent_status"] == "opted_out" and volunteer["neighborhood"] is None
+
+
 def test_yes_to_a_list_of_shifts_books_the_soonest_and_the_confirmation_offers_another_time(stack, api):
     chat = _chat(stack)
     offers = chat.say("Soy Carlos de Corona, libre los sábados y domingos por la mañana")

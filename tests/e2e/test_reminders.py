@@ -78,6 +78,8 @@ def test_killing_the_worker_while_reminders_are_due_loses_none_and_sends_none_tw
         for phone in phones:
             identity = identify(session, "sms", phone, phone=phone)
             identity.volunteer.language = "es"
+            # they texted us first: the consent record automated messages need
+            identity.volunteer.first_contact_channel, identity.volunteer.first_contact_at = "sms", utcnow()
             outbox.enqueue(session, identity, key="reminder_two_hours", kind="reminder",
                            params={"when": "sáb", "place": "Astoria Park"}, deadline=utcnow() + timedelta(hours=1))
     twilio.slow_seconds = 0.1

@@ -15,11 +15,17 @@ from fastapi import FastAPI, Request
 class Recorder:
     sent: list[dict] = field(default_factory=list)
     modes: list[str] = field(default_factory=list)  # consumed one per request: "429", "500", "slow", provider codes
+    # modes for the requests to one recipient only, in order ("ok" lets one through)
+    modes_for: dict[str, list[str]] = field(default_factory=dict)
+    # every request as it arrived, before any failure mode: the calls that started
+    received: list[dict] = field(default_factory=list)
     slow_seconds: float = 2.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def next_mode(self) -> str | None:
+    def next_mode(self, to: str | None = None) -> str | None:
         with self.lock:
+            if to is not None and self.modes_for.get(to):
+                return self.modes_for[to].pop(0)
             return self.modes.pop(0) if self.modes else None
 
 
@@ -28,17 +34,25 @@ def control_routes(app: FastAPI, recorder: Recorder) -> None:
     def sent():
         return recorder.sent
 
+    @app.get("/_received")
+    def received():
+        return recorder.received
+
     @app.delete("/_sent")
     def reset():
         recorder.sent.clear()
+        recorder.received.clear()
         recorder.modes.clear()
+        recorder.modes_for.clear()
         return {"ok": True}
 
     @app.post("/_mode")
     async def mode(request: Request):
+        """{"mode": "503", "count": 1}, optionally "to": a recipient (then only its requests)."""
         body = await request.json()
         with recorder.lock:
-            recorder.modes.extend([body["mode"]] * int(body.get("count", 1)))
+            queue = recorder.modes_for.setdefault(body["to"], []) if body.get("to") else recorder.modes
+            queue.extend([body["mode"]] * int(body.get("count", 1)))
         return {"ok": True}
 
 

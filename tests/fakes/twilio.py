@@ -16,6 +16,7 @@ ERRORS = {
     "21211": (400, "The 'To' number is not a valid phone number."),
     "429": (429, "Too Many Requests"),
     "500": (500, "Internal Server Error"),
+    "503": (503, "Service Unavailable"),
 }
 
 
@@ -32,7 +33,8 @@ def create_app(recorder: Recorder | None = None) -> FastAPI:
         if user != account:
             return JSONResponse({"code": 20003, "message": "Authenticate", "status": 401}, status_code=401)
         form = dict(await request.form())
-        mode = recorder.next_mode()
+        recorder.received.append(form)
+        mode = recorder.next_mode(form.get("To"))
         await maybe_slow(mode, recorder)
         if mode in ERRORS:
             status, message = ERRORS[mode]

@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, select
 from bot import catalog
 from campaign.models import Booking, Handoff
 from tests.support.channel_chat import Sms
-from tests.support.chat import catalog_key
+from tests.support.chat import catalog_patterns, catalog_key
 
 HERE = Path(__file__).parent
 LANGUAGES = ["en", "es", "fr", "zh", "bn", "ar", "ur", "hi"]
@@ -81,11 +81,50 @@ def _outcome(engine, api: httpx.Client, volunteer_id: int) -> tuple[str | None, 
     return ("booked" if booked is not None else None), volunteer
 
 
+# The app offers a guessed language's alternative in that alternative's own words ("English? Reply 2"
+# under a French greeting): those lines are in their language by design.
+SWITCH_KEYS = ("language_switch_number", "language_switch_button")
+
+
+def _literal_letters(template: str) -> int:
+    return len(re.findall(r"[^\W\d_]", re.sub(r"{\w+}", "", template)))
+
+
+def _piece_key(piece: str, language: str, first: bool) -> str | None:
+    """The catalog key of one part of a message. A template with hardly a word of its own
+    ("{when} à {place}") matches nearly any text, so it counts only after a part that has words
+    (a list item under its header)."""
+    templates = catalog.load(language)
+    for key, pattern in catalog_patterns(language):
+        if pattern.fullmatch(piece) and (not first or _literal_letters(templates[key]) >= 3):
+            return key
+    for other in catalog.available():
+        key = catalog_key(piece, other)
+        if key in SWITCH_KEYS:
+            return key
+    return None
+
+
+def catalog_pieces(text: str, language: str) -> list[str] | None:
+    """The catalog keys this text is made of, line groups joined by newlines as the app joins
+    messages (a greeting, the SMS stop notice, a language offer), or None when some part of it is
+    no catalog message of `language`."""
+    lines = text.split("\n")
+    covered: dict[int, list[str]] = {0: []}
+    for start in range(len(lines)):
+        if start not in covered:
+            continue
+        for end in range(start + 1, len(lines) + 1):
+            key = _piece_key("\n".join(lines[start:end]), language, first=start == 0)
+            if key is not None and end not in covered:
+                covered[end] = covered[start] + [key]
+    return covered.get(len(lines))
+
+
 def _in_language(text: str, language: str) -> bool:
-    """A catalog message of this language; a template that is only a placeholder ("{when}")
-    would match any text, so it does not count."""
-    key = catalog_key(text, language)
-    return key is not None and bool(re.sub(r"{\w+}", "", catalog.load(language)[key]).strip())
+    """Every part of the text is a catalog message of this language (or a language offer)."""
+    keys = catalog_pieces(text, language)
+    return bool(keys) and keys[0] not in SWITCH_KEYS
 
 
 def check(persona: Persona, chat: Sms, api: httpx.Client, sent: list[tuple[str, list]]) -> list[str]:

@@ -1,18 +1,14 @@
 """A supporter on a real channel: posts signed webhooks the way the provider does, and reads the
 bot's answers from what the provider's fake was asked to send."""
-import hashlib
-import hmac
-import json
 import time
 import uuid
-from urllib.parse import urlencode
 
 import httpx
 from sqlalchemy import create_engine, func, select
-from twilio.request_validator import RequestValidator
 
 from bot import catalog
 from campaign.models import Message, OutboxRow, utcnow
+from tests.support import signing
 from tests.support.chat import SOON, catalog_key
 
 PUBLIC = "https://onramp.example.org"
@@ -82,13 +78,16 @@ class Sms(ChannelChat):
     channel = "sms"
     prefix = ""
 
-    def post(self, text: str) -> str:
-        sid = "SM" + uuid.uuid4().hex
+    def webhook(self, text: str, sid: str) -> httpx.Response:
+        """Post an inbound message with this MessageSid (the same one again: Twilio retrying)."""
         params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": SECRETS["TWILIO_ACCOUNT_SID"], "From": self.prefix + self.phone,
                   "To": self.prefix + SECRETS["TWILIO_SMS_FROM"], "Body": text, "NumMedia": "0", "ApiVersion": "2010-04-01"}
-        signature = RequestValidator(SECRETS["TWILIO_AUTH_TOKEN"]).compute_signature(f"{PUBLIC}/webhooks/twilio", params)
-        httpx.post(f"{self.api_url}/webhooks/twilio", content=urlencode(params),
-                   headers={"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"}).raise_for_status()
+        body, headers = signing.twilio(SECRETS["TWILIO_AUTH_TOKEN"], f"{PUBLIC}/webhooks/twilio", params)
+        return httpx.post(f"{self.api_url}/webhooks/twilio", content=body, headers=headers)
+
+    def post(self, text: str) -> str:
+        sid = "SM" + uuid.uuid4().hex
+        self.webhook(text, sid).raise_for_status()
         return sid
 
     def tap(self, title: str, payload: str) -> str:
@@ -109,7 +108,7 @@ class Sms(ChannelChat):
 
 
 class TwilioWhatsApp(Sms):
-    channel = "whatsapp"
+    channel = "twilio_whatsapp"
     prefix = "whatsapp:"
 
 
@@ -122,9 +121,8 @@ class Telegram(ChannelChat):
 
     def _update(self, body: dict) -> str:
         update_id = uuid.uuid4().int % 2**31
-        raw = json.dumps({"update_id": update_id, **body})
-        httpx.post(f"{self.api_url}/webhooks/telegram", content=raw, headers={
-            "Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": SECRETS["TELEGRAM_WEBHOOK_SECRET"]}).raise_for_status()
+        raw, headers = signing.telegram(SECRETS["TELEGRAM_WEBHOOK_SECRET"], {"update_id": update_id, **body})
+        httpx.post(f"{self.api_url}/webhooks/telegram", content=raw, headers=headers).raise_for_status()
         return str(update_id)
 
     def user(self):
@@ -153,13 +151,12 @@ class WhatsAppCloud(ChannelChat):
 
     def _webhook(self, message: dict) -> str:
         wamid = "wamid." + uuid.uuid4().hex
-        body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
-            "messaging_product": "whatsapp", "metadata": {"phone_number_id": SECRETS["WHATSAPP_PHONE_NUMBER_ID"]},
-            "contacts": [{"profile": {"name": "Sam"}, "wa_id": self.phone[1:]}],
-            "messages": [{"from": self.phone[1:], "id": wamid, "timestamp": "1764000000", **message}]}}]}]}).encode()
-        signature = "sha256=" + hmac.new(SECRETS["WHATSAPP_APP_SECRET"].encode(), body, hashlib.sha256).hexdigest()
-        httpx.post(f"{self.api_url}/webhooks/whatsapp", content=body,
-                   headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature}).raise_for_status()
+        body, headers = signing.meta(SECRETS["WHATSAPP_APP_SECRET"], {
+            "object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+                "messaging_product": "whatsapp", "metadata": {"phone_number_id": SECRETS["WHATSAPP_PHONE_NUMBER_ID"]},
+                "contacts": [{"profile": {"name": "Sam"}, "wa_id": self.phone[1:]}],
+                "messages": [{"from": self.phone[1:], "id": wamid, "timestamp": "1764000000", **message}]}}]}]})
+        httpx.post(f"{self.api_url}/webhooks/whatsapp_cloud", content=body, headers=headers).raise_for_status()
         return wamid
 
     def post(self, text: str) -> str:
@@ -181,4 +178,4 @@ class WhatsAppCloud(ChannelChat):
         return out
 
 
-CHANNELS = {"sms": Sms, "whatsapp": TwilioWhatsApp, "telegram": Telegram, "whatsapp_cloud": WhatsAppCloud}
+CHANNELS = {"sms": Sms, "twilio_whatsapp": TwilioWhatsApp, "telegram": Telegram, "whatsapp_cloud": WhatsAppCloud}

@@ -17,7 +17,7 @@ SOON = timedelta(seconds=30)
 
 
 @lru_cache
-def _patterns(language: str) -> list[tuple[str, re.Pattern]]:
+def catalog_patterns(language: str) -> list[tuple[str, re.Pattern]]:
     patterns = []
     for key, template in catalog.load(language).items():
         parts = re.split(r"{\w+}", template)
@@ -28,7 +28,7 @@ def _patterns(language: str) -> list[tuple[str, re.Pattern]]:
 
 def catalog_key(text: str, language: str) -> str | None:
     """Which catalog message of `language` this text is, or None if it is not one of them."""
-    for key, pattern in _patterns(language):
+    for key, pattern in catalog_patterns(language):
         if pattern.fullmatch(text):
             return key
     return None

@@ -24,4 +24,10 @@
       }, 150);
     });
   });
+  // A button that cannot be undone asks first (without JavaScript it simply posts).
+  document.querySelectorAll("button[data-confirm]").forEach(function (button) {
+    button.addEventListener("click", function (event) {
+      if (!window.confirm(button.dataset.confirm)) event.preventDefault();
+    });
+  });
 })();

@@ -6,6 +6,8 @@ revision, filled with plain SQL for the tables that exist there (SEED: each revi
 that revision's shape), upgraded to head and checked: nothing lost, and the back-fills right.
 Then it goes down to that revision again and back up to head, and is checked once more.
 """
+from dataclasses import dataclass
+
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
@@ -24,8 +26,16 @@ HEAD = REVISIONS[-1]
 TIMES = {"t0": "2026-11-01 10:00:00", "t1": "2026-11-02 11:00:00", "t2": "2026-11-03 12:00:00",
          "t3": "2026-11-04 13:00:00", "t4": "2026-11-05 14:00:00", "t5": "2026-11-20 18:00:00"}
 
+@dataclass(frozen=True)
+class Until:
+    """A seed statement in a shape that a later revision changed: written only into databases
+    older than that revision (that revision's own seed writes the same data its way)."""
+    revision: str
+    sql: str
+
+
 # What a campaign had in its tables at each revision, written in that revision's shape.
-SEED: dict[str, list[str]] = {
+SEED: dict[str, list[str | Until]] = {
     "0001": [
         "INSERT INTO teams (id, slug, name, borough, capacity, languages, lead_name, lead_phone, lead_language) "
         "VALUES (1, 'flatbush', 'Flatbush Tenants', 'Brooklyn', 10, '[\"en\", \"es\"]', 'Rosa', '+17185550100', 'es')",
@@ -63,8 +73,10 @@ SEED: dict[str, list[str]] = {
         "INSERT INTO handoffs (id, volunteer_id, reason, status, summary, opened_at) "
         "VALUES (1, 2, 'asked_for_human', 'open', 'wants to talk to someone', {t1})",
         "INSERT INTO outbox (id, kind, volunteer_id, identity_id, channel, recipient, key, params, choices, send_after, "
-        "status, attempts, provider_id, source_message_id, seq, created_at, sent_at) VALUES (1, 'reply', 1, 1, 'sms', "
-        "'+17185550101', 'ask_name', '{{}}', '[]', {t0}, 'sent', 1, 'SM-out-1', 1, 0, {t0}, {t0})",
+        "status, attempts, source_message_id, seq, created_at, sent_at) VALUES (1, 'reply', 1, 1, 'sms', "
+        "'+17185550101', 'ask_name', '{{}}', '[]', {t0}, 'sent', 1, 1, 0, {t0}, {t0})",
+        # the provider's id, in the column that 0007 replaced by rows of their own
+        Until("0007", "UPDATE outbox SET provider_id = 'SM-out-1' WHERE id = 1"),
         # cancelled by a send-time rule, the way rows were marked before 0005
         "INSERT INTO outbox (id, kind, volunteer_id, identity_id, channel, recipient, key, params, choices, send_after, "
         "status, attempts, last_error, seq, created_at) VALUES (2, 'broadcast', 3, 3, 'sms', '+17185550103', NULL, "
@@ -98,6 +110,10 @@ SEED: dict[str, list[str]] = {
         "INSERT INTO stage_events (id, volunteer_id, stage, reached_at) VALUES (1, 3, 'first_message', {t2})",
         "UPDATE handoffs SET urgent = TRUE, topic = 'housing', assigned_account_id = 1 WHERE id = 1",
     ],
+    "0007": [
+        "INSERT INTO provider_messages (id, outbox_id, part, channel, provider_id, started_at, accepted_at) "
+        "VALUES (1, 1, 0, 'sms', 'SM-out-1', {t0}, {t0})",
+    ],
 }
 
 
@@ -110,9 +126,14 @@ def _seed(conn, start: str) -> None:
     times = {k: f"'{v}+00'" if postgres else f"'{v}.000000'" for k, v in TIMES.items()}
     for revision in REVISIONS[:REVISIONS.index(start) + 1]:
         for statement in SEED.get(revision, []):
+            if isinstance(statement, Until):
+                if _at_or_after(start, statement.revision):
+                    continue
+                statement = statement.sql
             conn.execute(text(statement.format(**times)))
     if postgres:  # rows were given their ids: move each sequence past them, as a real campaign's are
-        for table in ("teams", "neighborhoods", "volunteers", "identities", "messages", "outbox", "bookings", "handoffs"):
+        tables = ["teams", "neighborhoods", "volunteers", "identities", "messages", "outbox", "bookings", "handoffs"]
+        for table in tables + (["provider_messages"] if _at_or_after(start, "0007") else []):
             conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"))
 
 
@@ -191,6 +212,8 @@ def _check(conn, start: str, round_trip: bool = False) -> None:
         assert one("SELECT attendance FROM bookings WHERE id = 1") == "attended"
     if _at_or_after(start, "0006"):
         assert _rows(conn, "SELECT email, role, team_id FROM accounts") == [("rosa@example.org", "team_lead", 1)]
+    # 0007: the provider's id, moved from the outbox column into a row of its own
+    assert _rows(conn, "SELECT outbox_id, part, provider_id FROM provider_messages") == [(1, 0, "SM-out-1")]
 
 
 def test_every_revision_has_its_seed_rows_and_no_seed_names_a_revision_that_does_not_exist():

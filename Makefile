@@ -20,7 +20,7 @@ help:
 	@echo "make run   - set up on first use, then start rasa, actions, api and worker"
 	@echo "make test  - set up on first use, then run the whole test suite"
 	@echo "make clean - remove the trained models (and caches); distclean also the virtual environments"
-	@echo "make bench - assignment of 100,000 volunteers; webhook latency while Rasa is saturated; full path vs bare Rasa; the persona suite"
+	@echo "make bench - assignment of 100,000 volunteers; webhook latency while Rasa is saturated; full path vs bare Rasa; outbox dispatch; the persona suite"
 
 $(VENV)/.installed: pyproject.toml
 	@test -n "$(PYTHON_APP)" || { echo "Onramp needs Python 3.11 or newer: install it (e.g. 'pyenv install 3.11' or your OS package) and run make again."; exit 1; }
@@ -69,6 +69,8 @@ bench: setup
 	$(VENV)/bin/python -m bench.webhooks
 	@echo "== the full path against bare Rasa: 200 new conversations, 20 at a time"
 	$(VENV)/bin/python -m bench.fullstack
+	@echo "== outbox dispatch: 10,000 due SMS rows through the Twilio adapter to the Twilio fake (SQLite; PostgreSQL with 1 and 2 workers)"
+	$(VENV)/bin/python -m bench.outbox
 	@echo "== reliability: 500 messages across 100 contacts with faults injected (poison row, stall, 503 mid-SMS, Redis down, kill -9)"
 	$(VENV)/bin/python -m bench.faults
 	@echo "== the persona suite: 80 scripted supporters through the real stack (tests/personas)"

@@ -10,19 +10,21 @@ sending waits until it is back.
 """
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from limits import parse as parse_limit
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from bot.channels import Channel, registry
 from bot.channels.base import Rendered, SendError
 from bot.render import render
 from campaign import consent, leads, offers, outbox, outbox_parts, reminders, shifts
-from campaign.db import insert_ignore, lock_skip, session_scope
+from campaign.db import insert_ignore, is_postgres, lock_skip, session_scope
 from campaign.outbox_status import OutboxStatus, claim, move
 from campaign.schedule import cadence_from
 from campaign.volunteers import identify
@@ -38,7 +40,9 @@ RATE_LIMITS = {name: parse_limit(rate) for name, rate in {
     "webchat": "1000/second"}.items()}
 DEFAULT_RATE = parse_limit("10/second")
 # A pass looks at this many due rows; each is claimed on its own just before it is sent.
-BATCH = 20
+BATCH = 50
+# Stale claims and held rows are looked at once a pass, at most this often.
+HOUSEKEEPING_SECONDS = 1.0
 RECORD_TRIES = 3
 
 
@@ -122,8 +126,11 @@ class Parts:
 
 
 class OutboxWorker:
-    def __init__(self, settings: Settings, channels: dict[str, Channel] | None = None):
+    def __init__(self, settings: Settings, channels: dict[str, Channel] | None = None,
+                 rate_limits: dict | None = None):
         self.settings = settings
+        # per channel; None lifts a channel's limit (the outbox benchmark does)
+        self.rate_limits = RATE_LIMITS if rate_limits is None else rate_limits
         self.cadence = cadence_from(settings)
         self.channels = channels or registry(settings)
         # shared by every worker through Redis in production; in memory for one worker
@@ -154,8 +161,7 @@ class OutboxWorker:
 
     async def send_due(self) -> int:
         """One pass over the due rows; returns how many were handled (sent, skipped, deferred...)."""
-        with session_scope() as session:
-            ids = outbox.due_ids(session, BATCH)
+        ids = await asyncio.to_thread(self._due)
         for row_id in ids:
             try:
                 await self._send_one(row_id)
@@ -163,6 +169,15 @@ class OutboxWorker:
                 log.warning("rate limit storage unreachable, sending waits: %r", error.__cause__)
                 return 0  # the loop waits a moment, then tries again
         return len(ids)
+
+    def _due(self) -> list[int]:
+        with session_scope() as session:
+            if is_postgres(session.get_bind()):
+                # the query's cost estimate (a correlated NOT EXISTS on a column with no index) is
+                # high enough for PostgreSQL to JIT-compile it on every pass: ~90 ms, for a query
+                # that runs in 3
+                session.execute(text("SET LOCAL jit = off"))
+            return outbox.due_ids(session, BATCH)
 
     async def _send_one(self, row_id: int) -> None:
         try:
@@ -210,8 +225,9 @@ class OutboxWorker:
                 row.last_error = f"the {row.channel} channel is not configured"
                 move(row, OutboxStatus.FAILED, "channel_not_configured")
                 return None
+            limit = self.rate_limits.get(row.channel, DEFAULT_RATE)
             try:
-                within_rate = self.limiter.hit(RATE_LIMITS.get(row.channel, DEFAULT_RATE), row.channel)
+                within_rate = limit is None or self.limiter.hit(limit, row.channel)
             except Exception as error:
                 raise LimiterDown(str(error)) from error
             if not within_rate:
@@ -300,9 +316,12 @@ class OutboxWorker:
         return True
 
     async def run_forever(self) -> None:
+        last_housekeeping = 0.0
         while not self._stopping:
             try:
-                await asyncio.to_thread(self.housekeeping)
+                if time.monotonic() - last_housekeeping >= HOUSEKEEPING_SECONDS:
+                    await asyncio.to_thread(self.housekeeping)
+                    last_housekeeping = time.monotonic()
                 handled = await self.send_due()
             except Exception:
                 log.exception("outbox pass failed")

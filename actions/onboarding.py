@@ -54,6 +54,15 @@ NAME_STOPS = {
 }
 # Chinese has no spaces: the name ends where living, coming from or being free begins.
 ZH_NAME_END = re.compile(r"(住在|住|来自|在|从|周|星期|有空|，)")
+# A Chinese name is a common surname and one or two given characters ("陈明", "李小龙"). The
+# classifier has seen few of them and reads a given name's character as a word ("明" of "不明白",
+# "帮" of "帮忙": help), so when we asked the name such an answer is a name unless the classifier
+# is sure it is something else ("谢谢": thanks, though 谢 is a surname).
+ZH_SURNAMES = ("王李张張刘劉陈陳杨楊黄黃赵趙吴吳周徐孙孫马馬朱胡郭何高林罗羅郑鄭梁谢謝宋唐许許韩韓冯馮邓鄧曹彭曾"
+               "肖萧蕭田董袁潘于蒋蔣蔡余杜叶葉程苏蘇魏吕呂丁任沈姚卢盧姜崔钟鍾谭譚陆陸汪范範金石廖贾賈夏韦韋方白邹鄒"
+               "孟熊秦邱江尹薛闫閆段雷侯龙龍史陶黎贺賀顾顧毛郝龚龔邵万萬钱錢严嚴覃武戴莫孔向汤湯关關欧歐伍麦麥")
+ZH_NAME = re.compile(rf"[{ZH_SURNAMES}][\u4e00-\u9fff]{{1,2}}")
+SURE = 0.9
 MAX_NAME_WORDS = 4
 INTRODUCED_NAME_WORDS = 3  # what follows a self-introduction's name is a place or a time
 # After this many answers that do not fit, the question is asked as choices, with a person.
@@ -76,11 +85,11 @@ def _intent(tracker: Tracker) -> tuple[str | None, float]:
 LANGUAGE_CODES = {"en", "es", "fr", "zh", "bn", "ar", "ur", "hi"}
 
 
-def _is_answer(tracker: Tracker, not_answers: set[str] = REQUESTS) -> bool:
+def _is_answer(tracker: Tracker, not_answers: set[str] = REQUESTS, sure: float = 0.6) -> bool:
     name, confidence = _intent(tracker)
     if name == "change_language" and not set(tracker.get_latest_entity_values("language")) & LANGUAGE_CODES:
         return True  # "Carmen" is a name, not a language
-    return name not in not_answers or confidence < 0.6
+    return name not in not_answers or confidence < sure
 
 
 def _text(tracker: Tracker) -> str:
@@ -140,13 +149,15 @@ class ValidateOnboardingForm(FormValidationAction):
         intent, _ = _intent(tracker)
         # "I'm Dave from…" as a self-introduction or the answer to our question, but not a
         # request that starts the same way ("আমি একজন মানুষের সাথে কথা বলতে চাই": I want a person)
-        introducing = intent == "inform" or (asked and _is_answer(tracker, NOT_A_NAME))
+        answers = asked and (_is_answer(tracker, NOT_A_NAME)
+                             or (ZH_NAME.fullmatch(text) is not None and _is_answer(tracker, NOT_A_NAME, sure=SURE)))
+        introducing = intent == "inform" or answers
         name = introduced_name(text, weak_too=introducing) if not text.startswith("/") else None
         if name is None:
             entity = next(tracker.get_latest_entity_values("name"), None)
             if entity and introducing:
                 name = clean_name(entity)
-            elif asked and _is_answer(tracker, NOT_A_NAME):
+            elif answers:
                 name = clean_name(text)
                 # a place or a time given when the name was asked is that (their extractors keep it)
                 if name and await _place_or_time(text):

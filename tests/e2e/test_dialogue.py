@@ -124,3 +124,15 @@ def test_yes_to_a_list_of_shifts_books_the_soonest_and_the_confirmation_offers_a
     assert booked[0]["choices"] == [{"title": "Otro horario", "payload": "/reschedule"}]
     volunteer = api.get(f"/v1/volunteers/{chat.volunteer_id}").json()
     assert (volunteer["name"], volunteer["neighborhood"], volunteer["stage"]) == ("Carlos", "Corona", "booked")
+
+
+def test_a_chinese_name_whose_character_the_model_reads_as_a_word_is_taken_as_the_name(stack, api):
+    chat = Chat(stack.api_url, stack.db_url, language_hint="zh")
+    chat.say("你好")
+    # "帮" is the "help" of "帮忙": the classifier leans to help, but we asked the name
+    assert chat.keys(chat.say("吴帮"), "zh") == ["ask_neighborhood"], chat.transcript
+    assert api.get(f"/v1/volunteers/{chat.volunteer_id}").json()["name"] == "吴帮"
+    # a thank-you is still no name, though 谢 is a surname
+    other = Chat(stack.api_url, stack.db_url, language_hint="zh")
+    other.say("你好")
+    assert "ask_neighborhood" not in other.keys(other.say("谢谢"), "zh"), other.transcript

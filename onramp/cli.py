@@ -306,6 +306,7 @@ def import_(kind: Kind, file: Path = typer.Argument(..., exists=True, dir_okay=F
 
     from campaign import imports
     from campaign.db import session_scope
+    from campaign.schedule import cadence_from
 
     settings = get_settings()
     try:
@@ -314,7 +315,8 @@ def import_(kind: Kind, file: Path = typer.Argument(..., exists=True, dir_okay=F
                 task = bar.add_task(f"importing {kind.value}", total=total)
                 return lambda: bar.advance(task)
 
-            report = imports.run(session, kind.value, file, settings.languages, settings.campaign_timezone, progress)
+            report = imports.run(session, kind.value, file, settings.languages, settings.campaign_timezone, progress,
+                                 cadence=cadence_from(settings))
     except imports.InvalidFile as error:
         for problem in error.errors:
             console.print(f"[red]{file.name}: {problem}[/red]")

@@ -20,6 +20,14 @@ app.add_typer(catalogs_app, name="catalogs")
 console = Console()
 
 
+@app.callback()
+def _process() -> None:
+    """Every command's process: its database is the one the settings name."""
+    from campaign import db
+
+    db.configure(get_settings().database_url)
+
+
 def _logging() -> None:
     """Every process logs through onramp.logs: secrets redacted, libraries quiet."""
     from onramp import logs
@@ -531,6 +539,7 @@ def run(profile: str = typer.Option("embedded", help="embedded (SQLite, one proc
     os.environ.update(plan.env)
     get_settings.cache_clear()
     settings = get_settings()
+    _process()
     db_upgrade()
     demo_load(force=False)
     procfile = parse_procfile((ROOT / "Procfile").read_text())

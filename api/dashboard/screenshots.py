@@ -131,15 +131,15 @@ def take(out: Path) -> list[Path]:
     import uvicorn
 
     from api.dashboard.browser import chromium, sign_in
-    from campaign.db import _factory, get_engine
+    from campaign import db
     from campaign.migrate import upgrade
     from onramp.settings import get_settings
 
     workdir = Path(tempfile.mkdtemp(prefix="onramp-screens-"))
     port = _free_port()
     os.environ.update({"DATABASE_URL": f"sqlite:///{workdir / 'onramp.db'}", "API_PORT": str(port), "PUBLIC_BASE_URL": ""})
-    for cache in (get_settings, get_engine, _factory):
-        cache.cache_clear()
+    get_settings.cache_clear()
+    db.configure(get_settings().database_url)
     upgrade(get_settings().database_url)
     ids = _seed(get_settings())
 

@@ -11,29 +11,13 @@ import contextvars
 import hashlib
 import hmac
 import json
-import os
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
+from actions.settings import SETTINGS
 
-@dataclass(frozen=True)
-class Settings:
-    """The few variables the action server reads (`onramp run` sets them from the app's settings)."""
-
-    api_url: str = os.environ.get("ONRAMP_API_URL", "http://127.0.0.1:8000").rstrip("/")
-    token: str = os.environ.get("SERVICE_TOKEN", "dev-service-token-change-me")
-    timeout: float = float(os.environ.get("ONRAMP_API_TIMEOUT", "10"))
-    # While the api restarts (a deploy, a crash) calls are retried, so the conversation goes on.
-    # Every call we make is safe to repeat: updates set values, bookings and handoffs are idempotent.
-    retry_seconds: float = float(os.environ.get("ONRAMP_API_RETRY_SECONDS", "30"))
-
-
-SETTINGS = Settings()
-API_URL, TOKEN = SETTINGS.api_url, SETTINGS.token
 TIMEOUT = aiohttp.ClientTimeout(total=SETTINGS.timeout)
-RETRY_SECONDS = SETTINGS.retry_seconds
 STAMP_FIELD, STAMP_HEADER = "stamp", "X-Onramp-Stamp"
 # The stamped metadata of the message being handled by this action run (one asyncio task each).
 _current_stamp: contextvars.ContextVar[str | None] = contextvars.ContextVar("onramp_stamp", default=None)
@@ -48,15 +32,15 @@ class Unstamped(ApiError):
 
 
 async def call(method: str, path: str, json: Any = None, params: dict | None = None) -> Any:
-    headers = {"Authorization": f"Bearer {TOKEN}"}
+    headers = {"Authorization": f"Bearer {SETTINGS.token}"}
     if _current_stamp.get():
         headers[STAMP_HEADER] = _current_stamp.get()
-    deadline = asyncio.get_running_loop().time() + RETRY_SECONDS
+    deadline = asyncio.get_running_loop().time() + SETTINGS.retry_seconds
     delay = 0.2
     while True:
         try:
             async with aiohttp.ClientSession(timeout=TIMEOUT, headers=headers) as session:
-                async with session.request(method, f"{API_URL}{path}", json=json, params=params) as response:
+                async with session.request(method, f"{SETTINGS.api_url}{path}", json=json, params=params) as response:
                     body = await response.json(content_type=None)
                     if response.status >= 400:
                         raise ApiError(f"{method} {path} -> {response.status}: {body}")
@@ -78,7 +62,7 @@ def _stamp_is_valid(metadata: dict) -> bool:
     given = metadata.get(STAMP_FIELD)
     if not isinstance(given, str):
         return False
-    expected = hmac.new(TOKEN.encode("utf-8"), _canonical(metadata), hashlib.sha256).hexdigest()
+    expected = hmac.new(SETTINGS.token.encode("utf-8"), _canonical(metadata), hashlib.sha256).hexdigest()
     return hmac.compare_digest(given, expected)
 
 

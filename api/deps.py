@@ -1,4 +1,4 @@
-"""Request dependencies: a database session per request, and the service-token check."""
+"""Request dependencies: the settings, a database session per request, and the service-token check."""
 import base64
 import json
 import secrets
@@ -13,7 +13,10 @@ from bot import stamp
 from campaign import inbox
 from campaign.db import session_scope
 from campaign.models import Message
-from onramp.settings import get_settings
+from onramp.settings import Settings, get_settings
+
+# Routes take the settings as a dependency and hand them (or what they need of them) to the domain.
+SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def get_session() -> Iterator[Session]:
@@ -22,8 +25,8 @@ def get_session() -> Iterator[Session]:
         yield session
 
 
-def require_service_token(authorization: Annotated[str | None, Header()] = None) -> None:
-    expected = f"Bearer {get_settings().service_token}"
+def require_service_token(settings: SettingsDep, authorization: Annotated[str | None, Header()] = None) -> None:
+    expected = f"Bearer {settings.service_token}"
     if authorization is None or not secrets.compare_digest(authorization.encode(), expected.encode()):
         raise HTTPException(401, "send the service token as 'Authorization: Bearer <SERVICE_TOKEN>'")
 
@@ -33,7 +36,7 @@ def require_service_token(authorization: Annotated[str | None, Header()] = None)
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def check_stamp(volunteer_id: PathId, session: SessionDep,
+def check_stamp(volunteer_id: PathId, session: SessionDep, settings: SettingsDep,
                 x_onramp_stamp: Annotated[str | None, Header(include_in_schema=False)] = None) -> None:
     """A write the action server makes for a volunteer carries the stamp of the message it is
     handling: it must be genuine, name this volunteer, and be for a message being processed now
@@ -45,7 +48,7 @@ def check_stamp(volunteer_id: PathId, session: SessionDep,
         metadata = json.loads(base64.urlsafe_b64decode(x_onramp_stamp.encode("ascii")))
     except (ValueError, UnicodeError) as error:
         raise HTTPException(403, "the X-Onramp-Stamp header is not a stamped message") from error
-    if not isinstance(metadata, dict) or not stamp.valid(metadata, get_settings().service_token):
+    if not isinstance(metadata, dict) or not stamp.valid(metadata, settings.service_token):
         raise HTTPException(403, "the message stamp is not valid")
     if metadata.get("volunteer_id") != volunteer_id:
         raise HTTPException(403, "the stamped message is not from this volunteer")

@@ -9,6 +9,7 @@ from api import dashboard, errors, metrics
 from api.deps import require_service_token
 from api.routes import outbox, places, shifts, teams, volunteers, webchat, webhooks
 from bot.pipeline.runner import InboundRunner
+from campaign import db
 from onramp.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -16,6 +17,7 @@ log = logging.getLogger(__name__)
 
 def create_app(run_pipeline: bool = True) -> FastAPI:
     settings = get_settings()
+    db.configure(settings.database_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

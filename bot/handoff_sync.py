@@ -12,11 +12,13 @@ from bot.rasa_client import RasaClient, RasaUnavailable
 from campaign import handoffs
 from campaign.db import session_scope
 from campaign.models import Account, Handoff, Message, Volunteer, utcnow
+from onramp.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-async def after_message(rasa: RasaClient, message_id: int, replies: list[dict] | None = None) -> None:
+async def after_message(rasa: RasaClient, message_id: int, replies: list[dict] | None = None, *,
+                        settings: Settings) -> None:
     """After one inbound message: open a handoff when the bot did not understand twice in a row
     outside a form, then pause Rasa for any handoff of this person that it does not know of."""
     if replies is not None:
@@ -27,7 +29,7 @@ async def after_message(rasa: RasaClient, message_id: int, replies: list[dict] |
             except RasaUnavailable:
                 in_form = None
             if in_form is None:
-                await asyncio.to_thread(_open_not_understood, message_id)
+                await asyncio.to_thread(_open_not_understood, message_id, settings)
     await pause_if_needed(rasa, message_id)
 
 
@@ -58,9 +60,9 @@ def _not_understood_twice(message_id: int) -> str | None:
         return handoffs.not_understood_twice(session, message_id)
 
 
-def _open_not_understood(message_id: int) -> None:
+def _open_not_understood(message_id: int, settings: Settings) -> None:
     with session_scope() as session:
-        handoffs.open_not_understood(session, message_id)
+        handoffs.open_not_understood(session, message_id, settings)
 
 
 def _unpaused(message_id: int) -> tuple[int, str] | None:

@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from onramp.settings import get_settings
+from onramp.settings import Settings
 from campaign.models import AccessLogEntry, Account, DashboardSession, Role, SignInFailure, Team, utcnow
 
 _hasher = PasswordHasher()
@@ -108,22 +108,21 @@ def _existing(session: Session, email: str) -> Account:
     return account
 
 
-def failure_window() -> timedelta:
-    return timedelta(minutes=get_settings().sign_in_failure_window_minutes)
+def failure_window(settings: Settings) -> timedelta:
+    return timedelta(minutes=settings.sign_in_failure_window_minutes)
 
 
-def _recent_failures(session: Session, column, value: str) -> int:
+def _recent_failures(session: Session, column, value: str, settings: Settings) -> int:
     return session.scalar(select(func.count()).select_from(SignInFailure)
-                          .where(column == value, SignInFailure.at > utcnow() - failure_window()))
+                          .where(column == value, SignInFailure.at > utcnow() - failure_window(settings)))
 
 
-def sign_in(session: Session, email: str, password: str, address: str) -> SignedIn | None:
+def sign_in(session: Session, email: str, password: str, address: str, settings: Settings) -> SignedIn | None:
     """A new session for the right password; None for a wrong one (the failure is counted).
     Throttled when this account or this address failed too often lately, right password or not."""
     email = normalize_email(email)
-    settings = get_settings()
-    if (_recent_failures(session, SignInFailure.email, email) >= settings.sign_in_max_failures_per_account
-            or _recent_failures(session, SignInFailure.address, address) >= settings.sign_in_max_failures_per_address):
+    if (_recent_failures(session, SignInFailure.email, email, settings) >= settings.sign_in_max_failures_per_account
+            or _recent_failures(session, SignInFailure.address, address, settings) >= settings.sign_in_max_failures_per_address):
         raise Throttled("too many failed sign-ins: wait a few minutes and try again")
     account = by_email(session, email)
     try:
@@ -138,7 +137,7 @@ def sign_in(session: Session, email: str, password: str, address: str) -> Signed
         account.password_hash = _hasher.hash(password)
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     session.add(DashboardSession(token_hash=_hash_token(token), account_id=account.id, csrf_token=csrf,
-                                 created_at=utcnow(), expires_at=utcnow() + timedelta(days=get_settings().dashboard_session_days)))
+                                 created_at=utcnow(), expires_at=utcnow() + timedelta(days=settings.dashboard_session_days)))
     session.flush()
     return SignedIn(account, token, csrf)
 

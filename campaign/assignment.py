@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from campaign import leads
 from campaign.models import Neighborhood, Team, Volunteer, ZipCode, utcnow
+from campaign.schedule import Cadence
 from campaign.turf import distance_km, zip_coordinates
 
 # Teams within this much of the nearest one count as "about as near": language decides.
@@ -105,8 +106,9 @@ class Assigner:
         self.members[team_id] = self.members.get(team_id, 0) + 1
 
 
-def assign(session: Session, volunteer: Volunteer, team: Team | None = None, reason: str | None = None) -> Assignment:
-    """Assign (or, with `team`, override) and record why."""
+def assign(session: Session, volunteer: Volunteer, cadence: Cadence, team: Team | None = None,
+           reason: str | None = None) -> Assignment:
+    """Assign (or, with `team`, override) and record why; a new team's lead is told."""
     if team is not None:
         result = Assignment(team, reason or "set by an organizer", "override")
     else:
@@ -122,5 +124,5 @@ def assign(session: Session, volunteer: Volunteer, team: Team | None = None, rea
     if volunteer.stage in ("new", "onboarding"):
         volunteer.stage = "assigned"
     if changed:
-        leads.announce_member(session, volunteer, result.team)
+        leads.announce_member(session, volunteer, result.team, cadence)
     return result

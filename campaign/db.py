@@ -1,4 +1,7 @@
-"""Engine and sessions. SQLite by default (one file under var/), PostgreSQL by DATABASE_URL."""
+"""Engine and sessions. SQLite by default (one file under var/), PostgreSQL by DATABASE_URL.
+
+The process's database is set once at start by the edge that read the settings (`configure`:
+api.main.create_app, the CLI, a test's fixture); the rest of the code opens sessions on it."""
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -6,8 +9,6 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
-
-from onramp.settings import get_settings
 
 
 def make_engine(url: str) -> Engine:
@@ -32,9 +33,25 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+class NotConfigured(RuntimeError):
+    """A session was asked for before the process said which database it uses."""
+
+
+_configured: dict[str, str] = {}
+
+
+def configure(database_url: str) -> None:
+    """Sessions of this process go to this database from now on."""
+    if _configured.get("url") != database_url:
+        _configured["url"] = database_url
+        get_engine.cache_clear()
+
+
 @lru_cache
 def get_engine() -> Engine:
-    return make_engine(get_settings().database_url)
+    if "url" not in _configured:
+        raise NotConfigured("campaign.db.configure(settings.database_url) is called when the process starts")
+    return make_engine(_configured["url"])
 
 
 @lru_cache

@@ -19,7 +19,7 @@ from campaign import outbox, outbox_status
 from campaign.models import Account, Handoff, Identity, Message, OutboxRow, Team, Volunteer, utcnow
 from campaign.outbox_status import OutboxStatus
 from campaign.volunteers import reach
-from onramp.settings import get_settings
+from onramp.settings import Settings
 
 LEXICON = Path(__file__).resolve().parent / "lexicon" / "sensitive.yml"
 ALERT_KEY = "handoff_alert"
@@ -60,14 +60,16 @@ def open_handoff(session: Session, volunteer_id: int) -> Handoff | None:
 
 
 def open_for(session: Session, volunteer_id: int, reason: str, summary: str | None = None,
-             urgent: bool = False, topic: str | None = None) -> Handoff:
+             urgent: bool = False, topic: str | None = None, *, settings: Settings) -> Handoff:
+    """The volunteer's open handoff, opened now if there was none (with its alert planned
+    after `settings.handoff_alert_minutes`)."""
     handoff = open_handoff(session, volunteer_id)
     if handoff is None:
         handoff = Handoff(volunteer_id=volunteer_id, reason=reason, summary=summary, status=Status.open,
                           urgent=urgent, topic=topic, opened_at=utcnow())
         session.add(handoff)
         session.flush()
-        _plan_alerts(session, handoff)
+        _plan_alerts(session, handoff, settings)
     elif urgent and not handoff.urgent:
         handoff.urgent, handoff.topic = True, topic
     return handoff
@@ -107,7 +109,8 @@ def sensitive_topic(text: str) -> str | None:
     return None
 
 
-def route_to_organizer(session: Session, message: Message, identity: Identity, volunteer: Volunteer) -> bool:
+def route_to_organizer(session: Session, message: Message, identity: Identity, volunteer: Volunteer,
+                       settings: Settings) -> bool:
     """True when a person, not the bot, answers this message: a handoff is open, or the message
     raises a sensitive topic (which opens an urgent one and tells the supporter)."""
     if open_handoff(session, volunteer.id) is not None:
@@ -115,7 +118,7 @@ def route_to_organizer(session: Session, message: Message, identity: Identity, v
     topic = None if message.payload.get("button") else sensitive_topic(message.body)
     if topic is None:
         return False
-    open_for(session, volunteer.id, Reason.sensitive, summary=message.body, urgent=True, topic=topic)
+    open_for(session, volunteer.id, Reason.sensitive, summary=message.body, urgent=True, topic=topic, settings=settings)
     outbox.enqueue(session, identity, key="handoff_opened", source_message_id=message.id, seq=TRIGGER_SEQ)
     return True
 
@@ -142,9 +145,9 @@ def not_understood_twice(session: Session, message_id: int) -> str | None:
     return session.get(Volunteer, message.volunteer_id).conversation_id
 
 
-def open_not_understood(session: Session, message_id: int) -> Handoff:
+def open_not_understood(session: Session, message_id: int, settings: Settings) -> Handoff:
     message = session.get(Message, message_id)
-    handoff = open_for(session, message.volunteer_id, Reason.not_understood, summary=message.body)
+    handoff = open_for(session, message.volunteer_id, Reason.not_understood, summary=message.body, settings=settings)
     identity = session.get(Identity, message.identity_id)
     outbox.enqueue(session, identity, key="handoff_opened", source_message_id=message.id, seq=TRIGGER_SEQ)
     return handoff
@@ -161,8 +164,7 @@ def _alert_contacts(session: Session, volunteer: Volunteer) -> list[int]:
         Account.role.in_(("organizer", "admin")), Account.disabled.is_(False), Account.contact_volunteer_id.is_not(None))))
 
 
-def _plan_alerts(session: Session, handoff: Handoff) -> None:
-    settings = get_settings()
+def _plan_alerts(session: Session, handoff: Handoff, settings: Settings) -> None:
     volunteer = session.get(Volunteer, handoff.volunteer_id)
     minutes = settings.handoff_alert_minutes
     # the reason in the recipient's words, not the stored code

@@ -25,9 +25,8 @@ from sqlalchemy.orm import Session
 
 from campaign import leads, shifts
 from campaign.models import Neighborhood, NeighborhoodAlias, Shift, Team, ZipCode
-from campaign.schedule import Cadence, cadence_from
+from campaign.schedule import Cadence
 from campaign.turf import normalize
-from onramp.settings import get_settings
 
 
 def _split(value: Any) -> list[str]:
@@ -231,7 +230,7 @@ def _shift_changes(shift: Shift, begins: datetime, row: ShiftRow) -> dict:
 def import_shifts(session: Session, rows: list[tuple[int, ShiftRow]], timezone: str, tick: Callable,
                   cadence: Cadence | None = None) -> Report:
     report, errors, starts, targets, lines_of = Report(rows=len(rows)), [], {}, {}, {}
-    cadence = cadence or replace(cadence_from(get_settings()), timezone=timezone)
+    cadence = replace(cadence or Cadence(), timezone=timezone)  # the CLI passes the campaign's own
     teams = _teams_by_slug(session)
     for line, row in rows:
         if row.team not in teams:

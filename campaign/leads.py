@@ -12,8 +12,8 @@ from campaign import outbox
 from campaign.outbox_status import OutboxStatus, move_where
 from campaign.db import is_postgres
 from campaign.models import Booking, OutboxRow, Shift, Team, Volunteer, utcnow
+from campaign.schedule import Cadence
 from campaign.volunteers import identify, reach
-from onramp.settings import get_settings
 
 LEAD_KEYS = ("lead_new_member", "lead_new_booking")
 
@@ -37,28 +37,28 @@ def team_led_by(session: Session, volunteer_id: int) -> Team | None:
     return session.scalars(select(Team).where(Team.lead_volunteer_id == volunteer_id)).first()
 
 
-def _announce(session: Session, team: Team, key: str, params: dict) -> None:
+def _announce(session: Session, team: Team, key: str, params: dict, cadence: Cadence) -> None:
     lead = ensure_lead_contact(session, team)
     identity = reach(session, lead.id) if lead else None
     if identity is None:
         return
-    hold = timedelta(seconds=get_settings().lead_digest_seconds)
+    hold = timedelta(seconds=cadence.lead_digest_seconds)
     outbox.enqueue(session, identity, key=key, params=params, kind="notification", send_after=utcnow() + hold)
 
 
-def announce_member(session: Session, volunteer: Volunteer, team: Team) -> None:
+def announce_member(session: Session, volunteer: Volunteer, team: Team, cadence: Cadence) -> None:
     if team.lead_volunteer_id == volunteer.id:
         return
     _announce(session, team, "lead_new_member", {
         "team": team.name, "name": volunteer.name or "?", "neighborhood": volunteer.neighborhood_name or volunteer.zip_code or "?",
-    })
+    }, cadence)
 
 
-def announce_booking(session: Session, volunteer: Volunteer, shift: Shift) -> None:
+def announce_booking(session: Session, volunteer: Volunteer, shift: Shift, cadence: Cadence) -> None:
     team = session.get(Team, shift.team_id)
     _announce(session, team, "lead_new_booking", {
         "name": volunteer.name or "?", "when": {"type": "datetime", "value": shift.starts_at.isoformat()}, "place": shift.place,
-    })
+    }, cadence)
 
 
 def announce_cancellation(session: Session, volunteer: Volunteer, shift: Shift) -> None:
@@ -91,11 +91,11 @@ def fold_into_digest(session: Session, head: OutboxRow) -> None:
         head.params, head.key = digest([head, *folded]), "lead_digest"
 
 
-def announce_shift_wish(session: Session, volunteer: Volunteer, team: Team) -> None:
+def announce_shift_wish(session: Session, volunteer: Volunteer, team: Team, cadence: Cadence) -> None:
     _announce(session, team, "lead_shift_wanted", {
         "name": volunteer.name or "?", "neighborhood": volunteer.neighborhood_name or volunteer.zip_code or "?",
         "times": ", ".join(volunteer.availability or []) or "?",
-    })
+    }, cadence)
 
 
 

@@ -23,6 +23,8 @@ class Cadence:
     attended_days: int = 3
     signup_nudge_hours: float = 23.0
     lead_digest_hour: int = 18
+    # a lead's announcement waits this long in the outbox so that a burst folds into one digest
+    lead_digest_seconds: float = 60.0
     window_start: time = time(9, 0)
     window_end: time = time(21, 0)
     daily_cap: int = 3
@@ -74,7 +76,7 @@ def cadence_from(settings) -> Cadence:
         hours_before=settings.reminder_hours_before, max_early_hours=settings.reminder_max_early_hours,
         post_shift_hours=settings.post_shift_hours, no_show_days=settings.follow_up_no_show_days,
         attended_days=settings.follow_up_attended_days, signup_nudge_hours=settings.signup_nudge_hours,
-        lead_digest_hour=settings.lead_shift_digest_hour,
+        lead_digest_hour=settings.lead_shift_digest_hour, lead_digest_seconds=settings.lead_digest_seconds,
         window_start=time.fromisoformat(settings.send_window_start), window_end=time.fromisoformat(settings.send_window_end),
         daily_cap=settings.automated_daily_cap,
     )

@@ -101,13 +101,13 @@ def alternatives(session: Session, volunteer: Volunteer, timezone: str, limit: i
     return sorted(fitting[:limit - mine] + own[:mine], key=lambda s: s.starts_at)
 
 
-def wish_for_shift(session: Session, volunteer: Volunteer) -> bool:
+def wish_for_shift(session: Session, volunteer: Volunteer, cadence: Cadence) -> bool:
     """The person asked to be told when a shift that fits opens: their team lead is told now
     (an announcement in the outbox, like a new member). False when there is no lead to tell."""
     team = session.get(Team, volunteer.team_id) if volunteer.team_id else None
     if team is None:
         return False
-    leads.announce_shift_wish(session, volunteer, team)
+    leads.announce_shift_wish(session, volunteer, team, cadence)
     return True
 
 
@@ -147,7 +147,7 @@ def book(session: Session, volunteer: Volunteer, shift_id: int, cadence: Cadence
     booking.planned = []
     if status == BookingStatus.BOOKED:
         volunteer.stage = "booked"
-        leads.announce_booking(session, volunteer, shift)
+        leads.announce_booking(session, volunteer, shift, cadence)
         booking.planned = reminders.plan_booking(session, booking, cadence)
     session.flush()
     return booking
@@ -222,7 +222,7 @@ def promote_waitlist(session: Session, shift_id: int, cadence: Cadence) -> Booki
     if identity is not None:
         when = {"type": "datetime", "value": shift.starts_at.isoformat()}
         outbox.enqueue(session, identity, key="waitlist_promoted", params={"when": when, "place": shift.place}, kind="notification")
-    leads.announce_booking(session, promoted, shift)
+    leads.announce_booking(session, promoted, shift, cadence)
     session.flush()
     reminders.plan_booking(session, first, cadence)
     return first

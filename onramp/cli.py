@@ -20,6 +20,14 @@ app.add_typer(catalogs_app, name="catalogs")
 console = Console()
 
 
+@app.callback()
+def _process() -> None:
+    """Every command's process: its database is the one the settings name."""
+    from campaign import db
+
+    db.configure(get_settings().database_url)
+
+
 def _logging() -> None:
     """Every process logs through onramp.logs: secrets redacted, libraries quiet."""
     from onramp import logs
@@ -306,6 +314,7 @@ def import_(kind: Kind, file: Path = typer.Argument(..., exists=True, dir_okay=F
 
     from campaign import imports
     from campaign.db import session_scope
+    from campaign.schedule import cadence_from
 
     settings = get_settings()
     try:
@@ -314,7 +323,8 @@ def import_(kind: Kind, file: Path = typer.Argument(..., exists=True, dir_okay=F
                 task = bar.add_task(f"importing {kind.value}", total=total)
                 return lambda: bar.advance(task)
 
-            report = imports.run(session, kind.value, file, settings.languages, settings.campaign_timezone, progress)
+            report = imports.run(session, kind.value, file, settings.languages, settings.campaign_timezone, progress,
+                                 cadence=cadence_from(settings))
     except imports.InvalidFile as error:
         for problem in error.errors:
             console.print(f"[red]{file.name}: {problem}[/red]")
@@ -529,6 +539,7 @@ def run(profile: str = typer.Option("embedded", help="embedded (SQLite, one proc
     os.environ.update(plan.env)
     get_settings.cache_clear()
     settings = get_settings()
+    _process()
     db_upgrade()
     demo_load(force=False)
     procfile = parse_procfile((ROOT / "Procfile").read_text())

@@ -25,7 +25,7 @@ def test_a_zip_code_assigns_the_team_that_covers_it(demo):
     with session_scope() as session:
         hood = session.get(ZipCode, "11372").neighborhood
         volunteer = _volunteer(session, zip_code="11372", neighborhood_id=hood.id)
-        result = assignment.assign(session, volunteer)
+        result = assignment.assign(session, volunteer, CADENCE)
         assert result.team.id == hood.team_id
         assert result.reason == "covers 11372"
         assert volunteer.team_id == hood.team_id and volunteer.stage == "assigned"
@@ -34,7 +34,7 @@ def test_a_zip_code_assigns_the_team_that_covers_it(demo):
 def test_a_neighborhood_assigns_the_team_that_covers_it(demo):
     with session_scope() as session:
         hood = _hood(session, "Astoria")
-        result = assignment.assign(session, _volunteer(session, neighborhood_id=hood.id))
+        result = assignment.assign(session, _volunteer(session, neighborhood_id=hood.id), CADENCE)
         assert result.team.id == hood.team_id
         assert result.reason == "covers Astoria"
 
@@ -46,7 +46,7 @@ def test_a_full_team_sends_the_volunteer_to_the_nearest_team_with_room(demo):
         hood = team.neighborhoods[0]
         for _ in range(2):
             _volunteer(session, neighborhood_id=hood.id, team_id=team.id)
-        result = assignment.assign(session, _volunteer(session, neighborhood_id=hood.id))
+        result = assignment.assign(session, _volunteer(session, neighborhood_id=hood.id), CADENCE)
         assert result.team.id != team.id
         assert result.code == "nearest_with_room"
         assert "is full; nearest team with room" in result.reason and "km" in result.reason
@@ -55,14 +55,14 @@ def test_a_full_team_sends_the_volunteer_to_the_nearest_team_with_room(demo):
 def test_no_place_means_no_assignment_and_a_clear_reason(demo):
     with session_scope() as session:
         with pytest.raises(assignment.AssignmentError, match="no known neighborhood or ZIP"):
-            assignment.assign(session, _volunteer(session))
+            assignment.assign(session, _volunteer(session), CADENCE)
 
 
 def test_shifts_offered_fit_the_volunteers_availability(demo):
     with session_scope() as session:
         hood = _hood(session, "Jackson Heights")
         volunteer = _volunteer(session, neighborhood_id=hood.id, availability=["sat:morning", "sat:afternoon"])
-        assignment.assign(session, volunteer)
+        assignment.assign(session, volunteer, CADENCE)
         offered = shifts.upcoming_fitting(session, volunteer, "America/New_York", limit=3)
         assert offered, "the demo team has Saturday shifts"
         assert all(shifts.slot_of(s.starts_at, "America/New_York") in volunteer.availability for s in offered)
@@ -84,12 +84,12 @@ def test_booking_fills_places_then_the_waitlist(demo):
 def test_an_unknown_place_goes_to_the_nearest_team_with_the_reason(demo):
     with session_scope() as session:
         # 11370 (East Elmhurst) is a real ZIP the demo turf does not list: the Jackson Heights team is nearest
-        result = assignment.assign(session, _volunteer(session, zip_code="11370"))
+        result = assignment.assign(session, _volunteer(session, zip_code="11370"), CADENCE)
         assert result.code == "nearest_with_room"
         assert result.team.slug == "jackson-heights"
         assert result.reason.startswith("nearest team with room, ") and result.reason.endswith(" km")
         with pytest.raises(assignment.AssignmentError, match="not a known US ZIP code"):
-            assignment.assign(session, _volunteer(session, zip_code="00000"))
+            assignment.assign(session, _volunteer(session, zip_code="00000"), CADENCE)
 
 
 def test_a_misspelled_neighborhood_is_found_and_assigned(demo):
@@ -97,7 +97,7 @@ def test_a_misspelled_neighborhood_is_found_and_assigned(demo):
 
     with session_scope() as session:
         place = turf.locate(session, "I live in Jackson Hieghts")
-        result = assignment.assign(session, _volunteer(session, neighborhood_id=place.neighborhood_id))
+        result = assignment.assign(session, _volunteer(session, neighborhood_id=place.neighborhood_id), CADENCE)
         assert (place.neighborhood, result.team.slug, result.reason) == ("Jackson Heights", "jackson-heights", "covers Jackson Heights")
 
 
@@ -116,8 +116,8 @@ def test_among_teams_about_as_near_the_one_whose_lead_speaks_the_language_wins(d
         near, _ = team("near", "en", 50, 40.7590, -73.8800)  # 1.0 km north
         farther, _ = team("farther", "es", 50, 40.7500, -73.8590)  # 1.8 km east, led in Spanish
         team("far", "es", 50, 40.8000, -73.8800)  # 5.6 km: too far to be "about as near"
-        spanish = assignment.assign(session, _volunteer(session, neighborhood_id=home.id, language="es"))
+        spanish = assignment.assign(session, _volunteer(session, neighborhood_id=home.id, language="es"), CADENCE)
         assert spanish.team.id == farther.id
         assert spanish.reason == "home is full; nearest team with room, 1.8 km; its lead speaks es"
-        english = assignment.assign(session, _volunteer(session, neighborhood_id=home.id, language="en"))
+        english = assignment.assign(session, _volunteer(session, neighborhood_id=home.id, language="en"), CADENCE)
         assert (english.team.id, english.reason) == (near.id, "home is full; nearest team with room, 1.0 km")

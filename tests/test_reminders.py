@@ -206,7 +206,7 @@ def test_an_open_handoff_holds_a_reminder_until_it_closes(db):
         shift = _shift(session, local(2026, 12, 5, 14, 0))
         shifts.book(session, volunteer, shift.id, CADENCE)
         volunteer_id = volunteer.id
-        handoff = handoffs.open_for(session, volunteer.id, "asked")
+        handoff = handoffs.open_for(session, volunteer.id, "asked", settings=get_settings())
         handoff_id = handoff.id
     with time_machine.travel(local(2026, 12, 4, 10, 0), tick=False):
         _send_due()

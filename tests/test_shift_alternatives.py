@@ -8,6 +8,7 @@ from campaign.db import session_scope
 from campaign.models import Neighborhood, OutboxRow, Team, utcnow
 from campaign.volunteers import identify
 from onramp.settings import get_settings
+from campaign.schedule import cadence_from
 
 TZ = get_settings().campaign_timezone
 
@@ -45,7 +46,7 @@ def test_a_time_no_team_near_has_offers_the_teams_own_other_times(demo):
 def test_asking_to_be_told_when_a_shift_opens_tells_the_team_lead(demo):
     with session_scope() as session:
         volunteer = _astorian(session, ["fri:evening"])
-        assert shifts.wish_for_shift(session, volunteer)
+        assert shifts.wish_for_shift(session, volunteer, cadence_from(get_settings()))
         lead_id = session.get(Team, volunteer.team_id).lead_volunteer_id
         told = session.scalars(select(OutboxRow).where(OutboxRow.volunteer_id == lead_id)).all()
         assert [(row.key, row.params["name"], row.params["times"]) for row in told] == [("lead_shift_wanted", "Noor", "fri:evening")]

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from campaign.schedule import Cadence
+from campaign.schedule import Cadence, cadence_from
 from campaign import assignment, shifts
 from campaign.db import session_scope
 from campaign.models import Booking, Neighborhood, OutboxRow, Shift, Team, Volunteer, utcnow
@@ -83,7 +83,7 @@ def test_the_lead_hears_of_each_new_member_in_their_language_or_one_digest_for_a
     get_settings.cache_clear()
     with session_scope() as session:
         hood, volunteers = _astoria_volunteers(session, 1)
-        assignment.assign(session, volunteers[0])
+        assignment.assign(session, volunteers[0], cadence_from(get_settings()))
         team = session.get(Team, hood.team_id)
         lead_id, lead_language = team.lead_volunteer_id, team.lead_language
     asyncio.run(OutboxWorker(get_settings(), channels=_recording()).send_due())
@@ -93,7 +93,7 @@ def test_the_lead_hears_of_each_new_member_in_their_language_or_one_digest_for_a
         assert RECORDED[-1].language == lead_language
         hood, volunteers = _astoria_volunteers(session, 4, channel="webchat2")
         for volunteer in volunteers:
-            assignment.assign(session, volunteer)
+            assignment.assign(session, volunteer, cadence_from(get_settings()))
     asyncio.run(OutboxWorker(get_settings(), channels=_recording()).send_due())
     with session_scope() as session:
         rows = session.scalars(select(OutboxRow).where(OutboxRow.volunteer_id == lead_id).order_by(OutboxRow.id)).all()

@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 from api.dashboard import charts, shift_form, transcript
 from api.dashboard.auth import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, FormDep, Viewer, ViewerDep, admins_only, client_address,
                                 organizers_only, set_cookie)
-from api.deps import SessionDep
+from api.deps import SessionDep, SettingsDep
 from bot import catalog, handoff_sync
 from bot.channels import sms_text
 from bot.rasa_client import RasaClient, RasaUnavailable
@@ -71,19 +71,20 @@ def login_page(request: Request, error: str | None = None, status_code: int = 20
 
 
 @router.post("/login")
-async def login(request: Request, session: SessionDep):
+async def login(request: Request, session: SessionDep, settings: SettingsDep):
     form = await request.form()
     expected = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
     if not expected or not secrets.compare_digest(str(form.get("csrf_token", "")).encode(), expected.encode()):
         raise HTTPException(403, "this form has expired or did not come from the dashboard: reload the page")
     try:
-        signed = accounts.sign_in(session, str(form.get("email", "")), str(form.get("password", "")), client_address(request))
+        signed = accounts.sign_in(session, str(form.get("email", "")), str(form.get("password", "")), client_address(request),
+                                  settings)
     except accounts.Throttled as error:
         return login_page(request, str(error), status_code=429)
     if signed is None:
         return login_page(request, "Wrong email or password.", status_code=401)
     response = RedirectResponse("/dashboard/inbox", status_code=303)
-    set_cookie(response, SESSION_COOKIE, signed.token, max_age=get_settings().dashboard_session_days * 86400)
+    set_cookie(response, SESSION_COOKIE, signed.token, max_age=settings.dashboard_session_days * 86400)
     return response
 
 
@@ -339,14 +340,16 @@ def _own_shift(session, who: Viewer, shift_id: int) -> tuple[Shift, Team]:
     return row[0], row[1]
 
 
-def _changeable(request: Request, session, who: Viewer, shift: Shift, team: Team):
-    """The edit page with the reason (409) when the shift cannot change any more, else None."""
+def _to_change(request: Request, session, who: Viewer, shift_id: int) -> tuple[Shift, Team, HTMLResponse | None]:
+    """A shift the viewer may see, its team, and the edit page with the reason (409) when the
+    shift cannot change any more (else None)."""
+    shift, team = _own_shift(session, who, shift_id)
     why = ("This shift was cancelled." if shift.cancelled_at is not None
            else "This shift has started: it can no longer be changed or cancelled." if shift.starts_at <= utcnow() else None)
     if why is None:
-        return None
-    return _shift_form(request, session, who, shift_form.of_shift(shift, get_settings().campaign_timezone), {"shift": why},
-                       shift=shift, team=team, status_code=409)
+        return shift, team, None
+    return shift, team, _shift_form(request, session, who, shift_form.of_shift(shift, get_settings().campaign_timezone),
+                                    {"shift": why}, shift=shift, team=team, status_code=409)
 
 
 @router.get("/shifts/new")
@@ -370,15 +373,14 @@ def create_shift(request: Request, session: SessionDep, who: ViewerDep, form: Fo
 
 @router.get("/shifts/{shift_id}/edit")
 def edit_shift_page(request: Request, session: SessionDep, who: ViewerDep, shift_id: int):
-    shift, team = _own_shift(session, who, shift_id)
-    return _changeable(request, session, who, shift, team) or _shift_form(
+    shift, team, refused = _to_change(request, session, who, shift_id)
+    return refused or _shift_form(
         request, session, who, shift_form.of_shift(shift, get_settings().campaign_timezone), shift=shift, team=team)
 
 
 @router.post("/shifts/{shift_id}/edit")
 def edit_shift(request: Request, session: SessionDep, who: ViewerDep, form: FormDep, shift_id: int):
-    shift, team = _own_shift(session, who, shift_id)
-    refused = _changeable(request, session, who, shift, team)
+    shift, team, refused = _to_change(request, session, who, shift_id)
     if refused is not None:
         return refused
     timezone = get_settings().campaign_timezone
@@ -402,8 +404,7 @@ def edit_shift(request: Request, session: SessionDep, who: ViewerDep, form: Form
 
 @router.post("/shifts/{shift_id}/cancel")
 def cancel_shift(request: Request, session: SessionDep, who: ViewerDep, form: FormDep, shift_id: int):
-    shift, team = _own_shift(session, who, shift_id)
-    refused = _changeable(request, session, who, shift, team)
+    shift, team, refused = _to_change(request, session, who, shift_id)
     if refused is not None:
         return refused
     told = shifts.cancel_shift(session, shift, cadence_from(get_settings()))

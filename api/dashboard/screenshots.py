@@ -29,7 +29,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _seed() -> dict:
+def _seed(settings) -> dict:
     """A campaign with people at every stage, two open handoffs, a past shift and outbox trouble."""
     from sqlalchemy import select
 
@@ -92,11 +92,11 @@ def _seed() -> dict:
             session.flush()
             ids.setdefault("person", volunteer.id)
             if i == 0:
-                handoff = handoffs.open_for(session, volunteer.id, "sensitive", summary=said, urgent=True, topic="police")
+                handoff = handoffs.open_for(session, volunteer.id, "sensitive", summary=said, urgent=True, topic="police", settings=settings)
                 handoff.opened_at = now - timedelta(minutes=24)
                 ids["conversation"] = handoff.id
             elif i == 1:
-                handoff = handoffs.open_for(session, volunteer.id, "asked", summary=said)
+                handoff = handoffs.open_for(session, volunteer.id, "asked", summary=said, settings=settings)
                 handoff.opened_at = now - timedelta(minutes=7)
                 handoff.assigned_account_id = admin.id
             session.add(Booking(shift_id=past.id, volunteer_id=volunteer.id, status="booked", attended=True if i == 2 else None))
@@ -131,17 +131,17 @@ def take(out: Path) -> list[Path]:
     import uvicorn
 
     from api.dashboard.browser import chromium, sign_in
-    from campaign.db import _factory, get_engine
+    from campaign import db
     from campaign.migrate import upgrade
     from onramp.settings import get_settings
 
     workdir = Path(tempfile.mkdtemp(prefix="onramp-screens-"))
     port = _free_port()
     os.environ.update({"DATABASE_URL": f"sqlite:///{workdir / 'onramp.db'}", "API_PORT": str(port), "PUBLIC_BASE_URL": ""})
-    for cache in (get_settings, get_engine, _factory):
-        cache.cache_clear()
+    get_settings.cache_clear()
+    db.configure(get_settings().database_url)
     upgrade(get_settings().database_url)
-    ids = _seed()
+    ids = _seed(get_settings())
 
     from api.main import create_app
 

@@ -3,14 +3,13 @@ from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy import func, select
 
 from api.schemas import PathId, QueryId, QueryOffset
-from api.deps import SessionDep, StampChecked
+from api.deps import SessionDep, SettingsDep, StampChecked
 from api.schemas import (AlternativeOut, AssignmentIn, AssignmentOut, BookingIn, BookingOut, HandoffIn, HandoffOut,
                          OptOutIn, ScheduledOut, ShiftOut, ShiftWishOut, TeamOut, VolunteerOut, VolunteerPage,
                          VolunteerPatch)
 from campaign import assignment, consent, handoffs, reminders, shifts
 from campaign.schedule import cadence_from
 from campaign.models import Neighborhood, Team, Volunteer
-from onramp.settings import get_settings
 
 router = APIRouter(prefix="/v1/volunteers", tags=["volunteers"])
 
@@ -56,13 +55,13 @@ def get_volunteer(session: SessionDep, volunteer_id: PathId):
 
 
 @router.patch("/{volunteer_id}", response_model=VolunteerOut, dependencies=[StampChecked])
-def update_volunteer(session: SessionDep, volunteer_id: PathId, patch: VolunteerPatch):
+def update_volunteer(session: SessionDep, settings: SettingsDep, volunteer_id: PathId, patch: VolunteerPatch):
     volunteer = _volunteer(session, volunteer_id)
     changes = patch.model_dump(exclude_unset=True)
     if changes.get("neighborhood_id") is not None and session.get(Neighborhood, changes["neighborhood_id"]) is None:
         raise HTTPException(422, f"neighborhood_id {changes['neighborhood_id']} does not exist")
-    if "language" in changes and changes["language"] not in get_settings().languages:
-        raise HTTPException(422, f"language {changes['language']!r} is not one of {get_settings().languages}")
+    if "language" in changes and changes["language"] not in settings.languages:
+        raise HTTPException(422, f"language {changes['language']!r} is not one of {settings.languages}")
     for name, value in changes.items():
         setattr(volunteer, name, value)
     session.flush()
@@ -71,7 +70,7 @@ def update_volunteer(session: SessionDep, volunteer_id: PathId, patch: Volunteer
 
 
 @router.post("/{volunteer_id}/assignment", response_model=AssignmentOut, dependencies=[StampChecked])
-def assign_team(session: SessionDep, volunteer_id: PathId, body: AssignmentIn | None = None):
+def assign_team(session: SessionDep, settings: SettingsDep, volunteer_id: PathId, body: AssignmentIn | None = None):
     """Assign by the volunteer's neighborhood or ZIP (and say why), or override with a team."""
     volunteer = _volunteer(session, volunteer_id)
     team = None
@@ -79,38 +78,38 @@ def assign_team(session: SessionDep, volunteer_id: PathId, body: AssignmentIn | 
         team = session.get(Team, body.team_id)
         if team is None:
             raise HTTPException(422, f"team_id {body.team_id} does not exist")
-    result = assignment.assign(session, volunteer, team=team, reason=body.reason if body else None)
+    result = assignment.assign(session, volunteer, cadence_from(settings), team=team, reason=body.reason if body else None)
     return AssignmentOut(team=TeamOut.model_validate(result.team), reason=result.reason, code=result.code)
 
 
 @router.get("/{volunteer_id}/shift-offers", response_model=list[ShiftOut])
-def shift_offers(session: SessionDep, volunteer_id: PathId, limit: int = Query(3, ge=1, le=10)):
+def shift_offers(session: SessionDep, settings: SettingsDep, volunteer_id: PathId, limit: int = Query(3, ge=1, le=10)):
     """The next shifts of the volunteer's team that fit their availability."""
     volunteer = _volunteer(session, volunteer_id)
-    found = shifts.upcoming_fitting(session, volunteer, get_settings().campaign_timezone, limit=limit)
+    found = shifts.upcoming_fitting(session, volunteer, settings.campaign_timezone, limit=limit)
     return [shift_out(session, s) for s in found]
 
 
 @router.get("/{volunteer_id}/shift-alternatives", response_model=list[AlternativeOut])
-def shift_alternatives(session: SessionDep, volunteer_id: PathId, limit: int = Query(3, ge=1, le=9)):
+def shift_alternatives(session: SessionDep, settings: SettingsDep, volunteer_id: PathId, limit: int = Query(3, ge=1, le=9)):
     """When no shift of the team fits: other times of the team, and nearby teams' shifts that fit."""
     volunteer = _volunteer(session, volunteer_id)
-    found = shifts.alternatives(session, volunteer, get_settings().campaign_timezone, limit=limit)
+    found = shifts.alternatives(session, volunteer, settings.campaign_timezone, limit=limit)
     return [AlternativeOut(**shift_out(session, s).model_dump(), team_name=s.team.name,
                            own_team=s.team_id == volunteer.team_id) for s in found]
 
 
 @router.post("/{volunteer_id}/shift-wish", response_model=ShiftWishOut, status_code=201, dependencies=[StampChecked])
-def shift_wish(session: SessionDep, volunteer_id: PathId):
+def shift_wish(session: SessionDep, settings: SettingsDep, volunteer_id: PathId):
     """The volunteer wants to be told when a shift that fits opens: their team lead is told."""
-    return ShiftWishOut(lead_told=shifts.wish_for_shift(session, _volunteer(session, volunteer_id)))
+    return ShiftWishOut(lead_told=shifts.wish_for_shift(session, _volunteer(session, volunteer_id), cadence_from(settings)))
 
 
 @router.post("/{volunteer_id}/bookings", response_model=BookingOut, status_code=201, dependencies=[StampChecked])
-def book_shift(session: SessionDep, volunteer_id: PathId, body: BookingIn):
+def book_shift(session: SessionDep, settings: SettingsDep, volunteer_id: PathId, body: BookingIn):
     volunteer = _volunteer(session, volunteer_id)
     try:
-        booking = shifts.book(session, volunteer, body.shift_id, cadence_from(get_settings()))
+        booking = shifts.book(session, volunteer, body.shift_id, cadence_from(settings))
     except LookupError as error:
         raise HTTPException(404, str(error)) from error
     except shifts.NotBookable as error:
@@ -120,27 +119,27 @@ def book_shift(session: SessionDep, volunteer_id: PathId, body: BookingIn):
 
 
 @router.post("/{volunteer_id}/bookings/cancel-next", response_model=BookingOut | None, dependencies=[StampChecked])
-def cancel_next_booking(session: SessionDep, volunteer_id: PathId):
+def cancel_next_booking(session: SessionDep, settings: SettingsDep, volunteer_id: PathId):
     """Cancel the volunteer's next booking; null when there was none."""
-    booking = shifts.cancel(session, _volunteer(session, volunteer_id), cadence_from(get_settings()))
+    booking = shifts.cancel(session, _volunteer(session, volunteer_id), cadence_from(settings))
     if booking is None:
         return None
     return BookingOut(id=booking.id, status=booking.status, shift=shift_out(session, booking.shift))
 
 
 @router.get("/{volunteer_id}/scheduled", response_model=list[ScheduledOut])
-def scheduled(session: SessionDep, volunteer_id: PathId):
+def scheduled(session: SessionDep, settings: SettingsDep, volunteer_id: PathId):
     """What is planned for this person: reminders, follow-ups and notices, with their local send
     time, deadline, status and the reason for a skip."""
     _volunteer(session, volunteer_id)
-    zone = cadence_from(get_settings()).zone
+    zone = cadence_from(settings).zone
     return [scheduled_out(row, zone) for row in reminders.scheduled(session, volunteer_id)]
 
 
 @router.post("/{volunteer_id}/handoffs", response_model=HandoffOut, status_code=201, dependencies=[StampChecked])
-def open_handoff(session: SessionDep, volunteer_id: PathId, body: HandoffIn):
+def open_handoff(session: SessionDep, settings: SettingsDep, volunteer_id: PathId, body: HandoffIn):
     volunteer = _volunteer(session, volunteer_id)
-    return handoffs.open_for(session, volunteer.id, body.reason, body.summary)
+    return handoffs.open_for(session, volunteer.id, body.reason, body.summary, settings=settings)
 
 
 @router.post("/{volunteer_id}/opt-out", response_model=VolunteerOut, dependencies=[StampChecked])

@@ -168,7 +168,7 @@ def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool]
             return None
         lang = _language(session, volunteer, message, settings)
         message.language = lang
-        if handoffs.route_to_organizer(session, message, identity, volunteer):
+        if handoffs.route_to_organizer(session, message, identity, volunteer, settings):
             _finish(message, "for_organizer")
             return None
         # an answer to a reminder (or "my shifts") is resolved here against its open offer
@@ -224,11 +224,11 @@ async def process(message_id: int, rasa: RasaClient, settings: Settings, lease: 
     event loop that the other requests of this process need to finish theirs."""
     job = await asyncio.to_thread(_prepare, message_id, settings)
     if job is None:
-        return await handoff_sync.after_message(rasa, message_id)
+        return await handoff_sync.after_message(rasa, message_id, settings=settings)
     sender, text, metadata, retry = job
     # Rasa may be slow: no transaction is held open while it thinks.
     replies = await rasa.replies_to(sender, message_id) if retry else None
     if replies is None:
         replies = await rasa.send(sender, text, metadata)
     await asyncio.to_thread(_record, message_id, replies, lease)
-    await handoff_sync.after_message(rasa, message_id, replies)
+    await handoff_sync.after_message(rasa, message_id, replies, settings=settings)

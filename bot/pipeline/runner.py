@@ -166,7 +166,7 @@ class InboundRunner:
             message.status, message.processed_at, message.error = "failed", utcnow(), "bot_unavailable"
             handoff = handoffs.open_handoff(session, message.volunteer_id)
             if handoff is None:
-                handoffs.open_for(session, message.volunteer_id, "bot_unavailable", message.body[:500])
+                handoffs.open_for(session, message.volunteer_id, "bot_unavailable", message.body[:500], settings=self.settings)
                 identity = session.get(Identity, message.identity_id)
                 enqueue(session, identity, key="bot_unavailable", source_message_id=message.id)
             return True

@@ -189,7 +189,9 @@ def test_a_team_lead_is_told_by_sms_in_their_language_one_message_or_one_digest(
     from campaign import assignment
     from campaign.demo import load
     from campaign.models import Neighborhood, Team
+    from campaign.schedule import cadence_from
     from campaign.volunteers import identify
+    from onramp.settings import get_settings
     from tests.support import databases
     from tests.support.chat import catalog_key
 
@@ -204,7 +206,7 @@ def test_a_team_lead_is_told_by_sms_in_their_language_one_message_or_one_digest(
         def join(name):
             volunteer = identify(session, "webchat", f"session-{name.lower()}-0001").volunteer
             volunteer.name, volunteer.neighborhood_id = name, hood.id
-            assignment.assign(session, volunteer)
+            assignment.assign(session, volunteer, cadence_from(get_settings()))
 
         join("Ana")
     send_due()

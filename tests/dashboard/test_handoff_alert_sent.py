@@ -63,7 +63,7 @@ def _astoria_volunteer_with_a_spanish_speaking_lead() -> int:
 def test_the_team_leads_alert_reaches_twilio_by_sms_in_spanish_once_after_fifteen_minutes(providers):
     volunteer_id = _astoria_volunteer_with_a_spanish_speaking_lead()
     with time_machine.travel(OPENED, tick=False), session_scope() as session:
-        handoff_id = handoffs.open_for(session, volunteer_id, handoffs.Reason.asked).id
+        handoff_id = handoffs.open_for(session, volunteer_id, handoffs.Reason.asked, settings=get_settings()).id
     _send_due_at(OPENED + timedelta(minutes=14))
     assert [s for s in providers["twilio"].sent if s["To"] == LEAD_PHONE] == []  # not before its time
     _send_due_at(OPENED + timedelta(minutes=15, seconds=5))
@@ -79,7 +79,7 @@ def test_the_team_leads_alert_reaches_twilio_by_sms_in_spanish_once_after_fiftee
 def test_an_answer_before_the_alert_is_due_means_the_lead_gets_nothing(providers):
     volunteer_id = _astoria_volunteer_with_a_spanish_speaking_lead()
     with time_machine.travel(OPENED, tick=False), session_scope() as session:
-        handoff = handoffs.open_for(session, volunteer_id, handoffs.Reason.asked)
+        handoff = handoffs.open_for(session, volunteer_id, handoffs.Reason.asked, settings=get_settings())
         account = Account(email="o@example.org", password_hash="x", role="organizer", disabled=False)
         session.add(account)
         session.flush()

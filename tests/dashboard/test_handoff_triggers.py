@@ -10,6 +10,7 @@ from campaign.db import session_scope
 from campaign.models import Account, Handoff, Message, OutboxRow, Team, Volunteer
 from tests.support.fake_rasa import FakeRasa
 from tests.test_pipeline import post, run_until_idle
+from onramp.settings import get_settings
 
 # Fresh sentences, one per language, each raising a sensitive topic.
 SENSITIVE = {
@@ -110,7 +111,7 @@ def _lead_team() -> int:
 def test_a_handoff_plans_an_alert_to_the_team_lead_that_the_first_answer_cancels(teams):
     volunteer_id = _lead_team()
     with session_scope() as session:
-        handoff = handoffs.open_for(session, volunteer_id, "asked")
+        handoff = handoffs.open_for(session, volunteer_id, "asked", settings=get_settings())
         [alert] = session.scalars(select(OutboxRow).where(OutboxRow.key == handoffs.ALERT_KEY)).all()
         assert alert.recipient == "+17185550999" and alert.status == "pending"
         assert alert.send_after - handoff.opened_at == timedelta(minutes=15)
@@ -127,7 +128,7 @@ def test_a_handoff_plans_an_alert_to_the_team_lead_that_the_first_answer_cancels
 def test_the_reply_box_is_blocked_with_the_reason_for_someone_who_opted_out(teams):
     volunteer_id = _lead_team()
     with session_scope() as session:
-        handoff = handoffs.open_for(session, volunteer_id, "asked")
+        handoff = handoffs.open_for(session, volunteer_id, "asked", settings=get_settings())
         volunteer = session.get(Volunteer, volunteer_id)
         volunteer.consent_status, volunteer.consent_source = "opted_out", "sms"
         account = Account(email="o@example.org", password_hash="x", role="organizer", disabled=False)
@@ -148,7 +149,7 @@ def test_outside_the_whatsapp_window_only_a_saved_reply_can_be_sent(teams):
                              last_inbound_at=utcnow() - timedelta(hours=30)))
         account = Account(email="o@example.org", password_hash="x", role="organizer", disabled=False)
         session.add(account)
-        handoff = handoffs.open_for(session, volunteer.id, "asked")
+        handoff = handoffs.open_for(session, volunteer.id, "asked", settings=get_settings())
         with pytest.raises(handoffs.HandoffError, match="24-hour window"):
             handoffs.reply(session, handoff, account, text="free text")
         assert handoffs.reply(session, handoff, account, key="canned_checking") is not None

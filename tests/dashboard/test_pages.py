@@ -8,6 +8,7 @@ from campaign.db import session_scope
 from campaign.models import (AccessLogEntry, Account, Booking, Handoff, Identity, OutboxRow, Shift, StageEvent, Team, Volunteer,
                              utcnow)
 from tests.dashboard.conftest import csrf_of, make_account, sign_in
+from onramp.settings import get_settings
 
 
 def _person(team_slug: str = "astoria") -> tuple[int, int]:
@@ -139,7 +140,7 @@ def test_after_the_shift_the_lead_marks_who_came_on_the_booking(client):
 def test_an_organizer_claims_a_handoff_and_it_moves_to_their_folder(organizer):
     volunteer_id, _ = _person()
     with session_scope() as session:
-        handoff_id = handoffs.open_for(session, volunteer_id, "asked").id
+        handoff_id = handoffs.open_for(session, volunteer_id, "asked", settings=get_settings()).id
     assert "Pat" in organizer.get("/dashboard/inbox/rows?folder=unassigned").text
     assert "Pat" not in organizer.get("/dashboard/inbox/rows?folder=mine").text
     page = organizer.get(f"/dashboard/conversations/{handoff_id}").text

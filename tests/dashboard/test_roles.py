@@ -8,6 +8,7 @@ from campaign import handoffs
 from campaign.db import session_scope
 from campaign.models import AccessLogEntry, Identity, Team, Volunteer
 from tests.dashboard.conftest import make_account, sign_in, team_slugs
+from onramp.settings import get_settings
 
 
 def _volunteer(name: str, team_slug: str, phone: str) -> tuple[int, int]:
@@ -18,7 +19,7 @@ def _volunteer(name: str, team_slug: str, phone: str) -> tuple[int, int]:
         session.add(volunteer)
         session.flush()
         session.add(Identity(volunteer_id=volunteer.id, channel="sms", external_id=phone, phone=phone))
-        handoff = handoffs.open_for(session, volunteer.id, "asked", summary="quiero hablar con alguien")
+        handoff = handoffs.open_for(session, volunteer.id, "asked", summary="quiero hablar con alguien", settings=get_settings())
         return volunteer.id, handoff.id
 
 

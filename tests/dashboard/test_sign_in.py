@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 
 from campaign.db import session_scope
 from campaign import accounts
+from onramp.settings import get_settings
 from tests.dashboard.conftest import PASSWORD, csrf_of, make_account, sign_in
 
 
@@ -82,7 +83,7 @@ def test_five_wrong_passwords_lock_the_account_for_a_while_even_with_the_right_o
             assert sign_in(client, "guess@example.org", "wrong password").status_code == 401
         answer = sign_in(client, "guess@example.org")
         assert answer.status_code == 429 and "too many failed sign-ins" in answer.text
-        traveller.shift(accounts.failure_window() + timedelta(seconds=1))
+        traveller.shift(accounts.failure_window(get_settings()) + timedelta(seconds=1))
         assert sign_in(client, "guess@example.org").status_code == 303
 
 

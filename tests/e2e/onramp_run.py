@@ -11,7 +11,7 @@ import httpx
 import psutil
 
 from onramp.settings import ROOT
-from tests.support.stack import free_port, rasa_headers
+from tests.support.stack import Places, rasa_headers, wait_until_answers
 
 # How to recognise each process's own command line (not its onramp.keep supervisor's).
 MARKS = {
@@ -22,32 +22,17 @@ MARKS = {
 }
 
 
-class RunStack:
+class RunStack(Places):
     def __init__(self, workdir: Path, env: dict[str, str], args: tuple[str, ...] = (), api_processes: int = 1,
                  hold_on_kill: bool = False):
-        self.workdir = workdir
+        super().__init__(workdir, env.get("DATABASE_URL"), **env)
         # hold_on_kill: a killed process stays down until start() (its supervisor is paused),
         # as the tests written for a stack without supervision expect
         self.hold_on_kill = hold_on_kill
         self.args = args
         self.api_processes = api_processes
         self._started_before_kill = 0
-        self.ports = {name: free_port() for name in ("rasa", "actions", "api")}
-        self.db_url = env.get("DATABASE_URL") or f"sqlite:///{workdir / 'onramp.db'}"
-        self.api_url = f"http://127.0.0.1:{self.ports['api']}"
-        self.rasa_url = f"http://127.0.0.1:{self.ports['rasa']}"
         self.log = workdir / "onramp-run.log"
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": self.db_url,
-            "RASA_TRACKER_STORE_URL": f"sqlite:///{workdir / 'rasa-tracker.db'}",
-            "API_PORT": str(self.ports["api"]),
-            "RASA_PORT": str(self.ports["rasa"]),
-            "ACTIONS_PORT": str(self.ports["actions"]),
-            "RASA_URL": self.rasa_url,
-            "INBOUND_LEASE_SECONDS": "3",
-            **env,
-        }
         self.proc: subprocess.Popen | None = None
 
     def up(self, timeout: float = 300) -> "RunStack":
@@ -58,32 +43,29 @@ class RunStack:
         return self
 
     def wait_ready(self, timeout: float = 300) -> None:
-        checks = [f"{self.rasa_url}/status", f"http://127.0.0.1:{self.ports['actions']}/health", f"{self.api_url}/healthz"]
         deadline = time.monotonic() + timeout
-        for url in checks:
-            while True:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"onramp run exited early:\n{self.tail()}")
-                try:
-                    headers = self.rasa_headers() if url.startswith(self.rasa_url) else None
-                    if httpx.get(url, timeout=2, headers=headers).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{url} not ready after {timeout}s:\n{self.tail()}")
-                time.sleep(0.5)
+        for name, url in self.health_urls().items():
+            wait_until_answers(
+                url, deadline, headers=self.rasa_headers() if name == "rasa" else None,
+                gone=lambda: f"onramp run exited early:\n{self.tail()}" if self.proc.poll() is not None else None,
+                late=lambda url=url: f"{url} not ready after {timeout}s:\n{self.tail()}")
 
     def rasa_headers(self) -> dict[str, str]:
         return rasa_headers(self.env)
 
-    def processes(self, name: str) -> list[psutil.Process]:
+    def _command_lines(self) -> list[tuple[psutil.Process, list[str]]]:
+        """Every process `onramp run` started, with its command line (those gone are left out)."""
         found = []
         for child in psutil.Process(self.proc.pid).children(recursive=True):
             try:
-                line = child.cmdline()
+                found.append((child, child.cmdline()))
             except psutil.Error:
                 continue
+        return found
+
+    def processes(self, name: str) -> list[psutil.Process]:
+        found = []
+        for child, line in self._command_lines():
             if "onramp.keep" in line or "-c" in line[:2]:
                 continue  # a supervisor, or the shell honcho starts it with
             words = [Path(part).name for part in line]
@@ -93,11 +75,7 @@ class RunStack:
 
     def supervisors(self, name: str) -> list[psutil.Process]:
         found = []
-        for child in psutil.Process(self.proc.pid).children(recursive=True):
-            try:
-                line = child.cmdline()
-            except psutil.Error:
-                continue
+        for child, line in self._command_lines():
             if "onramp.keep" in line and line.index("onramp.keep") + 1 < len(line):
                 label = line[line.index("onramp.keep") + 1]
                 if label == name or label.startswith(f"{name}."):

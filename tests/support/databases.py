@@ -36,10 +36,11 @@ def pg_drop(name: str) -> None:
 def reset_caches() -> None:
     """The app caches its settings and engine per process; tests switch databases."""
     from api.ratelimit import _limiter
-    from campaign.db import _factory, get_engine
+    from campaign.db import _factory, configure, get_engine
     from onramp.settings import get_settings
 
     _limiter.cache_clear()
     get_settings.cache_clear()
     get_engine.cache_clear()
     _factory.cache_clear()
+    configure(get_settings().database_url)  # what each process's edge does when it starts

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -29,13 +30,35 @@ def rasa_headers(env: dict[str, str]) -> dict[str, str]:
                                  rasa_jwt_secret=env.get("RASA_JWT_SECRET", "")))
 
 
-class Stack:
-    def __init__(self, workdir: Path):
+def wait_until_answers(url: str, deadline: float, gone: Callable[[], str | None], late: Callable[[], str],
+                       headers: dict[str, str] | None = None, pause: float = 0.5) -> None:
+    """Until `url` answers 200: a RuntimeError saying `gone()` when the process behind it has
+    exited, or `late()` after the deadline (time.monotonic())."""
+    while True:
+        exited = gone()
+        if exited:
+            raise RuntimeError(exited)
+        try:
+            if httpx.get(url, timeout=2, headers=headers).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(late())
+        time.sleep(pause)
+
+
+class Places:
+    """Where a stack's processes listen and keep their data: free ports and databases of its own
+    under `workdir`, and the environment that tells each process so."""
+
+    def __init__(self, workdir: Path, db_url: str | None = None, **env: str):
         self.workdir = workdir
         self.ports = {name: free_port() for name in ("rasa", "actions", "api")}
-        self.db_url = f"sqlite:///{workdir / 'onramp.db'}"
+        self.db_url = db_url or f"sqlite:///{workdir / 'onramp.db'}"
         self.api_url = f"http://127.0.0.1:{self.ports['api']}"
         self.rasa_url = f"http://127.0.0.1:{self.ports['rasa']}"
+        self.actions_url = f"http://127.0.0.1:{self.ports['actions']}"
         self.env = {
             **os.environ,
             "DATABASE_URL": self.db_url,
@@ -45,8 +68,16 @@ class Stack:
             "ACTIONS_PORT": str(self.ports["actions"]),
             "RASA_URL": self.rasa_url,
             "INBOUND_LEASE_SECONDS": "3",
-            "LOG_LEVEL": "INFO",
+            **env,
         }
+
+    def health_urls(self) -> dict[str, str]:
+        return {"rasa": f"{self.rasa_url}/status", "actions": f"{self.actions_url}/health", "api": f"{self.api_url}/healthz"}
+
+
+class Stack(Places):
+    def __init__(self, workdir: Path):
+        super().__init__(workdir, LOG_LEVEL="INFO")
         self.procs: dict[str, subprocess.Popen] = {}
 
     def onramp(self, *args: str) -> None:
@@ -97,40 +128,22 @@ class Stack:
         return self
 
     def wait_ready(self, timeout: float = 240) -> None:
-        checks = {
-            "rasa": f"{self.rasa_url}/status",
-            "actions": f"http://127.0.0.1:{self.ports['actions']}/health",
-            "api": f"{self.api_url}/healthz",
-        }
         rasa_auth = self.rasa_headers()
         deadline = time.monotonic() + timeout
-        for name, url in checks.items():
+        for name, url in self.health_urls().items():
             if name not in self.procs:
                 continue
-            while True:
-                if name in self.procs and self.procs[name].poll() is not None:
-                    raise RuntimeError(f"{name} exited early:\n{self.tail(name)}")
-                try:
-                    if httpx.get(url, timeout=2, headers=rasa_auth if name == "rasa" else None).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{name} not ready after {timeout}s:\n{self.tail(name)}")
-                time.sleep(0.5)
+            wait_until_answers(
+                url, deadline, headers=rasa_auth if name == "rasa" else None,
+                gone=lambda name=name: f"{name} exited early:\n{self.tail(name)}" if self.procs[name].poll() is not None else None,
+                late=lambda name=name: f"{name} not ready after {timeout}s:\n{self.tail(name)}")
 
     def rasa_headers(self) -> dict[str, str]:
         return rasa_headers(self.full_env)
 
     def wait_api(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.api_url}/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        raise RuntimeError(f"api not ready:\n{self.tail('api')}")
+        wait_until_answers(self.health_urls()["api"], time.monotonic() + timeout, gone=lambda: None,
+                           late=lambda: f"api not ready:\n{self.tail('api')}", pause=0.3)
 
     def tail(self, name: str, lines: int = 60) -> str:
         path = self.workdir / f"{name}.log"

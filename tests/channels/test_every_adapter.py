@@ -53,3 +53,28 @@ def test_distinct_requests_are_each_stored(client, provider):
     for n in range(3):
         assert post(client, provider, provider.valid(n)).status_code == 200
     assert len(stored()) == 3
+
+
+@pytest.fixture
+def unconfigured_client(db, monkeypatch):
+    """A campaign with no provider's credentials set: only the web chat is on."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from tests.channels.harness import ENV
+    from tests.support import databases
+
+    for name in ENV:
+        monkeypatch.delenv(name, raising=False)
+    databases.reset_caches()
+    with TestClient(create_app(run_pipeline=False)) as client:
+        yield client
+
+
+@pytest.mark.parametrize("provider", [p for p in PROVIDERS if p.name in ("twilio", "telegram", "whatsapp_cloud")],
+                         ids=lambda p: p.name)
+def test_a_provider_that_is_not_configured_refuses_even_a_well_signed_request_and_writes_nothing(unconfigured_client,
+                                                                                                 provider):
+    response = post(unconfigured_client, provider, provider.valid(0))
+    assert response.status_code == 403 and "not configured" in response.json()["error"]
+    assert nothing_written()

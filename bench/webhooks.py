@@ -29,11 +29,13 @@ TOKEN, PUBLIC = "bench-token", "https://bench.example.org"
 def slow_rasa(seconds: float) -> FastAPI:
     app = FastAPI()
 
-    @app.post("/webhooks/rest/webhook")
+    @app.post("/webhooks/onramp/message")  # our input channel (bot/assistant/onramp_channel.py)
     async def webhook(request: Request):
         body = await request.json()
         await asyncio.sleep(seconds)
-        return [{"recipient_id": body["sender"], "custom": {"key": "not_understood"}}]
+        return {"replies": [{"recipient_id": body["sender"], "custom": {"key": "not_understood"}}],
+                "intent": {"name": "nlu_fallback", "confidence": 0.3}, "events": 2, "latest_event_time": None,
+                "seen": False}
 
     @app.get("/conversations/{sender}/tracker")
     def tracker(sender: str):

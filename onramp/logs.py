@@ -189,7 +189,9 @@ processed_log = logging.getLogger("onramp.messages")
 
 
 def message_processed(message_id: int, channel: str, language: str | None, intent: str | None,
-                      seconds: float, outcome: str) -> None:
-    """The one INFO line per processed message; never its text."""
-    processed_log.info("message %s %s lang=%s intent=%s %s in %.2fs", message_id, channel, language or "-",
-                       intent or "-", outcome, seconds)
+                      seconds: float, outcome: str, confidence: float | None = None) -> None:
+    """The one INFO line per processed message; never its text. The intent is Rasa's parse (with
+    its confidence) or what the app decided itself; "-" when neither is known."""
+    processed_log.info("message %s %s lang=%s intent=%s confidence=%s %s in %.2fs", message_id, channel,
+                       language or "-", intent or "-", "-" if confidence is None else f"{confidence:.2f}", outcome,
+                       seconds)

@@ -146,7 +146,7 @@ def test_sending_through_every_channel_at_debug_logs_no_secret(providers, captur
     assert [s for s in signatures if s in text] == []
 
 
-def test_one_info_line_per_processed_message_without_its_text(providers, capture):
+def test_one_info_line_per_processed_message_with_the_intent_rasa_read_without_its_text(providers, capture):
     from api.main import create_app
 
     logging.getLogger().setLevel(logging.INFO)
@@ -160,6 +160,8 @@ def test_one_info_line_per_processed_message_without_its_text(providers, capture
     assert sorted(line.split(" onramp.messages: message ")[1].split()[1] for line in lines) == [
         "sms", "telegram", "twilio_whatsapp", "whatsapp_cloud"]
     assert all("lang=" in line and "intent=" in line and " in " in line and line.endswith("s") for line in lines)
+    # the intent Rasa read comes back with its replies (the fake reads these as nlu_fallback, 0.91)
+    assert all(" intent=nlu_fallback confidence=0.91 " in line for line in lines), lines
     text = capture.getvalue()
     for body in ("hi I want to help", "hola quiero ayudar", "bonjour je veux aider"):
         assert body not in text

@@ -10,7 +10,7 @@ from bot.channels import numbers_choices
 from bot.pipeline import choices as choice_words
 from bot.pipeline import keywords
 from bot.pipeline.replies import to_outbox
-from bot.rasa_client import RasaClient
+from bot.rasa_client import RasaClient, Turn
 from campaign import consent, handoffs, inbox, leads, offers, reminder_replies, turf
 from campaign.db import session_scope
 from campaign.schedule import cadence_from
@@ -216,19 +216,20 @@ def _record(message_id: int, replies: list[dict], lease: tuple[str, float] | Non
         _finish(message)
 
 
-async def process(message_id: int, rasa: RasaClient, settings: Settings, lease: tuple[str, float] | None = None) -> None:
+async def process(message_id: int, rasa: RasaClient, settings: Settings, lease: tuple[str, float] | None = None) -> Turn | None:
     """Process one message. Safe to run again after a crash: Rasa is asked at most once per
-    message when it can be told (its tracker is read back), and replies are queued once.
+    message (on a retry it looks its tracker up for this message first, in the same request),
+    and replies are queued once. Returns what Rasa made of it (None when Rasa was not asked).
 
     Database work runs in a thread: a SQLite writer waiting for its lock must not block the
     event loop that the other requests of this process need to finish theirs."""
     job = await asyncio.to_thread(_prepare, message_id, settings)
     if job is None:
-        return await handoff_sync.after_message(rasa, message_id, settings=settings)
+        await handoff_sync.after_message(rasa, message_id, settings=settings)
+        return None
     sender, text, metadata, retry = job
     # Rasa may be slow: no transaction is held open while it thinks.
-    replies = await rasa.replies_to(sender, message_id) if retry else None
-    if replies is None:
-        replies = await rasa.send(sender, text, metadata)
-    await asyncio.to_thread(_record, message_id, replies, lease)
-    await handoff_sync.after_message(rasa, message_id, replies, settings=settings)
+    turn = await rasa.send(sender, text, metadata, check_seen=retry)
+    await asyncio.to_thread(_record, message_id, turn.replies, lease)
+    await handoff_sync.after_message(rasa, message_id, turn.replies, settings=settings)
+    return turn

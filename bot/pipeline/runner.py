@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from bot import langid_model
 from bot.pipeline import spool
 from bot.pipeline.process import LeaseLost, process
-from bot.rasa_client import RasaClient, RasaUnavailable
+from bot.rasa_client import RasaClient, RasaUnavailable, Turn
 from campaign import handoffs, inbox
 from campaign.db import session_scope
 from campaign.models import Identity, Message, utcnow
@@ -88,12 +88,12 @@ class InboundRunner:
                     return
                 started = time.perf_counter()
                 try:
-                    await self._process_holding_lease(identity_id, message_id)
+                    turn = await self._process_holding_lease(identity_id, message_id)
                     if self.rasa_down:
                         self.rasa_down = False
                         log.info("Rasa answers again: waiting messages are processed")
                     if logs.processed_log.isEnabledFor(logging.INFO):
-                        await asyncio.to_thread(self._log_processed, message_id, time.perf_counter() - started)
+                        await asyncio.to_thread(self._log_processed, message_id, time.perf_counter() - started, turn)
                 except LeaseLost as error:
                     log.warning("%s", error)
                     return
@@ -132,7 +132,7 @@ class InboundRunner:
         except Exception as error:  # still stuck: the spool stays, and is tried at the next pass
             log.warning("the spool waits for the database: %r", error)
 
-    async def _process_holding_lease(self, identity_id: int, message_id: int) -> None:
+    async def _process_holding_lease(self, identity_id: int, message_id: int) -> Turn | None:
         """Process one message, renewing the contact's lease while Rasa thinks (it may take
         longer than a lease), so that no other process takes the contact meanwhile."""
         seconds = self.settings.inbound_lease_seconds
@@ -145,7 +145,7 @@ class InboundRunner:
 
         renewer = asyncio.create_task(renew())
         try:
-            await process(message_id, self.rasa, self.settings, lease=(self.owner, seconds))
+            return await process(message_id, self.rasa, self.settings, lease=(self.owner, seconds))
         finally:
             renewer.cancel()
 
@@ -188,15 +188,18 @@ class InboundRunner:
         with session_scope() as session:
             inbox.release_contact(session, identity_id, self.owner)
 
-    def _log_processed(self, message_id: int, seconds: float) -> None:
+    def _log_processed(self, message_id: int, seconds: float, turn: Turn | None = None) -> None:
         with session_scope() as session:
             message = session.get(Message, message_id)
             if message is not None:
-                # the intent when the app knows it: a button's payload ("/affirm{...}"), or what the
-                # app decided itself (e.g. ignored_opted_out); Rasa's own parse is not returned to us
+                # the intent: what the app decided itself (e.g. ignored_opted_out), else what Rasa
+                # read (its parse comes back with the replies), else a button's payload ("/affirm{...}")
                 button = (message.payload or {}).get("button") or ""
-                intent = message.error or (button[1:].split("{", 1)[0] if button.startswith("/") else None)
-                logs.message_processed(message.id, message.channel, message.language, intent, seconds, message.status)
+                intent = message.error or (turn.intent if turn else None) or (
+                    button[1:].split("{", 1)[0] if button.startswith("/") else None)
+                confidence = turn.confidence if turn and not message.error and turn.intent else None
+                logs.message_processed(message.id, message.channel, message.language, intent, seconds, message.status,
+                                       confidence)
 
     def _mark_failed(self, message_id: int) -> None:
         with session_scope() as session:

@@ -1,7 +1,7 @@
 """Two `onramp api` processes on one PostgreSQL database share the inbound work through
 per-contact leases: one person's messages, posted to both in turn, are each answered once and
-in order. Rasa is a stand-in speaking its REST channel (answers "echo <text>" after a random
-pause), so the test needs no model."""
+in order. Rasa is a stand-in speaking our input channel (bot/assistant/onramp_channel.py; answers
+"echo <text>" after a random pause), so the test needs no model."""
 import asyncio
 import random
 import subprocess
@@ -28,13 +28,14 @@ MESSAGES, ROUNDS = 20, 5
 def echo_rasa(seen: list[tuple[str, str]], lock: threading.Lock) -> FastAPI:
     app = FastAPI()
 
-    @app.post("/webhooks/rest/webhook")
+    @app.post("/webhooks/onramp/message")
     async def webhook(request: Request):
         body = await request.json()
         with lock:
             seen.append((body["sender"], body["message"]))
         await asyncio.sleep(random.uniform(0, 0.3))  # slow enough that both processes want the contact
-        return [{"recipient_id": body["sender"], "text": f"echo {body['message']}"}]
+        return {"replies": [{"recipient_id": body["sender"], "text": f"echo {body['message']}"}],
+                "intent": None, "events": 2, "latest_event_time": None, "seen": False}
 
     @app.get("/conversations/{sender}/tracker")
     def tracker(sender: str):

@@ -88,4 +88,4 @@ def test_the_terminal_shows_the_urls_and_one_line_per_message_but_no_deprecation
     assert "hi I want to volunteer" not in output  # no message bodies at INFO
     assert "HTTP Request:" not in output and "GET /chat/api/messages" not in output
     # no access log lines from Rasa either: Rasa's --auth-token would travel in their query string
-    assert "/webhooks/rest/webhook" not in output
+    assert "/webhooks/onramp/message" not in output and "/webhooks/rest/webhook" not in output

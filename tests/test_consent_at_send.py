@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.pipeline.inbound import Inbound
+from bot.channels.received import Inbound
 from bot.pipeline.receive import receive
 from campaign import outbox, reminders
 from campaign.db import session_scope

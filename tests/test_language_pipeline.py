@@ -3,9 +3,9 @@ from sqlalchemy import select
 
 from bot.channels.sms_text import segments
 from bot.language import LANGUAGE_CHOSEN, LANGUAGE_GUESSED
-from bot.pipeline.inbound import Inbound
+from bot.channels.received import Inbound
 from bot.pipeline.receive import receive
-from bot.render import render
+from bot.compose import compose
 from campaign.db import session_scope
 from campaign.models import OutboxRow, Volunteer
 from onramp.settings import get_settings
@@ -25,7 +25,7 @@ def texted(text: str, channel: str = "sms", n: int = 1) -> None:
 def rendered_replies():
     with session_scope() as session:
         rows = session.scalars(select(OutboxRow).where(OutboxRow.kind == "reply").order_by(OutboxRow.id)).all()
-        return [render(session, row, get_settings()) for row in rows]
+        return [compose(session, row, get_settings()) for row in rows]
 
 
 def volunteer():

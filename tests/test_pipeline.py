@@ -233,7 +233,7 @@ def test_a_team_lead_texting_roster_gets_the_next_shift_roster_not_the_model(cli
 
         team = session.scalars(select(Team).where(Team.slug == "astoria")).one()
         lead_phone = team.lead_phone
-    from bot.pipeline.inbound import Inbound
+    from bot.channels.received import Inbound
     from bot.pipeline.receive import receive
 
     with session_scope() as session:

@@ -5,10 +5,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot.pipeline.inbound import Inbound
+from bot.channels.received import Inbound
 from bot.pipeline.receive import receive
 from bot.pipeline.runner import InboundRunner
-from bot.render import render
+from bot.compose import compose
 from campaign.db import session_scope
 from campaign.models import Handoff, Message, OutboxRow, Volunteer
 from onramp.settings import get_settings
@@ -76,7 +76,7 @@ def test_the_first_reply_to_a_new_sms_contact_says_once_how_to_stop(db):
     run_until_idle(FakeRasa())
     with session_scope() as session:
         rows = session.scalars(select(OutboxRow).where(OutboxRow.kind == "reply").order_by(OutboxRow.id)).all()
-        texts = [render(session, row, get_settings()).text for row in rows]
+        texts = [compose(session, row, get_settings()).text for row in rows]
     assert len(texts) == 4
     assert texts[0].endswith(f"{get_settings().campaign_name}: reply STOP to stop.")
     assert sum("reply STOP to stop" in t for t in texts) == 1

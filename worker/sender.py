@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.channels import Channel, registry
 from bot.channels.base import Rendered, SendError
-from bot.render import render
+from bot.compose import compose
 from campaign import consent, leads, offers, outbox, outbox_parts, reminders, shifts
 from campaign.db import insert_ignore, is_postgres, lock_skip, session_scope
 from campaign.outbox_status import OutboxStatus, claim, move
@@ -235,7 +235,7 @@ class OutboxWorker:
                 return None
             leads.fold_into_digest(session, row)
             try:
-                message = render(session, row, self.settings)
+                message = compose(session, row, self.settings)
             except LookupError as error:  # a missing catalog key: sending again cannot help
                 row.last_error = f"cannot render: {error!r}"[:2000]
                 move(row, OutboxStatus.FAILED, "render_failed")

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import catalog
-from bot.render import render
+from bot.compose import compose
 from campaign.models import Booking, Handoff, Message, OutboxRow, Shift, StageEvent, Volunteer
 from onramp.settings import Settings
 
@@ -30,7 +30,7 @@ def lines(session: Session, volunteer: Volunteer, settings: Settings) -> list[Li
         out.append(Line(message.created_at, "supporter", message.body or (message.payload or {}).get("button", ""), detail))
     for row in session.scalars(select(OutboxRow).where(OutboxRow.volunteer_id == volunteer.id)):
         try:
-            text = render(session, row, settings).text
+            text = compose(session, row, settings).text
         except Exception as error:  # a row the catalogs cannot render still shows
             text = f"[{row.key}: {error}]"
         organizer = (row.params or {}).get("organizer")

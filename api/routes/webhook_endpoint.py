@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from api.bodies import MAX_BODY, read_limited
 from bot.channels.base import Adapter, Delivery, ParseError, Route, RouteKind, WebhookRequest
 from bot.pipeline import spool
-from bot.pipeline.inbound import Inbound
+from bot.channels.received import Inbound
 from bot.pipeline.receive import receive
 from campaign import delivery
 from campaign.db import impatient_scope, session_scope

@@ -14,7 +14,7 @@ from typing import ClassVar, Protocol
 
 from sqlalchemy.orm import Session
 
-from bot.pipeline.inbound import Inbound
+from bot.channels.received import Inbound
 from campaign.delivery import ContactEvent, DeliveryStatus
 from campaign.models import OutboxRow
 from onramp.settings import Settings

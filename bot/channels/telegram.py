@@ -12,7 +12,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.channels.base import (FINAL, RETRY, Adapter, Failure, Parsed, ParseError, Rendered, Route, RouteKind,
                                WebhookRequest)
 from bot.phones import e164
-from bot.pipeline.inbound import Inbound, MediaKind
+from bot.channels.received import Inbound, MediaKind
 from campaign.models import OutboxRow
 from onramp.settings import Settings
 

@@ -22,7 +22,7 @@ from bot import catalog
 from bot.channels import sms_text
 from bot.channels.base import (FINAL, RETRY, Adapter, Answer, Delivery, Failure, Parsed, ParseError, Rendered, Route,
                                RouteKind, SendError, WebhookRequest)
-from bot.pipeline.inbound import Inbound, media_kind
+from bot.channels.received import Inbound, media_kind
 from bot.phones import e164, region_language
 from campaign.delivery import ContactEvent, DeliveryStatus
 from campaign.models import OutboxRow

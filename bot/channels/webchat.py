@@ -13,7 +13,7 @@ import secrets
 from sqlalchemy.orm import Session
 
 from bot.channels.base import Adapter, ParseError, Rendered
-from bot.pipeline.inbound import Inbound
+from bot.channels.received import Inbound
 from campaign.models import OutboxRow
 
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")

@@ -14,7 +14,7 @@ from bot import catalog
 from bot.channels.base import (FINAL, RETRY, Adapter, Delivery, Failure, Parsed, ParseError, Rendered, Route, RouteKind,
                                SendError, WebhookRequest)
 from bot.phones import e164, region_language
-from bot.pipeline.inbound import Inbound, MediaKind
+from bot.channels.received import Inbound, MediaKind
 from campaign.delivery import DeliveryStatus
 from campaign.models import OutboxRow
 from onramp.settings import Settings

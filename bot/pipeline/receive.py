@@ -2,7 +2,7 @@
 from sqlalchemy.orm import Session
 
 from bot.pipeline import keywords
-from bot.pipeline.inbound import Inbound
+from bot.channels.received import Inbound
 from campaign.models import Message, utcnow
 from campaign.inbox import store_inbound
 from campaign.volunteers import identify

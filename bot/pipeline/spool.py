@@ -14,7 +14,7 @@ import os
 import uuid
 from pathlib import Path
 
-from bot.pipeline.inbound import Inbound
+from bot.channels.received import Inbound
 from bot.pipeline.receive import receive
 from campaign.db import impatient_scope
 

@@ -18,7 +18,7 @@ from bot import catalog
 from bot.channels.base import (FINAL, RETRY, Adapter, Delivery, Failure, Parsed, ParseError, Rendered, Route, RouteKind,
                                SendError, WebhookRequest)
 from bot.phones import e164
-from bot.pipeline.inbound import Inbound
+from bot.channels.received import Inbound
 from campaign.delivery import ContactEvent, DeliveryStatus
 from campaign.models import OutboxRow
 

@@ -3,7 +3,7 @@ answered in the person's language, never dropped in silence. (How each provider'
 are parsed is in the rows of its adapter's table.)"""
 from sqlalchemy import select
 
-from bot.render import render
+from bot.compose import compose
 from campaign.db import session_scope
 from campaign.models import Message, OutboxRow
 from onramp.settings import get_settings
@@ -26,4 +26,4 @@ def test_a_pin_reaches_the_model_as_the_nearest_neighborhood_and_a_voice_note_is
         voice_id = session.scalars(select(Message.id).where(Message.provider_id == "9101")).one()
         [row] = session.scalars(select(OutboxRow).where(OutboxRow.source_message_id == voice_id)).all()
         assert row.key == "media_text_only"
-        assert render(session, row, get_settings()).text == "Por ahora solo puedo leer texto. ¿Me lo escribes?"
+        assert compose(session, row, get_settings()).text == "Por ahora solo puedo leer texto. ¿Me lo escribes?"

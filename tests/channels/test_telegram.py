@@ -134,7 +134,7 @@ def test_outgoing(fakes, case, monkeypatch):
 
 
 def test_sharing_ones_own_contact_links_the_phone_and_someone_elses_does_not(client):
-    from bot.pipeline.inbound import Inbound
+    from bot.channels.received import Inbound
     from bot.pipeline.receive import receive
 
     with session_scope() as session:  # the same person already texted by SMS

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from bot.channels import sms_text
 from bot.channels.twilio import layout
-from bot.render import render
+from bot.compose import compose
 from campaign import outbox
 from campaign.db import make_engine, session_scope
 from campaign.models import OutboxRow, utcnow
@@ -222,7 +222,7 @@ def _count(stack, recorder, report) -> None:
             if row.id == report.ids["poison"] and row.status == "failed":
                 report.poison = (row.status, row.reason)
                 continue
-            parts_of[row.id] = sms_text.sends(layout(render(session, row, settings), settings.campaign_timezone))
+            parts_of[row.id] = sms_text.sends(layout(compose(session, row, settings), settings.campaign_timezone))
             expected.update((row.recipient, part) for part in parts_of[row.id])
         got = Counter((s["To"], s["Body"]) for s in recorder.sent)
         report.expected = sum(expected.values())

@@ -1,3 +1,5 @@
+"""A received message in neutral words: what a channel adapter makes of a provider's request
+(bot/channels/base.py), before campaign/inbox.py stores it and the pipeline answers it."""
 from dataclasses import dataclass
 from enum import StrEnum
 

@@ -1,4 +1,6 @@
-"""An outbox row in its recipient's language (looked up at send time: the language can change)."""
+"""An outbox row composed as the message its channel sends: the catalog text in its recipient's
+language (looked up at send time: the language can change), its choices, and a WhatsApp template
+when the 24-hour window is closed. (bot/catalog.render turns one catalog key into text.)"""
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
@@ -17,7 +19,7 @@ WHATSAPP_WINDOW = timedelta(hours=24)
 WINDOWED_CHANNELS = {"twilio_whatsapp", "whatsapp_cloud"}
 
 
-def render(session: Session, row: OutboxRow, settings: Settings) -> Rendered:
+def compose(session: Session, row: OutboxRow, settings: Settings) -> Rendered:
     volunteer = session.get(Volunteer, row.volunteer_id) if row.volunteer_id else None
     language = (volunteer.language if volunteer else None) or settings.default_language
     params = {"campaign": settings.campaign_name, **(row.params or {})}

@@ -22,6 +22,28 @@ def chromium():
             browser.close()
 
 
+@contextmanager
+def served(app, port: int, wait_seconds: float = 30):
+    """The app served on loopback in a thread, for the browser to open; its base URL. Stopped
+    on leaving."""
+    import threading
+    import time
+
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + wait_seconds
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
 def sign_in(page, base_url: str, email: str, password: str) -> None:
     page.goto(f"{base_url}/dashboard/login")
     page.fill("input[name=email]", email)

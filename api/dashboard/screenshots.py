@@ -4,8 +4,6 @@ import os
 import random
 import socket
 import tempfile
-import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -128,9 +126,7 @@ def _mistaken_shift(page) -> None:
 
 def take(out: Path) -> list[Path]:
     """Seed a throw-away database, serve it on a free loopback port, and photograph each page."""
-    import uvicorn
-
-    from api.dashboard.browser import chromium, sign_in
+    from api.dashboard.browser import chromium, served, sign_in
     from campaign import db
     from campaign.migrate import upgrade
     from onramp.settings import get_settings
@@ -145,13 +141,6 @@ def take(out: Path) -> list[Path]:
 
     from api.main import create_app
 
-    server = uvicorn.Server(uvicorn.Config(create_app(run_pipeline=False), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.1)
-    base = f"http://127.0.0.1:{port}"
     paths = {"login": "/dashboard/login", "inbox": "/dashboard/inbox", "conversation": f"/dashboard/conversations/{ids['conversation']}",
              "volunteers": "/dashboard/volunteers", "person": f"/dashboard/volunteers/{ids['person']}",
              "shifts": "/dashboard/shifts", "shift": f"/dashboard/shifts/{ids['shift']}", "shift-new": "/dashboard/shifts/new",
@@ -160,26 +149,22 @@ def take(out: Path) -> list[Path]:
              "outbox": "/dashboard/outbox", "accounts": "/dashboard/accounts"}
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    try:
-        with chromium() as browser:
-            for label, viewport in VIEWPORTS.items():
-                context = browser.new_context(viewport=viewport, device_scale_factor=1)
-                page = context.new_page()
-                page.goto(base + paths["login"])
-                target = out / f"login-{label}.png"
+    with served(create_app(run_pipeline=False), port) as base, chromium() as browser:
+        for label, viewport in VIEWPORTS.items():
+            context = browser.new_context(viewport=viewport, device_scale_factor=1)
+            page = context.new_page()
+            page.goto(base + paths["login"])
+            target = out / f"login-{label}.png"
+            page.screenshot(path=str(target), full_page=True)
+            written.append(target)
+            sign_in(page, base, EMAIL, PASSWORD)
+            page.wait_for_url("**/dashboard/inbox")
+            for name in PAGES[1:]:
+                page.goto(base + paths[name])
+                if name == "shift-errors":
+                    _mistaken_shift(page)
+                target = out / f"{name}-{label}.png"
                 page.screenshot(path=str(target), full_page=True)
                 written.append(target)
-                sign_in(page, base, EMAIL, PASSWORD)
-                page.wait_for_url("**/dashboard/inbox")
-                for name in PAGES[1:]:
-                    page.goto(base + paths[name])
-                    if name == "shift-errors":
-                        _mistaken_shift(page)
-                    target = out / f"{name}-{label}.png"
-                    page.screenshot(path=str(target), full_page=True)
-                    written.append(target)
-                context.close()
-    finally:
-        server.should_exit = True
-        thread.join(10)
+            context.close()
     return written

@@ -1,22 +1,19 @@
 """Shifts managed in a real browser (Debian's Chromium through Playwright) against the api served
 on a loopback port: an organizer adds a shift (a mistake first), moves it and the supporter
 booked is told, cancels it; a lead cannot reach another team's shift."""
-import threading
-import time
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from api.dashboard import browser as chromium
 from campaign import reminders, shifts
 from campaign.db import session_scope
-from campaign.models import Identity, OutboxRow, Shift, Team, Volunteer, utcnow
-from campaign.schedule import cadence_from
+from campaign.models import OutboxRow, Shift, Team, utcnow
 from onramp.settings import get_settings
 from tests.dashboard.conftest import PASSWORD, make_account
+from tests.dashboard.test_shift_forms import _booked_supporter
 from tests.support.stack import free_port
 
 
@@ -24,16 +21,8 @@ from tests.support.stack import free_port
 def served(teams):
     from api.main import create_app
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(run_pipeline=False), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with chromium.served(create_app(run_pipeline=False), free_port(), wait_seconds=20) as base:
+        yield base
 
 
 @pytest.fixture
@@ -53,19 +42,6 @@ def _local(days: int, hour: int) -> str:
     zone = ZoneInfo(get_settings().campaign_timezone)
     day = (utcnow().astimezone(zone) + timedelta(days=days)).date()
     return f"{day.isoformat()}T{hour:02d}:00"
-
-
-def _book_rosa(shift_id: int) -> int:
-    with session_scope() as session:
-        shift = session.get(Shift, shift_id)
-        rosa = Volunteer(name="Rosa Díaz", team_id=shift.team_id, stage="assigned", language="es", availability=[],
-                         interests=[])
-        session.add(rosa)
-        session.flush()
-        session.add(Identity(volunteer_id=rosa.id, channel="sms", external_id="+17185550505", phone="+17185550505"))
-        session.flush()
-        shifts.book(session, rosa, shift_id, cadence_from(get_settings()))
-        return rosa.id
 
 
 def _told(volunteer_id: int, key: str) -> list[tuple[str, str]]:
@@ -100,7 +76,7 @@ def test_an_organizer_adds_moves_and_cancels_a_shift_and_the_person_booked_is_to
     assert "Astoria Park, Shore Blvd · capacity 4" in page.text_content("main")
     assert "10:00" in page.text_content("h1")  # shown in the campaign's time, as typed
 
-    rosa = _book_rosa(shift_id)
+    rosa = _booked_supporter(shift_id, phone="+17185550505", name="Rosa Díaz")
     page.click("text=Change or cancel")
     page.fill("input[name=starts_at]", _local(7, 11))
     page.fill("input[name=ends_at]", _local(7, 14))

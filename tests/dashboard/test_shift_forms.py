@@ -85,10 +85,11 @@ def test_a_shift_that_cannot_be_is_refused_with_the_reason_next_to_its_field(org
         assert 'value="Astoria Park, Shore Blvd"' in refused.text
 
 
-def _booked_supporter(shift_id: int, phone: str = "+17185550404") -> int:
+def _booked_supporter(shift_id: int, phone: str = "+17185550404", name: str = "Rosa") -> int:
+    """A Spanish-speaking supporter of the shift's team, reachable by SMS, booked on it."""
     with session_scope() as session:
         shift = session.get(Shift, shift_id)
-        volunteer = Volunteer(name="Rosa", team_id=shift.team_id, stage="assigned", language="es", availability=[],
+        volunteer = Volunteer(name=name, team_id=shift.team_id, stage="assigned", language="es", availability=[],
                               interests=[])
         session.add(volunteer)
         session.flush()

@@ -5,6 +5,7 @@ are sent as always."""
 import asyncio
 
 import pytest
+import time_machine
 
 from bot.channels.received import Inbound
 from bot.pipeline.receive import receive
@@ -21,6 +22,13 @@ AUTOMATED = [
     pytest.param(dict(key="help", kind=OutboxKind.REMINDER), id="reminder"),
     pytest.param(dict(text="Canvass this Saturday!", kind=OutboxKind.BROADCAST), id="broadcast"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def daytime():
+    """A weekday afternoon in New York: quiet hours would hold automated rows back at night."""
+    with time_machine.travel("2026-12-02 15:00:00-05:00", tick=True):
+        yield
 
 
 def _send_due() -> None:

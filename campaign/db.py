@@ -91,6 +91,26 @@ def insert_ignore(session: Session, model, values: dict, unique: list[str]) -> i
     return session.execute(statement).scalar_one_or_none()
 
 
+def insert_ignore_many(session: Session, model, rows: list[dict], unique: list[str]) -> None:
+    """insert_ignore for many rows in one statement (executemany)."""
+    if not rows:
+        return
+    if is_postgres(session.get_bind()):
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(insert(model).on_conflict_do_nothing(index_elements=unique), rows)
+
+
+def write_lock(session: Session, model) -> None:
+    """SQLite: take the database's write lock now, before anything is read, so that what the
+    transaction reads is still true when it writes (a deferred transaction that reads first
+    fails to write when another writer committed in between). PostgreSQL locks rows instead."""
+    if not is_postgres(session.get_bind()):
+        # a write that changes nothing takes the lock all the same
+        session.connection().exec_driver_sql(f"UPDATE {model.__tablename__} SET id = id WHERE 0")
+
+
 def lock_for_update(session: Session, model, row_id: int):
     """The row, locked until the transaction ends, so that read-then-write decisions on it (is
     there room on this shift?) are made one at a time. PostgreSQL locks the row; SQLite has one

@@ -72,12 +72,12 @@ def announce_cancellation(session: Session, volunteer: Volunteer, shift: Shift) 
         "name": volunteer.name or "?", "when": {"type": "datetime", "value": shift.starts_at.isoformat()}, "place": shift.place})
 
 
-def fold_into_digest(session: Session, head: OutboxRow) -> None:
+def fold_into_digest(session: Session, head: OutboxRow) -> set[int]:
     """About to send an announcement to a lead: the others still waiting for the same lead go
     in it, as one digest. Each is taken only if still pending (the UPDATE checks), so another
-    worker never sends one of them on its own as well."""
+    worker never sends one of them on its own as well. Returns the ids folded in."""
     if head.kind != "notification" or head.key not in LEAD_KEYS:
-        return
+        return set()
     waiting = select(OutboxRow).where(
         OutboxRow.identity_id == head.identity_id, OutboxRow.id != head.id, OutboxRow.status == OutboxStatus.PENDING,
         OutboxRow.kind == "notification", OutboxRow.key.in_(LEAD_KEYS),
@@ -89,6 +89,7 @@ def fold_into_digest(session: Session, head: OutboxRow) -> None:
                             reason=f"sent in the digest of outbox row {head.id}")]
     if folded:
         head.params, head.key = digest([head, *folded]), "lead_digest"
+    return {row.id for row in folded}
 
 
 def announce_shift_wish(session: Session, volunteer: Volunteer, team: Team, cadence: Cadence) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from campaign import outbox_parts
-from campaign.db import insert_ignore
+from campaign.db import insert_ignore, is_postgres
 from campaign.models import Identity, OutboxRow, Volunteer, utcnow
 from campaign.models.outbox import CONSENT_KINDS, OutboxKind
 from campaign.outbox_status import OPEN, OutboxStatus, SkipReason, move, move_where
@@ -44,25 +44,37 @@ def enqueue(session: Session, identity: Identity, key: str | None = None, params
 
 
 def due_ids(session: Session, limit: int = 20, now: datetime | None = None) -> list[int]:
-    """Due pending rows, oldest first. Nothing is claimed here: each row is claimed on its own
-    just before its provider call (outbox_status.claim), so a crash leaves at most the row in
-    flight, and two workers can share one database.
+    """Due pending rows, oldest first. Nothing is claimed here (outbox_status.claim_many does,
+    just before the provider calls), so two workers can share one database.
 
     The replies of a conversation keep their order: one waits while an earlier reply to the same
     person is not sent yet (being sent, or deferred by a rate limit or a retry)."""
+    return list(session.scalars(_due(limit, now, OutboxRow.id)))
+
+
+def due_rows(session: Session, limit: int = 20, now: datetime | None = None, lock: bool = False) -> list[OutboxRow]:
+    """The due rows themselves. With `lock`, on PostgreSQL, they stay locked until the
+    transaction ends and rows another transaction holds are passed over (SKIP LOCKED): two
+    workers take different rows."""
+    query = _due(limit, now, OutboxRow)
+    if lock and is_postgres(session.get_bind()):
+        query = query.with_for_update(skip_locked=True, of=OutboxRow)
+    return list(session.scalars(query))
+
+
+def _due(limit: int, now: datetime | None, *columns):
     earlier = aliased(OutboxRow)
     waits_for_earlier = exists().where(
         earlier.identity_id == OutboxRow.identity_id, earlier.id < OutboxRow.id,
         earlier.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)), earlier.kind.in_(CONVERSATION_KINDS),
     )
-    query = (
-        select(OutboxRow.id)
+    return (
+        select(*columns)
         .where(OutboxRow.status == OutboxStatus.PENDING, OutboxRow.send_after <= (now or utcnow()))
         .where(~(OutboxRow.kind.in_(CONVERSATION_KINDS) & waits_for_earlier))
         .order_by(OutboxRow.send_after, OutboxRow.id)
         .limit(limit)
     )
-    return list(session.scalars(query))
 
 
 def blocked_reason(session: Session, row: OutboxRow) -> SkipReason | None:
@@ -85,6 +97,13 @@ def mark_sent(row: OutboxRow) -> None:
     move(row, OutboxStatus.SENT)
     row.sent_at = utcnow()
     row.last_error = None
+
+
+def mark_sent_many(session: Session, row_ids: list[int]) -> None:
+    """mark_sent for rows being sent, in one UPDATE."""
+    if row_ids:
+        move_where(session, OutboxStatus.SENT, OutboxRow.id.in_(row_ids), only_from={OutboxStatus.SENDING},
+                   sent_at=utcnow(), last_error=None)
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> timedelta:

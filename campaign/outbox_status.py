@@ -105,19 +105,28 @@ def move_where(session: Session, to: OutboxStatus, *conditions, reason: str | No
 
 
 def claim(session: Session, row_id: int, now) -> bool:
-    """pending -> sending for one row, only if it is still pending: with two workers (even on
-    SQLite, where there is no SKIP LOCKED) exactly one of them gets True.
+    """claim_many for one row: True if this caller got it."""
+    return row_id in claim_many(session, [row_id], now)
 
-    The claim also records its first provider call as starting (campaign/outbox_parts.py), in
-    the same write: a claimed row may have a call in flight until that call is settled."""
+
+def claim_many(session: Session, row_ids: list[int], now) -> dict[int, tuple[dict[int, str], int]]:
+    """pending -> sending for these rows, each only if it is still pending: with two workers
+    (even on SQLite, where there is no SKIP LOCKED) exactly one of them gets each row.
+
+    The claim also records each row's first provider call as starting (campaign/outbox_parts.py),
+    in the same write: a claimed row may have a call in flight until that call is settled.
+    Returns, per claimed row, the parts accepted in earlier attempts and the part starting."""
     from campaign import outbox_parts
     from campaign.models import OutboxRow
 
     assert S.SENDING in MOVES[S.PENDING]
-    statement = (update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.status == str(S.PENDING))
+    if not row_ids:
+        return {}
+    statement = (update(OutboxRow).where(OutboxRow.id.in_(row_ids), OutboxRow.status == str(S.PENDING))
                  .values(status=str(S.SENDING), attempts=OutboxRow.attempts + 1, claimed_at=now, reason=None)
+                 .returning(OutboxRow.id, OutboxRow.channel, OutboxRow.attempts)
                  .execution_options(synchronize_session=False))
-    if session.execute(statement).rowcount != 1:
-        return False
-    outbox_parts.start_first(session, row_id)
-    return True
+    claimed = session.execute(statement).all()
+    # a first attempt has no part accepted or started before: nothing to look up for it
+    return outbox_parts.start_first_many(session, {row_id: channel for row_id, channel, _ in claimed},
+                                         tried={row_id for row_id, _, attempts in claimed if attempts > 1})

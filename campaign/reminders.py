@@ -6,6 +6,7 @@ skipped with the reason, so an organizer sees why a reminder will not come. Ever
 can change between planning and sending (consent, the booking, a handoff, the daily cap) is
 checked in `ready`, at send time.
 """
+from collections.abc import Collection
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
@@ -200,9 +201,11 @@ def plan_signup_nudge(session: Session, volunteer: Volunteer, cadence: Cadence, 
 
 # --- send time ----------------------------------------------------------------------------
 
-def ready(session: Session, row: OutboxRow, cadence: Cadence, now: datetime) -> bool:
+def ready(session: Session, row: OutboxRow, cadence: Cadence, now: datetime,
+          going: Collection[OutboxRow] = ()) -> bool:
     """The send-time rules. True: send it now. False: the row was moved (skipped, expired,
-    waiting) or deferred, with its reason."""
+    waiting) or deferred, with its reason. `going`: rows of the same pass that these rules
+    already let go, not claimed yet (they count towards the daily cap)."""
     if row.deadline is not None and now > row.deadline:
         move(row, OutboxStatus.EXPIRED, "deadline_passed")
         return False
@@ -216,7 +219,7 @@ def ready(session: Session, row: OutboxRow, cadence: Cadence, now: datetime) -> 
         return False
     if automated and not cadence.in_window(now):
         return _defer(row, cadence.earliest_allowed_after(now), "quiet_hours")
-    if automated and _over_daily_cap(session, row, cadence, now):
+    if automated and _over_daily_cap(session, row, cadence, now, going):
         return _defer(row, cadence.next_day_start(now), "daily_cap")
     return _refresh(session, row, cadence, now)
 
@@ -250,10 +253,12 @@ def _cause_gone(session: Session, row: OutboxRow) -> str | None:
     return None
 
 
-def _over_daily_cap(session: Session, row: OutboxRow, cadence: Cadence, now: datetime) -> bool:
+def _over_daily_cap(session: Session, row: OutboxRow, cadence: Cadence, now: datetime,
+                    going: Collection[OutboxRow] = ()) -> bool:
     """At most `daily_cap` automated messages a local day to one person; higher-priority rows
     still due today keep their places, so the lowest waits for the next day."""
     start, end = cadence.day_bounds(now)
+    mine_going = {r.id for r in going if r.volunteer_id == row.volunteer_id and r.kind in AUTOMATED_KINDS}
     sent = session.scalar(select(func.count()).select_from(OutboxRow).where(
         OutboxRow.volunteer_id == row.volunteer_id, OutboxRow.kind.in_(AUTOMATED_KINDS),
         OutboxRow.status.in_((OutboxStatus.SENT, OutboxStatus.SENDING, OutboxStatus.UNKNOWN)),
@@ -262,8 +267,8 @@ def _over_daily_cap(session: Session, row: OutboxRow, cadence: Cadence, now: dat
     ahead = [r for r in session.scalars(select(OutboxRow).where(
         OutboxRow.volunteer_id == row.volunteer_id, OutboxRow.kind.in_(AUTOMATED_KINDS), OutboxRow.id != row.id,
         OutboxRow.status == OutboxStatus.PENDING, OutboxRow.send_after < end))
-        if PRIORITY.get(r.key or "", 5) < mine]
-    return (sent or 0) + len(ahead) >= cadence.daily_cap
+        if PRIORITY.get(r.key or "", 5) < mine and r.id not in mine_going]
+    return (sent or 0) + len(mine_going) + len(ahead) >= cadence.daily_cap
 
 
 def _refresh(session: Session, row: OutboxRow, cadence: Cadence, now: datetime) -> bool:

@@ -106,6 +106,9 @@ class Settings(BaseSettings):
     # a row left "sending" longer than this is stale (its worker died): re-queued on idempotent
     # channels, otherwise marked unknown. Longer than a provider call can take.
     outbox_visibility_timeout_seconds: float = 120.0
+    # provider calls one worker keeps under way (each claimed just before it starts): a worker
+    # killed at any moment leaves at most this many rows `unknown`
+    outbox_concurrent_calls: int = Field(16, ge=1, le=256)
     # every provider call: connect and read timeouts
     provider_connect_timeout_seconds: float = 5.0
     provider_read_timeout_seconds: float = 20.0

@@ -150,10 +150,10 @@ def test_a_commit_failure_after_the_provider_accepted_touches_only_that_row(db, 
         ids = _queue(session, ["commit-001", "commit-002"])
     real = sender.record_outbound
 
-    def failing(session, row, message, provider_id):
-        if row.id == ids[0]:
+    def failing(session, sent):
+        if any(row.id == ids[0] for row, _, _ in sent):
             raise RuntimeError("the database went away")
-        return real(session, row, message, provider_id)
+        return real(session, sent)
 
     monkeypatch.setattr(sender, "record_outbound", failing)
     asyncio.run(OutboxWorker(get_settings()).send_due())

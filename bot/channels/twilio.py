@@ -10,13 +10,13 @@ import json
 from typing import Protocol
 from urllib.parse import parse_qsl
 
-import requests
+import aiohttp
 from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
+from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
+from twilio.http.response import Response
 from twilio.rest import Client
-from urllib3.exceptions import NewConnectionError
 
 from bot import catalog
 from bot.channels import sms_text
@@ -103,6 +103,46 @@ def layout(message: Rendered, timezone: str) -> str:
     return "\n".join(lines)
 
 
+class LoopHttpClient(AsyncTwilioHttpClient):
+    """Twilio's asyncio HTTP client (aiohttp: no thread per call, a fraction of the CPU of the
+    requests client), with one connection pool per event loop and separate connect and read
+    timeouts.
+
+    The pool belongs to the loop it was opened on. An async generator holds it open: when the
+    loop ends, asyncio.run closes the loop's async generators, and the generator's `finally`
+    closes the pool; so a process that runs several loops one after another (the tests) leaves
+    no pool open behind it."""
+
+    def __init__(self, connect_timeout: float, read_timeout: float):
+        super().__init__(pool_connections=False)
+        self.session = None  # per loop, below
+        self._timeout = aiohttp.ClientTimeout(sock_connect=connect_timeout, sock_read=read_timeout)
+        self._loop = None
+        self._holder = None
+
+    async def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
+                      allow_redirects=False):
+        session = await self._session()
+        response = await session.request(method.upper(), url, params=params, data=data, headers=headers,
+                                         auth=aiohttp.BasicAuth(*auth) if auth else None, allow_redirects=allow_redirects)
+        async with response:
+            return Response(response.status, await response.text(), response.headers)
+
+    async def _session(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._loop, self._holder = loop, _held_open(aiohttp.ClientSession(timeout=self._timeout))
+            self.session = await anext(self._holder)
+        return self.session
+
+
+async def _held_open(session: aiohttp.ClientSession):
+    try:
+        yield session
+    finally:
+        await session.close()
+
+
 class TwilioChannel:
     idempotent = False
 
@@ -114,12 +154,11 @@ class TwilioChannel:
     @property
     def client(self) -> Client:
         if self._client is None:
-            # (connect, read): without a timeout one stalled connection stops every send
-            http = TwilioHttpClient()
-            # set after construction: requests takes the pair, Twilio's own check takes one number
-            http.timeout = (self.settings.provider_connect_timeout_seconds, self.settings.provider_read_timeout_seconds)
-            self._client = Client(self.settings.twilio_account_sid, self.settings.twilio_auth_token, http_client=http)
-            self._client.api.base_url = self.settings.twilio_api_base.rstrip("/")
+            http = LoopHttpClient(self.settings.provider_connect_timeout_seconds,
+                                  self.settings.provider_read_timeout_seconds)
+            client = Client(self.settings.twilio_account_sid, self.settings.twilio_auth_token, http_client=http)
+            client.api.base_url = self.settings.twilio_api_base.rstrip("/")
+            self._client = client
         return self._client
 
     def _addresses(self, recipient: str) -> tuple[str, str]:
@@ -127,7 +166,7 @@ class TwilioChannel:
             return WHATSAPP_PREFIX + recipient, WHATSAPP_PREFIX + self.settings.twilio_whatsapp_from
         return recipient, self.settings.twilio_sms_from
 
-    def _create(self, to: str, sender: str, body: str | None, template=None) -> str:
+    async def _create(self, to: str, sender: str, body: str | None, template=None) -> str:
         kwargs = {"to": to, "status_callback": f"{self.settings.base_url}/webhooks/twilio/status"}
         if template is not None:  # a Content template: ContentSid with ContentVariables
             kwargs["content_sid"] = template.id
@@ -135,7 +174,7 @@ class TwilioChannel:
         else:
             kwargs["body"] = body
         kwargs["messaging_service_sid" if sender.startswith("MG") else "from_"] = sender
-        return self.client.messages.create(**kwargs).sid
+        return (await self.client.messages.create_async(**kwargs)).sid
 
     # Sends a long SMS in several calls, each reported to the worker's part log (PartLog).
     sends_parts = True
@@ -155,7 +194,7 @@ class TwilioChannel:
             if parts is not None:
                 await parts.starting(part)
             try:
-                done[part] = await asyncio.to_thread(self._create, to, sender, body, template)
+                done[part] = await self._create(to, sender, body, template)
             except TwilioRestException as error:
                 raise _send_error(error) from error
             except OSError as error:
@@ -181,10 +220,7 @@ class PartLog(Protocol):
 def _never_sent(error: OSError) -> bool:
     """Whether the request surely never reached Twilio (no connection was made), so that
     sending again cannot make a second message."""
-    if isinstance(error, requests.exceptions.ConnectTimeout):
-        return True
-    reason = getattr(error.args[0], "reason", None) if error.args else None
-    return isinstance(error, requests.exceptions.ConnectionError) and isinstance(reason, NewConnectionError)
+    return isinstance(error, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError))
 
 
 def _send_error(error: TwilioRestException) -> SendError:

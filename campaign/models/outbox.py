@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaign.models.base import Base, utcnow
@@ -34,7 +34,13 @@ class OutboxRow(Base):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (UniqueConstraint("source_message_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("source_message_id", "seq"),
+        # the worker's due query (campaign/outbox.py): pending rows in sending order, and a
+        # person's earlier rows
+        Index("ix_outbox_due", "status", "send_after", "id"),
+        Index("ix_outbox_identity_id", "identity_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), default=OutboxKind.REPLY)

@@ -106,9 +106,9 @@ def test_a_worker_killed_during_a_part_leaves_the_row_unknown_and_sends_nothing_
     real = TwilioChannel._create
     calls = []
 
-    def dies_after_the_request(self, *args, **kwargs):
+    async def dies_after_the_request(self, *args, **kwargs):
         calls.append(1)
-        sid = real(self, *args, **kwargs)
+        sid = await real(self, *args, **kwargs)
         if len(calls) == 2:  # the second part reached Twilio, then the process died
             raise Killed
         return sid

@@ -76,6 +76,7 @@ class Report:
     lost: int = 0
     unexpected: int = 0  # parts nobody asked for
     unknown: list[dict] = field(default_factory=list)  # {"id", "to", "why", "call_started"}
+    short: set[int] = field(default_factory=set)  # rows with a part that never arrived
     statuses: dict[str, int] = field(default_factory=dict)
     poison: tuple[str, str | None] = ("", None)
     long_sms: dict = field(default_factory=dict)  # its status, calls made, parts accepted (in order), parts it has
@@ -102,8 +103,9 @@ class Report:
 
 
 def run(workdir: Path, contacts: int = 30, planned: int = 70, read_timeout: float = 1.0, outage: float = 2.0,
-        timeout: float = 150, inject: bool = True) -> Report:
-    """inject=False: the same burst with no fault, as a baseline for the wall time."""
+        timeout: float = 150, inject: bool = True, concurrent_calls: int | None = None) -> Report:
+    """inject=False: the same burst with no fault, as a baseline for the wall time.
+    concurrent_calls: the worker's OUTBOX_CONCURRENT_CALLS (its default when None)."""
     report = Report()
     redis_server = RedisServer(workdir)
     with fake_twilio.running() as fake:
@@ -117,6 +119,8 @@ def run(workdir: Path, contacts: int = 30, planned: int = 70, read_timeout: floa
             "PROVIDER_READ_TIMEOUT_SECONDS": str(read_timeout), "OUTBOX_VISIBILITY_TIMEOUT_SECONDS": "4",
             "SEND_WINDOW_START": "00:00", "SEND_WINDOW_END": "23:59:59", "LOG_LEVEL": "WARNING",
         })
+        if concurrent_calls is not None:
+            stack.env["OUTBOX_CONCURRENT_CALLS"] = str(concurrent_calls)
         try:
             stack.up(timeout=120, processes=("api", "worker"), demo=False)
             _burst(stack, fake, redis_server, report, contacts, planned, outage, timeout, inject)
@@ -217,6 +221,7 @@ def _count(stack, recorder, report) -> None:
     with session_scope(engine) as session:
         rows = session.scalars(select(OutboxRow).order_by(OutboxRow.id)).all()
         report.rows = len(rows)
+        recipients = {row.id: row.recipient for row in rows}
         report.statuses = dict(Counter(row.status for row in rows))
         for row in rows:
             if row.id == report.ids["poison"] and row.status == "failed":
@@ -230,6 +235,8 @@ def _count(stack, recorder, report) -> None:
         report.duplicated = sum(max(0, got[key] - expected[key]) for key in got if key in expected)
         report.lost = sum(max(0, count - got[key]) for key, count in expected.items())
         report.unexpected = sum(count for key, count in got.items() if key not in expected)
+        report.short = {row_id for row_id, parts in parts_of.items()
+                        if any(got[(recipients[row_id], part)] < 1 for part in parts)}
         started = Counter((r.get("To"), r.get("Body")) for r in recorder.received)
         for row in rows:
             if row.status == "unknown":

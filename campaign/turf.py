@@ -428,9 +428,10 @@ _lock = threading.Lock()
 
 
 def _fingerprint(session: Session) -> tuple:
-    return (tuple(session.execute(select(func.count(), func.max(Neighborhood.id))).one())
-            + tuple(session.execute(select(func.count(), func.max(NeighborhoodAlias.id))).one())
-            + tuple(session.execute(select(func.count(), func.max(Team.id))).one()))
+    """The turf's size and newest rows, in one statement (it runs on every locate)."""
+    return tuple(session.execute(select(*(
+        select(aggregate).scalar_subquery() for model in (Neighborhood, NeighborhoodAlias, Team)
+        for aggregate in (func.count(model.id), func.max(model.id))))).one())
 
 
 def _cached(session: Session, kind: str, build) -> Locator:

@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     # a row left "sending" longer than this is stale (its worker died): re-queued on idempotent
     # channels, otherwise marked unknown. Longer than a provider call can take.
     outbox_visibility_timeout_seconds: float = 120.0
+    # sends per channel and sender, where the provider's limit for your number differs from the
+    # defaults (worker/sender.py RATE_LIMITS): "sms=100/second,twilio_whatsapp=80/second" (a
+    # short code, a higher WhatsApp tier); "off" lifts a channel's limit (against a local fake)
+    outbox_send_rates: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     # provider calls one worker keeps under way (each claimed just before it starts): a worker
     # killed at any moment leaves at most this many rows `unknown`
     outbox_concurrent_calls: int = Field(16, ge=1, le=256)
@@ -139,6 +143,26 @@ class Settings(BaseSettings):
     api_processes: int = 2
     worker_processes: int = 2
     rasa_processes: int = 2  # Rasa's SANIC_WORKERS, sharing the Redis lock store
+
+    @field_validator("outbox_send_rates", mode="before")
+    @classmethod
+    def _split_rates(cls, value):
+        if not isinstance(value, str):
+            return value
+        from limits import parse
+
+        rates = {}
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            channel, sep, rate = part.partition("=")
+            if not sep or not channel.strip() or not rate.strip():
+                raise ValueError(f"OUTBOX_SEND_RATES: {part!r} is not channel=rate (e.g. sms=100/second)")
+            if rate.strip() != "off":
+                try:
+                    parse(rate.strip())
+                except ValueError as error:
+                    raise ValueError(f"OUTBOX_SEND_RATES: {rate.strip()!r} is not a rate like 10/second") from error
+            rates[channel.strip()] = rate.strip()
+        return rates
 
     @field_validator("languages", "webchat_allowed_origins", mode="before")
     @classmethod

@@ -208,3 +208,58 @@ def test_rate_limit_storage_down_makes_rows_wait_with_their_attempts_untouched(d
     asyncio.run(worker.send_due())
     with session_scope() as session:
         assert [session.get(OutboxRow, i).status for i in ids] == ["sent", "sent"]
+
+
+def test_a_send_rate_set_for_a_channel_holds_the_rows_beyond_it_for_a_moment(db, monkeypatch):
+    monkeypatch.setenv("OUTBOX_SEND_RATES", "webchat=2/second")
+    get_settings.cache_clear()
+    with session_scope() as session:
+        ids = _queue(session, ["rate-0001", "rate-0002", "rate-0003"])
+    worker = OutboxWorker(get_settings())
+    asyncio.run(worker.send_due())
+    with session_scope() as session:
+        statuses = [session.get(OutboxRow, i).status for i in ids]
+        held = session.get(OutboxRow, ids[2])
+        assert statuses == ["sent", "sent", "pending"]
+        assert held.attempts == 0 and held.send_after > utcnow()  # a moment later, no attempt spent
+
+
+def test_a_send_rate_of_off_lifts_the_channels_limit(db, monkeypatch):
+    monkeypatch.setenv("OUTBOX_SEND_RATES", "webchat=off")
+    get_settings.cache_clear()
+    assert OutboxWorker(get_settings()).rate_limits["webchat"] is None
+    monkeypatch.setenv("OUTBOX_SEND_RATES", "webchat=often")
+    get_settings.cache_clear()
+    with pytest.raises(ValueError, match="is not a rate like 10/second"):
+        get_settings()
+    monkeypatch.delenv("OUTBOX_SEND_RATES")
+    get_settings.cache_clear()
+
+
+class SlowFirst(WebChat):
+    """The web chat, except that the first call takes a while: sent together, the second call
+    would end first."""
+
+    def __init__(self):
+        self.ended = []
+
+    async def send(self, session, row, message):
+        await asyncio.sleep(0.05 if not self.ended and row.key == "ask_name" else 0)
+        self.ended.append(row.key)
+        return f"outbox-{row.id}"
+
+
+def test_two_messages_to_one_person_go_one_after_the_other_in_the_order_they_were_written(db):
+    with session_scope() as session:
+        identity = identify(session, "webchat", "session-order-01")
+        first = outbox.enqueue(session, identity, key="ask_name", kind="notification")
+        second = outbox.enqueue(session, identity, key="ask_neighborhood", kind="notification")
+        other = _queue(session, ["order-02"], key="ask_neighborhood")[0]
+    channel = SlowFirst()
+    asyncio.run(OutboxWorker(get_settings(), channels={"webchat": channel}).send_due())
+    assert channel.ended.index("ask_name") < channel.ended.index("ask_neighborhood", 1)  # the second call after the first
+    with session_scope() as session:
+        assert [session.get(OutboxRow, i).status for i in (first, second, other)] == ["sent", "sent", "sent"]
+        told = session.scalars(select(Message.payload).where(Message.direction == "out", Message.identity_id == identity.id)
+                               .order_by(Message.id)).all()
+        assert [p["outbox_id"] for p in told] == [first, second]

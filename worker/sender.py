@@ -175,8 +175,9 @@ class OutboxWorker:
     def __init__(self, settings: Settings, channels: dict[str, Channel] | None = None,
                  rate_limits: dict | None = None):
         self.settings = settings
-        # per channel; None lifts a channel's limit (the outbox benchmark does)
-        self.rate_limits = RATE_LIMITS if rate_limits is None else rate_limits
+        # per channel: the defaults, then OUTBOX_SEND_RATES; None lifts a channel's limit
+        configured = {name: None if rate == "off" else parse_limit(rate) for name, rate in settings.outbox_send_rates.items()}
+        self.rate_limits = {**RATE_LIMITS, **configured} if rate_limits is None else rate_limits
         self.cadence = cadence_from(settings)
         self.channels = channels or registry(settings)
         # shared by every worker through Redis in production; in memory for one worker
@@ -241,6 +242,8 @@ class OutboxWorker:
         transaction. On PostgreSQL the rows are locked (SKIP LOCKED), so two workers take
         different batches; SQLite has one writer, whose lock is taken first."""
         now = utcnow()
+        if not self._due():  # a read first: an idle pass takes no lock from the api's writers
+            return [], []
         with session_scope() as session:
             _no_jit(session)
             write_lock(session, OutboxRow)
@@ -333,13 +336,26 @@ class OutboxWorker:
         transaction: a reply leaves `sending` within milliseconds (the next reply to the same
         person waits for that), one stalled call holds back nobody else's record, and a batch
         costs a commit or two instead of one per call."""
-        waiting = {asyncio.create_task(self._call(job)) for job in jobs}
+        waiting, last_to = set(), {}
+        for job in sorted(jobs, key=lambda j: j.row.id):
+            # one call at a time to one person, so that their messages arrive in the order they
+            # were written ("you are on the waitlist" before "a place came free")
+            task = asyncio.create_task(self._call_after(last_to.get(job.row.identity_id), job))
+            if job.row.identity_id is not None:
+                last_to[job.row.identity_id] = task
+            waiting.add(task)
         while waiting:
             ended, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             if waiting:
                 more, waiting = await asyncio.wait(waiting, timeout=GATHER_SECONDS)
                 ended |= more
-            await asyncio.to_thread(self._settle_all, [task.result() for task in ended])
+            outcomes = sorted((task.result() for task in ended), key=lambda o: o.row_id)  # the transcript in order
+            await asyncio.to_thread(self._settle_all, outcomes)
+
+    async def _call_after(self, before: asyncio.Task | None, job: Job) -> "Outcome":
+        if before is not None:
+            await asyncio.wait([before])
+        return await self._call(job)
 
     async def _call(self, job: Job) -> "Outcome":
         parts = Parts(job.row.id, job.row.channel, job.sent, job.first)

@@ -78,11 +78,14 @@ class InboundRunner:
             task.cancel()
 
     async def _drain(self, identity_id: int, limit: asyncio.Semaphore) -> None:
-        """Process this contact's messages one by one, oldest first, while holding its lease."""
+        """Process this contact's messages one by one, oldest first, while holding its lease
+        (just taken by run_forever; renewed before each later message)."""
+        first = True
         try:
             while True:
-                if not await asyncio.to_thread(self._claim, identity_id):
+                if not first and not await asyncio.to_thread(self._claim, identity_id):
                     return  # our lease ran out and someone else took the contact
+                first = False
                 message_id = await asyncio.to_thread(self._next, identity_id)
                 if message_id is None:
                     return

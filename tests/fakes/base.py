@@ -21,6 +21,21 @@ class Recorder:
     received: list[dict] = field(default_factory=list)
     slow_seconds: float = 2.0
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # messages accepted per recipient, and a condition to wait on them without polling
+    sent_to: dict[str, int] = field(default_factory=dict)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def accepted(self, entry: dict, to: str | None) -> None:
+        """Record one accepted message (to whom, in the provider's own words)."""
+        with self.changed:
+            self.sent.append(entry)
+            self.sent_to[to] = self.sent_to.get(to, 0) + 1
+            self.changed.notify_all()
+
+    def wait_sent(self, to: str, count: int, timeout: float) -> bool:
+        """Until `count` messages were accepted for `to` (False when the time ran out)."""
+        with self.changed:
+            return self.changed.wait_for(lambda: self.sent_to.get(to, 0) >= count, timeout)
 
     def next_mode(self, to: str | None = None) -> str | None:
         with self.lock:
@@ -40,7 +55,9 @@ def control_routes(app: FastAPI, recorder: Recorder) -> None:
 
     @app.delete("/_sent")
     def reset():
-        recorder.sent.clear()
+        with recorder.changed:
+            recorder.sent.clear()
+            recorder.sent_to.clear()
         recorder.received.clear()
         recorder.modes.clear()
         recorder.modes_for.clear()

@@ -39,7 +39,7 @@ def create_app(recorder: Recorder | None = None) -> FastAPI:
                                            "error_data": {"messaging_product": "whatsapp", "details": message},
                                            "fbtrace_id": "AbCdEf"}}, status_code=status)
         wamid = "wamid." + uuid.uuid4().hex.upper()
-        recorder.sent.append({"id": wamid, "phone_number_id": phone_number_id, **body})
+        recorder.accepted({"id": wamid, "phone_number_id": phone_number_id, **body}, body.get("to"))
         return {"messaging_product": "whatsapp", "contacts": [{"input": body.get("to"), "wa_id": body.get("to")}],
                 "messages": [{"id": wamid}]}
 

@@ -23,7 +23,7 @@ def create_app(recorder: Recorder | None = None) -> FastAPI:
         if mode in ERRORS:
             status, message = ERRORS[mode]
             return JSONResponse({"error": {"code": int(mode), "message": message}}, status_code=status)
-        recorder.sent.append({"id": "pm_" + uuid.uuid4().hex, **body})
+        recorder.accepted({"id": "pm_" + uuid.uuid4().hex, **body}, body.get("to"))
         return JSONResponse({"id": recorder.sent[-1]["id"]}, status_code=201)
 
     return app

@@ -53,7 +53,7 @@ def create_app(recorder: Recorder | None = None) -> FastAPI:
                 body["parameters"] = parameters
             return JSONResponse(body, status_code=status)
         message_id = len(recorder.sent) + 1
-        recorder.sent.append({"message_id": message_id, **params})
+        recorder.accepted({"message_id": message_id, **params}, str(params.get("chat_id")))
         return {"ok": True, "result": {"message_id": message_id, "date": int(time.time()),
                                        "chat": {"id": int(params["chat_id"]), "type": "private"},
                                        "from": {"id": 4242, "is_bot": True, "first_name": "Onramp"},

@@ -43,7 +43,7 @@ def create_app(recorder: Recorder | None = None) -> FastAPI:
             return JSONResponse({"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
                                  "status": status}, status_code=status, headers=headers)
         sid = "SM" + uuid.uuid4().hex
-        recorder.sent.append({"sid": sid, **form})
+        recorder.accepted({"sid": sid, **form}, form.get("To"))
         return JSONResponse(status_code=201, content={
             "sid": sid, "account_sid": account, "to": form.get("To"), "from": form.get("From"),
             "messaging_service_sid": form.get("MessagingServiceSid"), "body": form.get("Body"), "status": "queued",

@@ -81,13 +81,18 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def insert_ignore(session: Session, model, values: dict, unique: list[str]) -> int | None:
-    """INSERT that does nothing when the unique key exists; returns the new id, or None."""
+def _dialect_insert(session: Session):
+    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING."""
     if is_postgres(session.get_bind()):
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=unique).returning(model.id)
+    return insert
+
+
+def insert_ignore(session: Session, model, values: dict, unique: list[str]) -> int | None:
+    """INSERT that does nothing when the unique key exists; returns the new id, or None."""
+    statement = _dialect_insert(session)(model).values(**values).on_conflict_do_nothing(index_elements=unique).returning(model.id)
     return session.execute(statement).scalar_one_or_none()
 
 
@@ -95,11 +100,7 @@ def insert_ignore_many(session: Session, model, rows: list[dict], unique: list[s
     """insert_ignore for many rows in one statement (executemany)."""
     if not rows:
         return
-    if is_postgres(session.get_bind()):
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    session.execute(insert(model).on_conflict_do_nothing(index_elements=unique), rows)
+    session.execute(_dialect_insert(session)(model).on_conflict_do_nothing(index_elements=unique), rows)
 
 
 def write_lock(session: Session, model) -> None:

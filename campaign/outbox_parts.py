@@ -49,10 +49,7 @@ def start_first_many(session: Session, claimed: dict[int, str],
                 .where(ProviderMessage.outbox_id.in_(before), ProviderMessage.provider_id.is_not(None))):
             if channel == claimed[outbox_id]:
                 sent[outbox_id][part] = provider_id
-        # calls that ended without an id were refused for sure: not in flight, forgotten
-        session.execute(delete(ProviderMessage).where(ProviderMessage.outbox_id.in_(before),
-                                                      ProviderMessage.provider_id.is_(None))
-                        .execution_options(synchronize_session=False))
+        forget_unaccepted(session, *before)  # refused for sure: not in flight
     now = utcnow()
     insert_ignore_many(session, ProviderMessage, [
         dict(outbox_id=outbox_id, part=first_unsent(sent[outbox_id]), channel=channel, provider_id=None, started_at=now)

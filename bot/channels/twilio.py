@@ -123,8 +123,10 @@ class LoopHttpClient(AsyncTwilioHttpClient):
     async def request(self, method, url, params=None, data=None, headers=None, auth=None, timeout=None,
                       allow_redirects=False):
         session = await self._session()
+        if auth:
+            headers = {**(headers or {}), "Authorization": aiohttp.encode_basic_auth(*auth)}
         response = await session.request(method.upper(), url, params=params, data=data, headers=headers,
-                                         auth=aiohttp.BasicAuth(*auth) if auth else None, allow_redirects=allow_redirects)
+                                         allow_redirects=allow_redirects)
         async with response:
             return Response(response.status, await response.text(), response.headers)
 

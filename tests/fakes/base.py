@@ -24,6 +24,24 @@ class Recorder:
     # messages accepted per recipient, and a condition to wait on them without polling
     sent_to: dict[str, int] = field(default_factory=dict)
     changed: threading.Condition = field(default_factory=threading.Condition)
+    answering: int = 0  # requests received and not yet answered (a stalled one among them)
+
+    def arrived(self, entry: dict) -> None:
+        """A request came in: recorded before any failure mode, answered later (`answered`)."""
+        with self.changed:
+            self.received.append(entry)
+            self.answering += 1
+
+    def answered(self) -> None:
+        with self.changed:
+            self.answering -= 1
+            self.changed.notify_all()
+
+    def wait_answered(self, timeout: float) -> bool:
+        """Until every request that came in was answered: a count taken before then would miss
+        what a stalled call accepts after its client gave up."""
+        with self.changed:
+            return self.changed.wait_for(lambda: self.answering == 0, timeout)
 
     def accepted(self, entry: dict, to: str | None) -> None:
         """Record one accepted message (to whom, in the provider's own words)."""

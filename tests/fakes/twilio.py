@@ -33,25 +33,28 @@ def create_app(recorder: Recorder | None = None) -> FastAPI:
         if user != account:
             return JSONResponse({"code": 20003, "message": "Authenticate", "status": 401}, status_code=401)
         form = dict(await request.form())
-        recorder.received.append(form)
-        mode = recorder.next_mode(form.get("To"))
-        await maybe_slow(mode, recorder)
-        if mode in ERRORS:
-            status, message = ERRORS[mode]
-            code = int(mode) if len(mode) == 5 else (20429 if status == 429 else 20500)
-            headers = {"Retry-After": "1"} if status == 429 else {}
-            return JSONResponse({"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
-                                 "status": status}, status_code=status, headers=headers)
-        sid = "SM" + uuid.uuid4().hex
-        recorder.accepted({"sid": sid, **form}, form.get("To"))
-        return JSONResponse(status_code=201, content={
-            "sid": sid, "account_sid": account, "to": form.get("To"), "from": form.get("From"),
-            "messaging_service_sid": form.get("MessagingServiceSid"), "body": form.get("Body"), "status": "queued",
-            "num_segments": "1", "direction": "outbound-api", "api_version": "2010-04-01", "price": None,
-            "error_code": None, "error_message": None, "uri": f"/2010-04-01/Accounts/{account}/Messages/{sid}.json",
-            "date_created": "Tue, 24 Nov 2026 00:00:00 +0000", "date_updated": "Tue, 24 Nov 2026 00:00:00 +0000",
-            "date_sent": None, "num_media": "0", "price_unit": "USD", "subresource_uris": {},
-        })
+        recorder.arrived(form)
+        try:
+            mode = recorder.next_mode(form.get("To"))
+            await maybe_slow(mode, recorder)
+            if mode in ERRORS:
+                status, message = ERRORS[mode]
+                code = int(mode) if len(mode) == 5 else (20429 if status == 429 else 20500)
+                headers = {"Retry-After": "1"} if status == 429 else {}
+                return JSONResponse({"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
+                                     "status": status}, status_code=status, headers=headers)
+            sid = "SM" + uuid.uuid4().hex
+            recorder.accepted({"sid": sid, **form}, form.get("To"))
+            return JSONResponse(status_code=201, content={
+                "sid": sid, "account_sid": account, "to": form.get("To"), "from": form.get("From"),
+                "messaging_service_sid": form.get("MessagingServiceSid"), "body": form.get("Body"), "status": "queued",
+                "num_segments": "1", "direction": "outbound-api", "api_version": "2010-04-01", "price": None,
+                "error_code": None, "error_message": None, "uri": f"/2010-04-01/Accounts/{account}/Messages/{sid}.json",
+                "date_created": "Tue, 24 Nov 2026 00:00:00 +0000", "date_updated": "Tue, 24 Nov 2026 00:00:00 +0000",
+                "date_sent": None, "num_media": "0", "price_unit": "USD", "subresource_uris": {},
+            })
+        finally:
+            recorder.answered()
 
     return app
 

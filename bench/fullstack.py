@@ -14,7 +14,11 @@ Rasa's. The sender's SMS rate is lifted (OUTBOX_SEND_RATES=sms=off): at its defa
 second, two replies a conversation cap the full path at 5 conversations a second, a limit of
 the campaign's number and not of the stack; `--sms-rate 10/second` measures with it.
 
-    python -m bench.fullstack [-n 200] [-c 20] [--sms-rate off] [--profile]
+    python -m bench.fullstack [-n 200] [-c 20] [--rounds 4] [--sms-rate off] [--profile]
+
+Each path's n conversations run in `--rounds` blocks that alternate with the other path's (bare,
+full, full, bare, ...), so that a drift in the machine's speed over the minutes of a run weighs
+on both paths alike; the figures are over all blocks.
 
 With --profile, the full path runs a third time with py-spy sampling the api, the worker, Rasa
 and the action server, and where each one's CPU time went is printed: each sample is charged to
@@ -35,6 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import psutil
 
 from tests.fakes import graph, telegram, twilio
 from tests.support import signing
@@ -86,11 +91,15 @@ def bare_rasa(stack: Stack, run: str):
     return one
 
 
-def full_path(stack: Stack, fake, area: str):
+# New York area codes for the rounds' new numbers (917 warms up, 347 is the profile's)
+AREAS = ("646", "212", "332", "718", "929", "516", "631", "914")
+
+
+def full_path(stack: Stack, fake, area: str, first: int = 0):
     http = httpx.Client(timeout=30)
 
     def one(i: int) -> None:
-        phone = f"+1{area}555{i:04d}"
+        phone = f"+1{area}555{first + i:04d}"
         sid = "SM" + uuid.uuid4().hex
         params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": SECRETS["TWILIO_ACCOUNT_SID"], "From": phone,
                   "To": SECRETS["TWILIO_SMS_FROM"], "Body": FIRST_MESSAGE, "NumMedia": "0", "ApiVersion": "2010-04-01"}
@@ -158,6 +167,44 @@ def profile(stack: Stack, seconds: float, run) -> dict[str, list[tuple[str, floa
     return tops
 
 
+def cpu_seconds(stack: Stack) -> dict[str, float]:
+    """Each process's CPU time so far (user and system, its children included)."""
+    seconds = {}
+    for name, proc in stack.procs.items():
+        try:
+            process = psutil.Process(proc.pid)
+            seconds[name] = sum(sum(p.cpu_times()[:2]) for p in [process, *process.children(recursive=True)])
+        except psutil.Error:
+            seconds[name] = 0.0
+    return seconds
+
+
+def measured(stack: Stack, n: int, c: int, rounds: int, paths: dict) -> dict[str, dict]:
+    """Run each path n times in all, in `rounds` alternating blocks (bare, full; full, bare; ...):
+    a machine whose speed drifts over minutes (other tenants, clock steps) then weighs on both
+    paths alike, instead of on whichever ran second. Prints each path's figures and the CPU each
+    process spent on a message."""
+    walls = {name: 0.0 for name in paths}
+    latencies: dict[str, list[float]] = {name: [] for name in paths}
+    cpu = {name: collections.Counter() for name in paths}
+    sizes = [n // rounds + (1 if r < n % rounds else 0) for r in range(rounds)]
+    names = list(paths)
+    for r, size in enumerate(sizes):
+        for name in names if r % 2 == 0 else names[::-1]:
+            before = cpu_seconds(stack)
+            wall, times = closed_loop(size, c, paths[name](r))
+            after = cpu_seconds(stack)
+            walls[name] += wall
+            latencies[name] += times
+            cpu[name].update({proc: after[proc] - before.get(proc, 0.0) for proc in after})
+    figures = {}
+    for name in names:
+        figures[name] = report(name, walls[name], latencies[name])
+        figures[name]["cpu_ms"] = {proc: 1000 * seconds / n for proc, seconds in cpu[name].items()}
+        print(" " * 11 + "CPU a message: " + ", ".join(f"{proc} {ms:.0f} ms" for proc, ms in figures[name]["cpu_ms"].items()))
+    return figures
+
+
 def report(name: str, wall: float, latencies: list[float]) -> dict:
     figures = {"throughput": len(latencies) / wall, "p50": statistics.median(latencies), "p99": percentile(latencies, 99)}
     print(f"{name:<10} {figures['throughput']:6.2f} msg/s   p50 {figures['p50']:6.2f} s   p99 {figures['p99']:6.2f} s")
@@ -168,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=200, help="new conversations per path")
     parser.add_argument("-c", type=int, default=20, help="concurrent clients")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="alternating blocks the n conversations of each path are run in (1: bare, then full)")
     parser.add_argument("--profile", action="store_true", help="then sample each process with py-spy")
     parser.add_argument("--sms-rate", default="off",
                         help="the sender's SMS rate for the run (OUTBOX_SEND_RATES): off (default), or e.g. 10/second "
@@ -190,8 +239,12 @@ def main(argv: list[str] | None = None) -> int:
             closed_loop(10, 5, full_path(stack, tw, "917"))
             print(f"N = {args.n} new conversations, C = {args.c} at a time, first message {FIRST_MESSAGE!r}, "
                   f"SMS send rate {args.sms_rate or 'the default'}")
-            bare = report("bare Rasa", *closed_loop(args.n, args.c, bare_rasa(stack, uuid.uuid4().hex[:6])))
-            full = report("full path", *closed_loop(args.n, args.c, full_path(stack, tw, "646")))
+            run = uuid.uuid4().hex[:6]
+            figures = measured(stack, args.n, args.c, args.rounds, {
+                "bare Rasa": lambda r: bare_rasa(stack, f"{run}-{r}"),
+                "full path": lambda r: full_path(stack, tw, AREAS[r % len(AREAS)], first=r // len(AREAS) * 1000),
+            })
+            bare, full = figures["bare Rasa"], figures["full path"]
             if args.profile:
                 wall = full["throughput"] and args.n / full["throughput"]
                 tops = profile(stack, wall + 5, lambda: closed_loop(args.n, args.c, full_path(stack, tw, "347")))

@@ -5,8 +5,10 @@ Called after the pipeline's transaction, never inside one (a network call). A pa
 not be sent is tried again after the person's next message."""
 import asyncio
 import logging
+from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.rasa_client import RasaClient, RasaUnavailable
 from campaign import handoffs
@@ -17,12 +19,26 @@ from onramp.settings import Settings
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class Pending:
+    """What a handoff still needs after a message, read in the transaction that recorded it (so
+    the common case, nothing, costs no transaction of its own)."""
+    not_understood: str | None  # the conversation, when the bot did not understand twice in a row
+    unpaused: tuple[int, str] | None  # an open handoff Rasa does not know of: its id and conversation
+
+
+def pending(session: Session, message_id: int) -> Pending:
+    return Pending(handoffs.not_understood_twice(session, message_id), _unpaused_in(session, message_id))
+
+
 async def after_message(rasa: RasaClient, message_id: int, replies: list[dict] | None = None, *,
-                        settings: Settings) -> None:
+                        settings: Settings, known: Pending | None = None) -> None:
     """After one inbound message: open a handoff when the bot did not understand twice in a row
-    outside a form, then pause Rasa for any handoff of this person that it does not know of."""
+    outside a form, then pause Rasa for any handoff of this person that it does not know of.
+    `known`: both already read (`pending`), in the transaction that recorded the replies."""
+    opened = False
     if replies is not None:
-        sender = await asyncio.to_thread(_not_understood_twice, message_id)
+        sender = known.not_understood if known else await asyncio.to_thread(_not_understood_twice, message_id)
         if sender is not None:
             try:
                 in_form = await rasa.active_form(sender)
@@ -30,11 +46,15 @@ async def after_message(rasa: RasaClient, message_id: int, replies: list[dict] |
                 in_form = None
             if in_form is None:
                 await asyncio.to_thread(_open_not_understood, message_id, settings)
-    await pause_if_needed(rasa, message_id)
+                opened = True
+    await pause_if_needed(rasa, message_id, None if known is None or opened else known.unpaused, read=known is None or opened)
 
 
-async def pause_if_needed(rasa: RasaClient, message_id: int) -> None:
-    found = await asyncio.to_thread(_unpaused, message_id)
+async def pause_if_needed(rasa: RasaClient, message_id: int, found: tuple[int, str] | None = None,
+                          read: bool = True) -> None:
+    """`found`, `read=False`: the open handoff to pause was read already (None: there is none)."""
+    if read:
+        found = await asyncio.to_thread(_unpaused, message_id)
     if found is None:
         return
     handoff_id, sender = found
@@ -66,14 +86,18 @@ def _open_not_understood(message_id: int, settings: Settings) -> None:
 
 
 def _unpaused(message_id: int) -> tuple[int, str] | None:
-    """The open handoff of this message's sender that Rasa does not know of yet, if any."""
     with session_scope() as session:
-        row = session.execute(
-            select(Handoff.id, Volunteer.conversation_id).join(Volunteer, Volunteer.id == Handoff.volunteer_id)
-            .join(Message, Message.volunteer_id == Volunteer.id)
-            .where(Message.id == message_id, Handoff.status == handoffs.Status.open, Handoff.rasa_paused_at.is_(None))
-        ).first()
-        return (row[0], row[1]) if row else None
+        return _unpaused_in(session, message_id)
+
+
+def _unpaused_in(session: Session, message_id: int) -> tuple[int, str] | None:
+    """The open handoff of this message's sender that Rasa does not know of yet, if any."""
+    row = session.execute(
+        select(Handoff.id, Volunteer.conversation_id).join(Volunteer, Volunteer.id == Handoff.volunteer_id)
+        .join(Message, Message.volunteer_id == Volunteer.id)
+        .where(Message.id == message_id, Handoff.status == handoffs.Status.open, Handoff.rasa_paused_at.is_(None))
+    ).first()
+    return (row[0], row[1]) if row else None
 
 
 def _mark(handoff_id: int, column: str) -> None:

@@ -92,8 +92,15 @@ def _dialect_insert(session: Session):
 
 def insert_ignore(session: Session, model, values: dict, unique: list[str]) -> int | None:
     """INSERT that does nothing when the unique key exists; returns the new id, or None."""
-    statement = _dialect_insert(session)(model).values(**values).on_conflict_do_nothing(index_elements=unique).returning(model.id)
-    return session.execute(statement).scalar_one_or_none()
+    key = (session.get_bind().dialect.name, model, tuple(unique))
+    statement = _INSERT_IGNORE.get(key)
+    if statement is None:  # built once per table: the values go as parameters
+        statement = _INSERT_IGNORE[key] = (_dialect_insert(session)(model).on_conflict_do_nothing(index_elements=unique)
+                                           .returning(model.id))
+    return session.execute(statement, values).scalar_one_or_none()
+
+
+_INSERT_IGNORE: dict[tuple, object] = {}
 
 
 def insert_ignore_many(session: Session, model, rows: list[dict], unique: list[str]) -> None:

@@ -5,7 +5,7 @@ due ones and records what happened to each.
 """
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from campaign import outbox_parts
@@ -49,32 +49,43 @@ def due_ids(session: Session, limit: int = 20, now: datetime | None = None) -> l
 
     The replies of a conversation keep their order: one waits while an earlier reply to the same
     person is not sent yet (being sent, or deferred by a rate limit or a retry)."""
-    return list(session.scalars(_due(limit, now, OutboxRow.id)))
+    return list(session.scalars(_due("ids"), _due_params(limit, now)))
 
 
 def due_rows(session: Session, limit: int = 20, now: datetime | None = None, lock: bool = False) -> list[OutboxRow]:
     """The due rows themselves. With `lock`, on PostgreSQL, they stay locked until the
     transaction ends and rows another transaction holds are passed over (SKIP LOCKED): two
     workers take different rows."""
-    query = _due(limit, now, OutboxRow)
-    if lock and is_postgres(session.get_bind()):
-        query = query.with_for_update(skip_locked=True, of=OutboxRow)
-    return list(session.scalars(query))
+    locked = lock and is_postgres(session.get_bind())
+    return list(session.scalars(_due("rows locked" if locked else "rows"), _due_params(limit, now)))
 
 
-def _due(limit: int, now: datetime | None, *columns):
-    earlier = aliased(OutboxRow)
-    waits_for_earlier = exists().where(
-        earlier.identity_id == OutboxRow.identity_id, earlier.id < OutboxRow.id,
-        earlier.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)), earlier.kind.in_(CONVERSATION_KINDS),
-    )
-    return (
-        select(*columns)
-        .where(OutboxRow.status == OutboxStatus.PENDING, OutboxRow.send_after <= (now or utcnow()))
-        .where(~(OutboxRow.kind.in_(CONVERSATION_KINDS) & waits_for_earlier))
-        .order_by(OutboxRow.send_after, OutboxRow.id)
-        .limit(limit)
-    )
+# The worker asks several times a second: each form of the query is built once, with its moment
+# and its size as parameters (building it, its aliased comparison above all, cost more than
+# running it).
+_DUE: dict[str, object] = {}
+
+
+def _due(form: str):
+    if form not in _DUE:
+        earlier = aliased(OutboxRow)
+        waits_for_earlier = exists().where(
+            earlier.identity_id == OutboxRow.identity_id, earlier.id < OutboxRow.id,
+            earlier.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)), earlier.kind.in_(CONVERSATION_KINDS),
+        )
+        query = (
+            select(OutboxRow.id if form == "ids" else OutboxRow)
+            .where(OutboxRow.status == OutboxStatus.PENDING, OutboxRow.send_after <= bindparam("due_now"))
+            .where(~(OutboxRow.kind.in_(CONVERSATION_KINDS) & waits_for_earlier))
+            .order_by(OutboxRow.send_after, OutboxRow.id)
+            .limit(bindparam("due_limit"))
+        )
+        _DUE[form] = query.with_for_update(skip_locked=True, of=OutboxRow) if form == "rows locked" else query
+    return _DUE[form]
+
+
+def _due_params(limit: int, now: datetime | None) -> dict:
+    return {"due_now": now or utcnow(), "due_limit": limit}
 
 
 def blocked_reason(session: Session, row: OutboxRow) -> SkipReason | None:

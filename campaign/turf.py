@@ -427,11 +427,13 @@ _cache: dict[tuple[str, str], tuple[tuple, Locator]] = {}
 _lock = threading.Lock()
 
 
+# The turf's size and newest rows, in one statement built once (it runs on every locate).
+_FINGERPRINT = select(*(select(aggregate).scalar_subquery() for model in (Neighborhood, NeighborhoodAlias, Team)
+                        for aggregate in (func.count(model.id), func.max(model.id))))
+
+
 def _fingerprint(session: Session) -> tuple:
-    """The turf's size and newest rows, in one statement (it runs on every locate)."""
-    return tuple(session.execute(select(*(
-        select(aggregate).scalar_subquery() for model in (Neighborhood, NeighborhoodAlias, Team)
-        for aggregate in (func.count(model.id), func.max(model.id))))).one())
+    return tuple(session.execute(_FINGERPRINT).one())
 
 
 def _cached(session: Session, kind: str, build) -> Locator:
@@ -459,21 +461,42 @@ def _locator(session: Session) -> Locator:
 
 def locate(session: Session, text: str) -> Place | None:
     """The place named in the text; a known ZIP code wins over a neighborhood name."""
+    return _zip_place(session, text) or _place(session, _locator(session).find(text))
+
+
+def borough(session: Session, text: str) -> Borough | None:
+    """The borough the text names when it names no neighborhood ("ব্রুকলিনে", "à Brooklyn")."""
+    return _borough(session, _locator(session).find(text))
+
+
+def place_or_borough(session: Session, text: str) -> tuple[Place | None, Borough | None]:
+    """`locate`, else `borough`, reading the text against the turf once (the api's /v1/locate
+    asks both on every answer to "where do you live")."""
+    place = _zip_place(session, text)
+    if place is not None:
+        return place, None
+    found = _locator(session).find(text)
+    place = _place(session, found)
+    return place, None if place is not None else _borough(session, found)
+
+
+def _zip_place(session: Session, text: str) -> Place | None:
     for zip_code in ZIP_RE.findall(fold_digits(text)):
         row = session.get(ZipCode, zip_code)
         if row is not None:
             hood = row.neighborhood
             return Place(hood.id, hood.name, hood.team_id, zip_code, zip_code)
-    found = _locator(session).find(text)
+    return None
+
+
+def _place(session: Session, found: tuple[int, str] | None) -> Place | None:
     if found is None or found[0] < 0:
         return None
     hood = session.get(Neighborhood, found[0])
     return Place(hood.id, hood.name, hood.team_id, None, found[1])
 
 
-def borough(session: Session, text: str) -> Borough | None:
-    """The borough the text names when it names no neighborhood ("ব্রুকলিনে", "à Brooklyn")."""
-    found = _locator(session).find(text)
+def _borough(session: Session, found: tuple[int, str] | None) -> Borough | None:
     if found is None or found[0] >= 0:
         return None
     name = _boroughs(session)[-1 - found[0]]

@@ -115,3 +115,17 @@ def test_romanized_chat_with_words_never_seen_is_not_handed_to_lingua_as_english
 def test_a_word_every_languages_chat_uses_alone_is_a_best_guess_not_a_detection(text):
     found = identify(text)
     assert found.status == language.GUESSED and found.detected is None and found.language is not None
+
+
+def test_the_in_domain_models_shortcut_gives_scikit_learns_probabilities_exactly():
+    import numpy as np
+
+    from bot.langid_model import Linear, model
+
+    fitted = model()
+    shortcut = Linear.of(fitted.pipeline)
+    texts = ["hi I want to volunteer", "hola", "bonjour a tous", "salam", "theek hai", "ni hao", "x", "", "2024",
+             "আমি ব্রুকলিনে থাকি", "مرحبا", "je peux le samedi matin, j'habite a Harlem", "ok 👍"]
+    for text in texts:
+        assert np.array_equal(shortcut.predict_proba(text), fitted.pipeline.predict_proba([text])[0]), text
+    assert max(fitted.probabilities("bonjour a tous"), key=fitted.probabilities("bonjour a tous").get) == "fr"

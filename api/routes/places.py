@@ -13,11 +13,11 @@ def locate(session: SessionDep, text: str = Query(..., min_length=1, max_length=
            page: int = Query(0, ge=0, description="which page of a borough's neighborhoods")):
     """The neighborhood or ZIP code named in `text`; `match` is null when there is none. When
     the text names only a borough, `borough` lists its neighborhoods to offer as choices."""
-    place = turf.locate(session, text)
+    place, found = turf.place_or_borough(session, text)
     if place is not None:
         return LocateOut(match=PlaceOut(**place.__dict__))
     unknown = turf.unknown_zip(text)
-    found = None if unknown else turf.borough(session, text)
+    found = None if unknown else found
     if found is None:
         return LocateOut(match=None, unknown_zip=unknown)
     pages = found.pages()

@@ -19,13 +19,15 @@ secret refuses every request here (fail closed).
 Runs in Rasa's process (Python 3.10, Rasa's venv): Rasa and the standard library only, never the app.
 """
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from collections import Counter
+from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 logger = logging.getLogger(__name__)
@@ -44,23 +46,27 @@ async def _authorized(request: Request) -> bool:
     return (payload.get("user") or {}).get("role") == "admin"
 
 
-def _turn(events: List[Dict[Text, Any]], message_id: Any) -> Optional[Dict[Text, Any]]:
+def _turn(tracker: Optional[DialogueStateTracker], message_id: Any) -> Optional[Dict[Text, Any]]:
     """The turn of the user event stamped `message_id`: its parse, the bot's messages after it
-    (until the next user message), how many events it holds and the latest one's time."""
+    (until the next user message), how many events it holds and the latest one's time. Only the
+    turn's own events are turned into dicts (a long conversation holds many more)."""
+    if tracker is None:
+        return None
+    events = list(tracker.events)
     start = None
     for index in range(len(events) - 1, -1, -1):
         event = events[index]
-        if event.get("event") == "user" and (event.get("metadata") or {}).get("message_id") == message_id:
+        if isinstance(event, UserUttered) and (event.metadata or {}).get("message_id") == message_id:
             start = index
             break
     if start is None:
         return None
-    user = events[start]
-    turn = [user]
+    turn = [events[start].as_dict()]
     for event in events[start + 1:]:
-        if event.get("event") == "user":
+        if isinstance(event, UserUttered):
             break
-        turn.append(event)
+        turn.append(event.as_dict())
+    user = turn[0]
     replies = []
     for event in turn:
         if event.get("event") != "bot":
@@ -79,8 +85,30 @@ def _turn(events: List[Dict[Text, Any]], message_id: Any) -> Optional[Dict[Text,
     }
 
 
-def _events(tracker: Optional[DialogueStateTracker]) -> List[Dict[Text, Any]]:
-    return [event.as_dict() for event in tracker.events] if tracker is not None else []
+# The tracker Rasa saved at the end of a turn this channel is running, kept by `_observe_saves`
+# (only for senders in `_running`: a save from elsewhere, the events API, is not kept). A turn is
+# answered from it instead of from the tracker store read back, which parses and validates every
+# event of the conversation again: a few ms of Rasa's one process, on every message.
+_saved: Dict[Text, DialogueStateTracker] = {}
+_running: Counter = Counter()
+
+
+def _observe_saves(agent: Any) -> None:
+    """Wrap the agent's tracker store once so that each tracker it saves is kept for its turn's
+    answer. The same store object serves the processor (Agent hands it over), so every turn's
+    save passes here."""
+    store = agent.tracker_store
+    if store is None or getattr(store, "_onramp_observed", False):
+        return
+    save = store.save
+
+    async def observed(tracker: DialogueStateTracker, *args: Any, **kwargs: Any) -> None:
+        await save(tracker, *args, **kwargs)
+        if _running[tracker.sender_id]:
+            _saved[tracker.sender_id] = tracker
+
+    store.save = observed
+    store._onramp_observed = True
 
 
 class OnrampInput(InputChannel):
@@ -109,10 +137,12 @@ class OnrampInput(InputChannel):
             if body.get("check_seen") and message_id is not None:
                 async with agent.lock_store.lock(sender):
                     tracker = await agent.tracker_store.retrieve_full_tracker(sender)
-                seen = _turn(_events(tracker), message_id)
+                seen = _turn(tracker, message_id)
                 if seen is not None:
                     return response.json({**seen, "seen": True})
+            _observe_saves(agent)
             collector = CollectingOutputChannel()
+            _running[sender] += 1
             try:
                 await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
             except Exception:
@@ -120,7 +150,14 @@ class OnrampInput(InputChannel):
                 # turn failed: the app keeps the message and asks again (with check_seen)
                 logger.exception("onramp channel: the message of %s failed", sender)
                 return response.json({"error": "the message could not be handled"}, status=500)
-            done = _turn(_events(await agent.tracker_store.retrieve(sender)), message_id) or {}
+            finally:
+                _running[sender] -= 1
+                saved = _saved.pop(sender, None) if not _running[sender] else _saved.get(sender)
+                if not _running[sender]:
+                    del _running[sender]
+            # the tracker just saved holds this turn (or a later one of the same sender, which
+            # holds it too: the turn is found by its message_id); else it is read back
+            done = _turn(saved, message_id) or _turn(await agent.tracker_store.retrieve(sender), message_id) or {}
             return response.json({
                 "replies": collector.messages,
                 "intent": done.get("intent"),

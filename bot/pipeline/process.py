@@ -202,18 +202,20 @@ class LeaseLost(RuntimeError):
     """Another process took this contact while Rasa was thinking: it records the answer, not us."""
 
 
-def _record(message_id: int, replies: list[dict], lease: tuple[str, float] | None = None) -> None:
+def _record(message_id: int, replies: list[dict], lease: tuple[str, float] | None = None) -> handoff_sync.Pending | None:
     """Step 8: queue the replies and mark the message done, in one transaction, only while this
-    process still holds the contact's lease (`lease`: owner and seconds to renew by)."""
+    process still holds the contact's lease (`lease`: owner and seconds to renew by). Returns
+    what a handoff still needs, read in the same transaction (None: recorded before)."""
     with session_scope() as session:
         message = session.get(Message, message_id)
         if lease is not None and not inbox.still_holds(session, message.identity_id, *lease):
             raise LeaseLost(f"message {message_id}: the contact's lease passed to another process")
         if message.status != "received":
-            return  # recorded already (or superseded by a STOP)
+            return None  # recorded already (or superseded by a STOP)
         identity = session.get(Identity, message.identity_id)
         to_outbox(session, identity, message.id, replies)
         _finish(message)
+        return handoff_sync.pending(session, message_id)
 
 
 async def process(message_id: int, rasa: RasaClient, settings: Settings, lease: tuple[str, float] | None = None) -> Turn | None:
@@ -230,6 +232,6 @@ async def process(message_id: int, rasa: RasaClient, settings: Settings, lease: 
     sender, text, metadata, retry = job
     # Rasa may be slow: no transaction is held open while it thinks.
     turn = await rasa.send(sender, text, metadata, check_seen=retry)
-    await asyncio.to_thread(_record, message_id, turn.replies, lease)
-    await handoff_sync.after_message(rasa, message_id, turn.replies, settings=settings)
+    known = await asyncio.to_thread(_record, message_id, turn.replies, lease)
+    await handoff_sync.after_message(rasa, message_id, turn.replies, settings=settings, known=known)
     return turn

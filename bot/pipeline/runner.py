@@ -62,11 +62,12 @@ class InboundRunner:
             for identity_id in waiting:
                 if limit.locked():
                     break
-                if not await asyncio.to_thread(self._claim, identity_id):
+                message_id = await asyncio.to_thread(self._take, identity_id)
+                if message_id is None:
                     continue
                 self.active.add(identity_id)
                 await limit.acquire()
-                task = asyncio.create_task(self._drain(identity_id, limit))
+                task = asyncio.create_task(self._drain(identity_id, message_id, limit))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
             try:
@@ -77,26 +78,20 @@ class InboundRunner:
         for task in list(tasks):
             task.cancel()
 
-    async def _drain(self, identity_id: int, limit: asyncio.Semaphore) -> None:
+    async def _drain(self, identity_id: int, message_id: int | None, limit: asyncio.Semaphore) -> None:
         """Process this contact's messages one by one, oldest first, while holding its lease
-        (just taken by run_forever; renewed before each later message)."""
-        first = True
+        (just taken by run_forever with its first message; renewed with each later one)."""
+        released = False
         try:
-            while True:
-                if not first and not await asyncio.to_thread(self._claim, identity_id):
-                    return  # our lease ran out and someone else took the contact
-                first = False
-                message_id = await asyncio.to_thread(self._next, identity_id)
-                if message_id is None:
-                    return
+            while message_id is not None:
                 started = time.perf_counter()
+                turn, done = None, False
                 try:
                     turn = await self._process_holding_lease(identity_id, message_id)
+                    done = True
                     if self.rasa_down:
                         self.rasa_down = False
                         log.info("Rasa answers again: waiting messages are processed")
-                    if logs.processed_log.isEnabledFor(logging.INFO):
-                        await asyncio.to_thread(self._log_processed, message_id, time.perf_counter() - started, turn)
                 except LeaseLost as error:
                     log.warning("%s", error)
                     return
@@ -121,8 +116,11 @@ class InboundRunner:
                     await asyncio.to_thread(self._mark_failed, message_id)
                 self.retry_at.pop(identity_id, None)
                 self._tries.pop(identity_id, None)
+                logged = (message_id, time.perf_counter() - started, turn) if done else None
+                message_id, released = await asyncio.to_thread(self._then, identity_id, logged)
         finally:
-            await asyncio.to_thread(self._release, identity_id)
+            if not released:
+                await asyncio.to_thread(self._release, identity_id)
             self.active.discard(identity_id)
             limit.release()
 
@@ -182,27 +180,50 @@ class InboundRunner:
         with session_scope() as session:
             return inbox.claim_contact(session, identity_id, self.owner, self.settings.inbound_lease_seconds)
 
-    def _next(self, identity_id: int) -> int | None:
+    def _take(self, identity_id: int) -> int | None:
+        """Lease the contact and return its oldest waiting message; None when someone else holds
+        it or nothing waits (then the lease is let go at once). One transaction."""
         with session_scope() as session:
-            message = inbox.next_message(session, identity_id)
-            return message.id if message else None
+            return self._lease_next(session, identity_id)[0]
+
+    def _then(self, identity_id: int, logged: tuple | None) -> tuple[int | None, bool]:
+        """After a message: its log line, then the contact's next message with the lease renewed,
+        or the lease let go when nothing waits, in one transaction (a message costs the database
+        few round trips: under SQLite every write transaction waits its turn for the one lock).
+        Returns the next message (None: stop) and whether the lease was let go here."""
+        with session_scope() as session:
+            next_id, released = self._lease_next(session, identity_id)  # the write first: SQLite's lock
+            if logged is not None and logs.processed_log.isEnabledFor(logging.INFO):
+                self._log_processed(session, *logged)
+            return next_id, released
+
+    def _lease_next(self, session, identity_id: int) -> tuple[int | None, bool]:
+        # the UPDATE comes first: a SQLite transaction that read first could not write after
+        # another writer's commit
+        if not inbox.claim_contact(session, identity_id, self.owner, self.settings.inbound_lease_seconds):
+            return None, False  # someone else holds the contact: not ours to let go
+        message_id = inbox.next_message_id(session, identity_id)
+        if message_id is None:
+            inbox.release_contact(session, identity_id, self.owner)
+            return None, True
+        return message_id, False
 
     def _release(self, identity_id: int) -> None:
         with session_scope() as session:
             inbox.release_contact(session, identity_id, self.owner)
 
-    def _log_processed(self, message_id: int, seconds: float, turn: Turn | None = None) -> None:
-        with session_scope() as session:
-            message = session.get(Message, message_id)
-            if message is not None:
-                # the intent: what the app decided itself (e.g. ignored_opted_out), else what Rasa
-                # read (its parse comes back with the replies), else a button's payload ("/affirm{...}")
-                button = (message.payload or {}).get("button") or ""
-                intent = message.error or (turn.intent if turn else None) or (
-                    button[1:].split("{", 1)[0] if button.startswith("/") else None)
-                confidence = turn.confidence if turn and not message.error and turn.intent else None
-                logs.message_processed(message.id, message.channel, message.language, intent, seconds, message.status,
-                                       confidence)
+    @staticmethod
+    def _log_processed(session, message_id: int, seconds: float, turn: Turn | None = None) -> None:
+        message = session.get(Message, message_id)
+        if message is not None:
+            # the intent: what the app decided itself (e.g. ignored_opted_out), else what Rasa
+            # read (its parse comes back with the replies), else a button's payload ("/affirm{...}")
+            button = (message.payload or {}).get("button") or ""
+            intent = message.error or (turn.intent if turn else None) or (
+                button[1:].split("{", 1)[0] if button.startswith("/") else None)
+            confidence = turn.confidence if turn and not message.error and turn.intent else None
+            logs.message_processed(message.id, message.channel, message.language, intent, seconds, message.status,
+                                   confidence)
 
     def _mark_failed(self, message_id: int) -> None:
         with session_scope() as session:

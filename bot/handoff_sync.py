@@ -47,14 +47,18 @@ async def after_message(rasa: RasaClient, message_id: int, replies: list[dict] |
             if in_form is None:
                 await asyncio.to_thread(_open_not_understood, message_id, settings)
                 opened = True
-    await pause_if_needed(rasa, message_id, None if known is None or opened else known.unpaused, read=known is None or opened)
+    if known is None or opened:  # read now: nothing was read before, or a handoff was just opened
+        await pause_if_needed(rasa, message_id)
+    else:
+        await _pause(rasa, known.unpaused)
 
 
-async def pause_if_needed(rasa: RasaClient, message_id: int, found: tuple[int, str] | None = None,
-                          read: bool = True) -> None:
-    """`found`, `read=False`: the open handoff to pause was read already (None: there is none)."""
-    if read:
-        found = await asyncio.to_thread(_unpaused, message_id)
+async def pause_if_needed(rasa: RasaClient, message_id: int) -> None:
+    await _pause(rasa, await asyncio.to_thread(_unpaused, message_id))
+
+
+async def _pause(rasa: RasaClient, found: tuple[int, str] | None) -> None:
+    """Pause Rasa for this open handoff (its id and conversation), if there is one."""
     if found is None:
         return
     handoff_id, sender = found

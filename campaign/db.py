@@ -90,6 +90,9 @@ def _dialect_insert(session: Session):
     return insert
 
 
+_INSERT_IGNORE: dict[tuple, object] = {}  # one statement per (dialect, table, unique key)
+
+
 def insert_ignore(session: Session, model, values: dict, unique: list[str]) -> int | None:
     """INSERT that does nothing when the unique key exists; returns the new id, or None."""
     key = (session.get_bind().dialect.name, model, tuple(unique))
@@ -98,9 +101,6 @@ def insert_ignore(session: Session, model, values: dict, unique: list[str]) -> i
         statement = _INSERT_IGNORE[key] = (_dialect_insert(session)(model).on_conflict_do_nothing(index_elements=unique)
                                            .returning(model.id))
     return session.execute(statement, values).scalar_one_or_none()
-
-
-_INSERT_IGNORE: dict[tuple, object] = {}
 
 
 def insert_ignore_many(session: Session, model, rows: list[dict], unique: list[str]) -> None:

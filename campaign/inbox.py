@@ -75,7 +75,7 @@ _NEXT = (
 )
 
 
-def _lease(session: Session, statement, identity_id: int, owner: str, seconds: float = 0.0) -> bool:
+def _lease(session: Session, statement, identity_id: int, owner: str, seconds: float) -> bool:
     now = utcnow()
     params = {"contact": identity_id, "owner": owner, "now": now, "until": now + timedelta(seconds=seconds)}
     return session.connection().execute(statement, params).rowcount == 1

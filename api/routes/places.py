@@ -17,8 +17,7 @@ def locate(session: SessionDep, text: str = Query(..., min_length=1, max_length=
     if place is not None:
         return LocateOut(match=PlaceOut(**place.__dict__))
     unknown = turf.unknown_zip(text)
-    found = None if unknown else found
-    if found is None:
+    if found is None or unknown:
         return LocateOut(match=None, unknown_zip=unknown)
     pages = found.pages()
     page = min(page, pages - 1)

@@ -152,9 +152,11 @@ class OnrampInput(InputChannel):
                 return response.json({"error": "the message could not be handled"}, status=500)
             finally:
                 _running[sender] -= 1
-                saved = _saved.pop(sender, None) if not _running[sender] else _saved.get(sender)
-                if not _running[sender]:
+                if _running[sender]:  # another turn of this sender still runs: it takes the tracker
+                    saved = _saved.get(sender)
+                else:
                     del _running[sender]
+                    saved = _saved.pop(sender, None)
             # the tracker just saved holds this turn (or a later one of the same sender, which
             # holds it too: the turn is found by its message_id); else it is read back
             done = _turn(saved, message_id) or _turn(await agent.tracker_store.retrieve(sender), message_id) or {}

@@ -31,6 +31,23 @@ class Unstamped(ApiError):
     """The tracker's latest message does not carry a valid stamp from the app: do nothing."""
 
 
+# One HTTP session for the process's event loop, so calls reuse their connections to the API
+# (a new one for every call cost both processes a TCP handshake and a new HTTP connection).
+# Idle connections are let go after 2 s, before uvicorn's 5 s keep-alive closes them from its side.
+_sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
+
+
+def _session() -> aiohttp.ClientSession:
+    loop = asyncio.get_running_loop()
+    session = _sessions.get(loop)
+    if session is None or session.closed:
+        for stale in [other for other in _sessions if other.is_closed()]:
+            del _sessions[stale]
+        session = _sessions[loop] = aiohttp.ClientSession(
+            timeout=TIMEOUT, connector=aiohttp.TCPConnector(keepalive_timeout=2))
+    return session
+
+
 async def call(method: str, path: str, json: Any = None, params: dict | None = None) -> Any:
     headers = {"Authorization": f"Bearer {SETTINGS.token}"}
     if _current_stamp.get():
@@ -39,12 +56,12 @@ async def call(method: str, path: str, json: Any = None, params: dict | None = N
     delay = 0.2
     while True:
         try:
-            async with aiohttp.ClientSession(timeout=TIMEOUT, headers=headers) as session:
-                async with session.request(method, f"{SETTINGS.api_url}{path}", json=json, params=params) as response:
-                    body = await response.json(content_type=None)
-                    if response.status >= 400:
-                        raise ApiError(f"{method} {path} -> {response.status}: {body}")
-                    return body
+            async with _session().request(method, f"{SETTINGS.api_url}{path}", json=json, params=params,
+                                          headers=headers) as response:
+                body = await response.json(content_type=None)
+                if response.status >= 400:
+                    raise ApiError(f"{method} {path} -> {response.status}: {body}")
+                return body
         except (aiohttp.ClientConnectionError, asyncio.TimeoutError):
             if asyncio.get_running_loop().time() + delay > deadline:
                 raise
@@ -64,6 +81,12 @@ def _stamp_is_valid(metadata: dict) -> bool:
         return False
     expected = hmac.new(SETTINGS.token.encode("utf-8"), _canonical(metadata), hashlib.sha256).hexdigest()
     return hmac.compare_digest(given, expected)
+
+
+def stamped(tracker) -> dict | None:
+    """The latest message's metadata when the app stamped it (so its contents can be trusted)."""
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    return metadata if "volunteer_id" in metadata and _stamp_is_valid(metadata) else None
 
 
 def volunteer_id(tracker) -> int:

@@ -14,7 +14,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.api import call, say, volunteer_id
+from actions.api import call, say, stamped, volunteer_id
 
 # Intents that are about something else: their words are never taken as an answer. Any other
 # message, when we asked where or when, is an attempt at one ("Narnia" gets "I couldn't find it").
@@ -160,7 +160,7 @@ class ValidateOnboardingForm(FormValidationAction):
             elif answers:
                 name = clean_name(text)
                 # a place or a time given when the name was asked is that (their extractors keep it)
-                if name and await _place_or_time(text):
+                if name and await _place_or_time(tracker, text):
                     name = None
         if name is None:
             return {}
@@ -175,7 +175,7 @@ class ValidateOnboardingForm(FormValidationAction):
             return {}
         if not _is_answer(tracker, ENDS_THE_FORM):
             return {}
-        found = await call("GET", "/v1/locate", params={"text": text})
+        found = await _locate(tracker, text)
         place = found.get("match")
         if place is not None:
             await call("PATCH", f"/v1/volunteers/{volunteer_id(tracker)}",
@@ -186,7 +186,7 @@ class ValidateOnboardingForm(FormValidationAction):
         borough = await _borough(text)
         if borough is not None:  # the ask shows that borough's neighborhoods
             return {"neighborhood": None, "picked_borough": borough}
-        if (await call("POST", "/v1/availability/parse", json={"text": text[:2000]}))["slots"]:
+        if await _slots(tracker, text):
             return {}  # an answer to the next question: extract_availability keeps it
         misses = int(tracker.get_slot("neighborhood_misses") or 0) + 1
         if misses < MISSES_BEFORE_CHOICES:
@@ -201,7 +201,7 @@ class ValidateOnboardingForm(FormValidationAction):
             return {}
         if not _is_answer(tracker, ENDS_THE_FORM):
             return {}
-        slots = (await call("POST", "/v1/availability/parse", json={"text": text[:2000]}))["slots"]
+        slots = await _slots(tracker, text)
         if not slots:
             if asked and _is_answer(tracker):
                 misses = int(tracker.get_slot("availability_misses") or 0) + 1
@@ -213,10 +213,30 @@ class ValidateOnboardingForm(FormValidationAction):
         return {"availability": slots, "availability_misses": 0}
 
 
-async def _place_or_time(text: str) -> bool:
-    if (await call("GET", "/v1/locate", params={"text": text})).get("match"):
-        return True
-    return bool((await call("POST", "/v1/availability/parse", json={"text": text[:2000]}))["slots"])
+async def _place_or_time(tracker: Tracker, text: str) -> bool:
+    return bool((await _locate(tracker, text)).get("match") or await _slots(tracker, text))
+
+
+# The app reads each message's place and times before Rasa does (bot/pipeline/reading.py) and
+# sends them in the stamped metadata; the API is asked only for a message that came another way.
+READ_FIELD = "read"
+
+
+def _reading(tracker: Tracker) -> dict | None:
+    return (stamped(tracker) or {}).get(READ_FIELD) or None
+
+
+async def _locate(tracker: Tracker, text: str) -> dict:
+    """The place the text names ({"match": ..., "unknown_zip": ...}, as /v1/locate answers)."""
+    read = _reading(tracker)
+    return read if read is not None else await call("GET", "/v1/locate", params={"text": text[:2000]})
+
+
+async def _slots(tracker: Tracker, text: str) -> list[str]:
+    read = _reading(tracker)
+    if read is not None:
+        return read["slots"]
+    return (await call("POST", "/v1/availability/parse", json={"text": text[:2000]}))["slots"]
 
 
 async def _boroughs() -> dict[str, list[str]]:

@@ -258,3 +258,19 @@ def test_a_place_name_does_not_switch_the_language(client, db):
     with session_scope() as session:
         languages = session.scalars(select(Message.language).where(Message.direction == "in").order_by(Message.id)).all()
         assert languages == ["fr", "fr"]
+
+
+def test_the_message_rasa_receives_carries_the_place_and_times_the_app_read_in_it_under_its_stamp(client, db):
+    from bot import stamp
+    from campaign.demo import load
+
+    with session_scope() as session:
+        load.load(session)
+    post(client, "session-read", "I'm Ana from Astoria, free saturday mornings")
+    post(client, "session-read", "hello")
+    rasa = FakeRasa()
+    run_until_idle(rasa)
+    read = [event["metadata"] for events in rasa.events.values() for event in events if event["event"] == "user"]
+    assert all(stamp.valid(metadata, get_settings().service_token) for metadata in read)
+    assert read[0]["read"]["match"]["neighborhood"] == "Astoria" and read[0]["read"]["slots"] == ["sat:morning"]
+    assert read[1]["read"] == {"match": None, "unknown_zip": None, "slots": []}

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from bot import compliance, handoff_sync, langid_offer, language, stamp
 from bot.channels import numbers_choices
 from bot.pipeline import choices as choice_words
-from bot.pipeline import keywords
+from bot.pipeline import keywords, reading
 from bot.pipeline.replies import to_outbox
 from bot.rasa_client import RasaClient, Turn
 from campaign import consent, handoffs, inbox, leads, offers, reminder_replies, turf
@@ -180,14 +180,15 @@ def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool]
         if volunteer.stage == "new":
             volunteer.stage = "onboarding"
         message.attempts += 1
-        metadata = stamp.sign({"message_id": message.id, "volunteer_id": volunteer.id, "language": lang,
-                               "channel": message.channel}, settings.service_token)
         text = _rasa_text(message) or _pinned_place(session, message)
         if not text and message.payload.get("media"):
             # a voice note, image or sticker: the model reads text only, so say so (never silence)
             enqueue(session, identity, key="media_text_only", source_message_id=message.id)
             _finish(message)
             return None
+        metadata = stamp.sign({"message_id": message.id, "volunteer_id": volunteer.id, "language": lang,
+                               "channel": message.channel, reading.FIELD: reading.read(session, text)},
+                              settings.service_token)
         return volunteer.conversation_id, text, metadata, message.attempts > 1
 
 

@@ -8,6 +8,8 @@ stamp (bot/stamp.py) covers it: an action trusts only a reading the app signed. 
 those of the endpoints: the same functions, on the same text (stripped, as Rasa keeps it, and cut
 at the endpoints' 2,000 characters).
 """
+from dataclasses import asdict
+
 from sqlalchemy.orm import Session
 
 from campaign import availability, turf
@@ -24,8 +26,7 @@ def read(session: Session, text: str) -> dict:
         return {}
     place = turf.locate(session, text)
     return {
-        "match": None if place is None else {"neighborhood_id": place.neighborhood_id, "neighborhood": place.neighborhood,
-                                             "zip_code": place.zip_code, "team_id": place.team_id, "matched": place.matched},
+        "match": None if place is None else asdict(place),  # /v1/locate's PlaceOut holds the same fields
         "unknown_zip": None if place is not None else turf.unknown_zip(text),
         "slots": availability.parse(text),
     }

@@ -13,6 +13,7 @@ import os
 import pickle
 import threading
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -52,16 +53,18 @@ class Model:
         words = [w for w in fold(text).split() if any(ch.isalpha() for ch in w)]
         return bool(words) and all(w in self.shared for w in words)
 
-    def known(self, text: str, language: str | None = None) -> float:
+    def known(self, text: str, languages: Collection[str] | None = None) -> float:
         """The share of the text's words that the training messages hold (1.0: all of them). With
-        `language`, a chat spelling one letter off a word seen in that language counts too."""
+        `languages`, a word counts only when it was seen in one of them (the model leaning to French
+        on a word it saw only in English chats is reading letters, not knowing the word), and a
+        chat spelling one letter off a word seen in one of them counts too."""
         words = [w for w in fold(text).split() if any(ch.isalpha() for ch in w)]
-        return sum(self._known_word(w, language) for w in words) / len(words) if words else 0.0
+        return sum(self._known_word(w, languages) for w in words) / len(words) if words else 0.0
 
-    def _known_word(self, word: str, language: str | None) -> bool:
+    def _known_word(self, word: str, languages: Collection[str] | None) -> bool:
         if word in self.vocabulary:
-            return True
-        if language is None or len(word) < FUZZY_MIN_LETTERS:
+            return languages is None or not self.vocabulary[word].isdisjoint(languages)
+        if languages is None or len(word) < FUZZY_MIN_LETTERS:
             return False
         from rapidfuzz import process
         from rapidfuzz.distance import Levenshtein
@@ -69,7 +72,7 @@ class Model:
         if self._sorted is None:
             self._sorted = sorted(self.vocabulary)
         near = process.extract(word, self._sorted, scorer=Levenshtein.distance, score_cutoff=1, limit=10)
-        return any(language in self.vocabulary[other] for other, _, _ in near)
+        return any(not self.vocabulary[other].isdisjoint(languages) for other, _, _ in near)
 
     def probabilities(self, text: str) -> dict[str, float]:
         if self._linear is None:

@@ -153,9 +153,17 @@ def _in_domain(text: str, languages: list[str]) -> dict[str, float]:
 
 
 def _known(text: str, language: str) -> float:
+    """How much of the text is words the chat data holds in this language, or in a romanized
+    language (lingua has never seen romanized Hindi or Arabic: such a word is the in-domain
+    model's to read whichever language it leans to). A word seen only in another language's
+    chats does not count: the model leaning to French on a word it saw only in English chats is
+    reading letters, and lingua reads the word better."""
     from bot.langid_model import model
 
-    return model().known(text, language)
+    languages = {language}
+    if _LATIN_LETTER.search(text):
+        languages.update(ROMANIZED)
+    return model().known(text, languages)
 
 
 def _only_shared(text: str) -> bool:

@@ -129,3 +129,23 @@ def test_the_in_domain_models_shortcut_gives_scikit_learns_probabilities_exactly
     for text in texts:
         assert np.array_equal(shortcut.predict_proba(text), fitted.pipeline.predict_proba([text])[0]), text
     assert max(fitted.probabilities("bonjour a tous"), key=fitted.probabilities("bonjour a tous").get) == "fr"
+
+
+def test_a_word_seen_only_in_another_languages_chats_does_not_keep_the_in_domain_models_lean():
+    from bot.langid_model import Model
+
+    seen = Model(pipeline=None, languages=["en", "fr", "hi"],
+                 vocabulary={"weekend": frozenset({"en"}), "theek": frozenset({"hi"}), "hai": frozenset({"hi", "ur"})})
+    # leaning to French on a word only English chats hold is reading letters: lingua's to decide
+    assert seen.known("weekend", {"fr"}) == 0.0
+    assert seen.known("weekend", {"en"}) == 1.0
+    assert seen.known("theek hai", {"ur"}) == 0.5
+    assert seen.known("theek hai", None) == 1.0  # without a language: any chat at all
+
+
+def test_romanized_words_stay_the_in_domain_models_whichever_language_it_leans_to():
+    from bot import langid_model
+
+    # English chats never held "theek hai", yet lingua has never seen romanized Hindi either
+    assert langid_model.model().known("theek hai", {"en"}) < 1.0
+    assert language._known("theek hai", "en") == 1.0

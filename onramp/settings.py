@@ -83,7 +83,11 @@ class Settings(BaseSettings):
     # inbound pipeline
     inbound_poll_seconds: float = 0.2
     inbound_lease_seconds: float = 60.0  # a contact held by a crashed process is free again after this
-    inbound_concurrency: int = 8
+    # contacts whose message may be with Rasa at once, per api process: Rasa is busy on its one
+    # core only while it has a turn to work on, and each turn waits on the action server's calls;
+    # 8 left it idle between turns (bench.fullstack on a quiet machine: 0.85x bare Rasa at 8,
+    # 0.87-0.89x at 16-32)
+    inbound_concurrency: int = 16
     # a webhook waits at most this long for the database, then spools the message (providers
     # give up on slow webhooks: Twilio after 15 s, and it never sends an inbound SMS again)
     webhook_db_seconds: float = 3.0

@@ -93,7 +93,7 @@ def _lead_command(session: Session, message: Message, identity: Identity, volunt
     return True
 
 
-def _language(session: Session, volunteer: Volunteer, message: Message, settings: Settings) -> str:
+def _language(session: Session, volunteer: Volunteer, message: Message, settings: Settings, locate) -> str:
     """The stored choice wins; otherwise identification, which a short message never changes.
 
     A first message whose language cannot be told gets the best guess, stored as guessed, and the
@@ -106,7 +106,7 @@ def _language(session: Session, volunteer: Volunteer, message: Message, settings
         if volunteer.language_source == language.LANGUAGE_GUESSED and _picked_from_offer(session, volunteer, message, settings):
             return volunteer.language
         hint = message.payload.get("language_hint")
-        text = _without_places(session, message.body)
+        text = _without_places(locate, message.body.strip())
         found = None
         if volunteer.language is None or volunteer.language_source == language.LANGUAGE_GUESSED:
             found = language.identify(text, settings.languages, hint=hint, backend=settings.language_detector)
@@ -144,8 +144,8 @@ def _picked_from_offer(session: Session, volunteer: Volunteer, message: Message,
     return True
 
 
-def _without_places(session: Session, text: str) -> str:
-    place = turf.locate(session, text)
+def _without_places(locate, text: str) -> str:
+    place = locate(text)
     if place is not None:
         folded = turf.normalize(text)
         at = folded.find(place.matched)
@@ -166,7 +166,8 @@ def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool]
         volunteer = session.get(Volunteer, message.volunteer_id)
         if keywords.apply(session, message, identity, volunteer) or _lead_command(session, message, identity, volunteer):
             return None
-        lang = _language(session, volunteer, message, settings)
+        locate = _located_once(session)
+        lang = _language(session, volunteer, message, settings, locate)
         message.language = lang
         if handoffs.route_to_organizer(session, message, identity, volunteer, settings):
             _finish(message, "for_organizer")
@@ -187,9 +188,22 @@ def _prepare(message_id: int, settings: Settings) -> tuple[str, str, dict, bool]
             _finish(message)
             return None
         metadata = stamp.sign({"message_id": message.id, "volunteer_id": volunteer.id, "language": lang,
-                               "channel": message.channel, reading.FIELD: reading.read(session, text)},
+                               "channel": message.channel, reading.FIELD: reading.read(session, text, locate)},
                               settings.service_token)
         return volunteer.conversation_id, text, metadata, message.attempts > 1
+
+
+def _located_once(session: Session):
+    """turf.locate for this transaction, reading each text once: the language step (which takes
+    place names out) and the reading for the form's actions ask about the same text, and each
+    locate pays a query for the turf's fingerprint and a pass of the matcher."""
+    found: dict[str, turf.Place | None] = {}
+
+    def locate(text: str) -> turf.Place | None:
+        if text not in found:
+            found[text] = turf.locate(session, text)
+        return found[text]
+    return locate
 
 
 def _pinned_place(session: Session, message: Message) -> str:

@@ -18,13 +18,14 @@ FIELD = "read"
 MAX_TEXT = 2000
 
 
-def read(session: Session, text: str) -> dict:
+def read(session: Session, text: str, locate=None) -> dict:
     """{"match": the place (as /v1/locate's) or None, "unknown_zip": str or None, "slots": [...]};
-    {} for a button payload or an empty text (the form reads neither)."""
+    {} for a button payload or an empty text (the form reads neither). `locate`: turf.locate
+    bound to this session, when the caller has located texts already (the pipeline has)."""
     text = text.strip()[:MAX_TEXT]
     if not text or text.startswith("/"):
         return {}
-    place = turf.locate(session, text)
+    place = locate(text) if locate is not None else turf.locate(session, text)
     return {
         "match": None if place is None else asdict(place),  # /v1/locate's PlaceOut holds the same fields
         "unknown_zip": None if place is not None else turf.unknown_zip(text),

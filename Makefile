@@ -67,7 +67,7 @@ bench: setup
 	$(VENV)/bin/python -m bench.assign
 	@echo "== webhook acknowledgement latency while Rasa is saturated"
 	$(VENV)/bin/python -m bench.webhooks
-	@echo "== the full path against bare Rasa: 200 new conversations, 20 at a time"
+	@echo "== the full path against bare Rasa: 200 new conversations, then 100 whole five-turn sign-ups, 20 at a time"
 	$(VENV)/bin/python -m bench.fullstack
 	@echo "== outbox dispatch: 10,000 due SMS rows through the Twilio adapter to the Twilio fake (SQLite; PostgreSQL with 1 and 2 workers)"
 	$(VENV)/bin/python -m bench.outbox

@@ -10,11 +10,13 @@ previous one is answered):
   outbox and the worker; done when the Twilio fake has received both replies.
 
 Prints throughput and p50/p99 for both, and the ratio of the full path's throughput to bare
-Rasa's. The sender's SMS rate is lifted (OUTBOX_SEND_RATES=sms=off): at its default of 10 a
+Rasa's. A second scenario runs whole five-turn sign-ups the same way (hello, name, neighborhood,
+availability, "1" for the first shift offered), done when the last reply arrived; each sign-up names the next of the demo's neighborhoods, so teams and
+shifts fill as a campaign's would, and the full path's bookings are counted in the database. The sender's SMS rate is lifted (OUTBOX_SEND_RATES=sms=off): at its default of 10 a
 second, two replies a conversation cap the full path at 5 conversations a second, a limit of
 the campaign's number and not of the stack; `--sms-rate 10/second` measures with it.
 
-    python -m bench.fullstack [-n 200] [-c 20] [--rounds 4] [--sms-rate off] [--profile]
+    python -m bench.fullstack [-n 200] [-c 20] [--signups 100] [--rounds 4] [--sms-rate off] [--profile]
 
 Each path's n conversations run in `--rounds` blocks that alternate with the other path's (bare,
 full, full, bare, ...), so that a drift in the machine's speed over the minutes of a run weighs
@@ -26,6 +28,7 @@ the innermost frame of our own code (or, in Rasa, to the library it is in).
 """
 import argparse
 import collections
+import datetime
 import re
 import shutil
 import subprocess
@@ -48,6 +51,17 @@ from tests.support.stack import Stack
 
 FIRST_MESSAGE = "hi I want to volunteer"
 REPLIES = 2  # welcome, ask_name
+# A whole sign-up, and the replies each turn gets: welcome and ask_name; ask_neighborhood;
+# ask_availability; team_joined and shift_offers; shift_booked (or shift_waitlisted when full)
+FIRST_CHOICE = object()
+SIGNUP = [(FIRST_MESSAGE, 2), ("Maria", 1), ("{neighborhood}", 1), ("weekends", 2), (FIRST_CHOICE, 1)]
+
+
+def demo_neighborhoods() -> list[str]:
+    import yaml
+
+    demo = yaml.safe_load((Path(__file__).resolve().parent.parent / "campaign/demo/nyc.yml").read_text(encoding="utf-8"))
+    return [place["neighborhood"] for team in demo["teams"] for place in team.get("turf", [])]
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -89,6 +103,140 @@ def bare_rasa(stack: Stack, run: str):
         response.raise_for_status()
 
     return one
+
+
+class BareContacts:
+    """What the app would hold for bare Rasa's sign-ups, so that the form's actions do their real
+    work (locate, parse, PATCH, assign, book) and not refuse an unstamped message: a volunteer
+    and a contact, leased to the bench so the app's runner never takes them, and a message row
+    being processed for each turn, whose id the stamped metadata names. Written by the bench's
+    own process, as the webhook would."""
+
+    def __init__(self, stack: Stack):
+        import sqlalchemy as sa
+
+        self.engine = sa.create_engine(stack.db_url, connect_args={"timeout": 30})
+        self.token = stack.env["SERVICE_TOKEN"]
+
+    def contact(self) -> tuple[int, int]:
+        from sqlalchemy.orm import Session
+
+        from campaign.models import Identity, Volunteer
+
+        with Session(self.engine) as session, session.begin():
+            volunteer = Volunteer(signup_source="bench", stage="onboarding", availability=[], interests=[],
+                                  language="en", language_source="chosen")
+            session.add(volunteer)
+            session.flush()
+            identity = Identity(volunteer_id=volunteer.id, channel="sms", external_id=uuid.uuid4().hex,
+                                lease_owner="bench", lease_until=datetime.datetime(2100, 1, 1, tzinfo=datetime.timezone.utc))
+            session.add(identity)
+            session.flush()
+            return volunteer.id, identity.id
+
+    def turn(self, volunteer_id: int, identity_id: int, text: str) -> tuple[int, dict]:
+        from sqlalchemy.orm import Session
+
+        from bot import stamp
+        from campaign.models import Message
+
+        with Session(self.engine) as session, session.begin():
+            message = Message(direction="in", channel="sms", provider_id=uuid.uuid4().hex, identity_id=identity_id,
+                              volunteer_id=volunteer_id, body=text, payload={}, language="en", attempts=1)
+            session.add(message)
+            session.flush()
+            metadata = {"message_id": message.id, "volunteer_id": volunteer_id, "language": "en", "channel": "sms"}
+            return message.id, stamp.sign(metadata, self.token)
+
+    def done(self, message_id: int) -> None:
+        import sqlalchemy as sa
+
+        with self.engine.begin() as connection:
+            connection.execute(sa.text("update messages set status = 'processed' where id = :id"), {"id": message_id})
+
+
+def bare_signup(stack: Stack, run: str, neighborhoods: list[str], contacts: BareContacts):
+    """The same five turns through Rasa's REST channel, each stamped as the app would stamp it;
+    the tap on the first shift offered is the payload of its first choice."""
+    http = httpx.Client(timeout=120)
+
+    def one(i: int) -> None:
+        volunteer_id, identity_id = contacts.contact()
+        replies: list[dict] = []
+        for said, _ in SIGNUP:
+            if said is FIRST_CHOICE:
+                choices = [c for reply in replies for c in (reply.get("custom") or {}).get("choices", [])]
+                if not choices:
+                    raise RuntimeError(f"bare Rasa offered no shift: {replies}")
+                said = choices[0]["payload"]
+            message_id, metadata = contacts.turn(volunteer_id, identity_id, _text(said, neighborhoods, i))
+            response = http.post(f"{stack.rasa_url}/webhooks/rest/webhook",
+                                 json={"sender": f"signup-{run}-{i}", "message": _text(said, neighborhoods, i),
+                                       "metadata": metadata})
+            response.raise_for_status()
+            replies = response.json()
+            contacts.done(message_id)
+
+    return one
+
+
+def _text(said, neighborhoods: list[str], i: int) -> str:
+    # "1" answers the numbered SMS offer; bare Rasa gets the tap's payload instead (a "/..." text)
+    if said is FIRST_CHOICE:
+        return "1"
+    return said if said.startswith("/") else said.format(neighborhood=neighborhoods[i % len(neighborhoods)])
+
+
+def full_signup(stack: Stack, fake, area: str, neighborhoods: list[str], first: int = 0):
+    import sqlalchemy as sa
+
+    http = httpx.Client(timeout=30)
+    engine = sa.create_engine(stack.db_url)
+    # The worker records an offer's choices once the provider has accepted the message (the
+    # person cannot answer what they were not shown). The bench answers within milliseconds of
+    # the fake's receipt, sooner than that record, which no person's phone does: it waits for it.
+    offered = sa.text("select count(*) from open_offers o join identities i on i.id = o.identity_id "
+                      "join outbox r on r.id = o.outbox_id where i.phone = :phone and r.key = 'shift_offers'")
+
+    def one(i: int) -> None:
+        phone = f"+1{area}556{first + i:04d}"
+        expected = 0
+        for said, replies in SIGNUP:
+            if said is FIRST_CHOICE:
+                with engine.connect() as connection:
+                    while not connection.execute(offered, {"phone": phone}).scalar():
+                        connection.rollback()
+                        time.sleep(0.01)
+            said = _text(said, neighborhoods, i)
+            sid = "SM" + uuid.uuid4().hex
+            params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": SECRETS["TWILIO_ACCOUNT_SID"], "From": phone,
+                      "To": SECRETS["TWILIO_SMS_FROM"], "Body": said, "NumMedia": "0", "ApiVersion": "2010-04-01"}
+            body, headers = signing.twilio(SECRETS["TWILIO_AUTH_TOKEN"], f"{PUBLIC}/webhooks/twilio", params)
+            http.post(f"{stack.api_url}/webhooks/twilio", content=body, headers=headers).raise_for_status()
+            expected += replies
+            if not fake.recorder.wait_sent(phone, expected, timeout=300):
+                raise TimeoutError(f"{phone}: no answer to {said!r}")
+
+    return one
+
+
+def outcomes(stack: Stack) -> dict[str, collections.Counter]:
+    """Each path's sign-ups by where they ended (the volunteer's stage), from the app's database;
+    bare Rasa's volunteers are the bench's own (signup_source "bench"). Only the ones that got as
+    far as their name (the demo's leads and the first-message conversations have no other)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(stack.db_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.text(
+                "select signup_source = 'bench', stage, count(*) from volunteers where name = 'Maria' group by 1, 2")).all()
+    finally:
+        engine.dispose()
+    found = {"bare Rasa": collections.Counter(), "full path": collections.Counter()}
+    for bare, stage, count in rows:
+        found["bare Rasa" if bare else "full path"][stage] += count
+    return found
 
 
 # New York area codes for the rounds' new numbers (917 warms up, 347 is the profile's)
@@ -179,7 +327,7 @@ def cpu_seconds(stack: Stack) -> dict[str, float]:
     return seconds
 
 
-def measured(stack: Stack, n: int, c: int, rounds: int, paths: dict) -> dict[str, dict]:
+def measured(stack: Stack, n: int, c: int, rounds: int, paths: dict, unit: str = "msg") -> dict[str, dict]:
     """Run each path n times in all, in `rounds` alternating blocks (bare, full; full, bare; ...):
     a machine whose speed drifts over minutes (other tenants, clock steps) then weighs on both
     paths alike, instead of on whichever ran second. Prints each path's figures and the CPU each
@@ -199,15 +347,15 @@ def measured(stack: Stack, n: int, c: int, rounds: int, paths: dict) -> dict[str
             cpu[name].update({proc: after[proc] - before.get(proc, 0.0) for proc in after})
     figures = {}
     for name in names:
-        figures[name] = report(name, walls[name], latencies[name])
+        figures[name] = report(name, walls[name], latencies[name], unit)
         figures[name]["cpu_ms"] = {proc: 1000 * seconds / n for proc, seconds in cpu[name].items()}
-        print(" " * 11 + "CPU a message: " + ", ".join(f"{proc} {ms:.0f} ms" for proc, ms in figures[name]["cpu_ms"].items()))
+        print(" " * 11 + f"CPU a {'message' if unit == 'msg' else unit.rstrip('s')}: " + ", ".join(f"{proc} {ms:.0f} ms" for proc, ms in figures[name]["cpu_ms"].items()))
     return figures
 
 
-def report(name: str, wall: float, latencies: list[float]) -> dict:
+def report(name: str, wall: float, latencies: list[float], unit: str = "msg") -> dict:
     figures = {"throughput": len(latencies) / wall, "p50": statistics.median(latencies), "p99": percentile(latencies, 99)}
-    print(f"{name:<10} {figures['throughput']:6.2f} msg/s   p50 {figures['p50']:6.2f} s   p99 {figures['p99']:6.2f} s")
+    print(f"{name:<10} {figures['throughput']:6.2f} {unit}/s   p50 {figures['p50']:6.2f} s   p99 {figures['p99']:6.2f} s")
     return figures
 
 
@@ -215,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=200, help="new conversations per path")
     parser.add_argument("-c", type=int, default=20, help="concurrent clients")
+    parser.add_argument("--signups", type=int, default=100, help="whole five-turn sign-ups per path (0: none)")
     parser.add_argument("--rounds", type=int, default=4,
                         help="alternating blocks the n conversations of each path are run in (1: bare, then full)")
     parser.add_argument("--profile", action="store_true", help="then sample each process with py-spy")
@@ -245,6 +394,17 @@ def main(argv: list[str] | None = None) -> int:
                 "full path": lambda r: full_path(stack, tw, AREAS[r % len(AREAS)], first=r // len(AREAS) * 1000),
             })
             bare, full = figures["bare Rasa"], figures["full path"]
+            if args.signups:
+                hoods = demo_neighborhoods()
+                print(f"\nN = {args.signups} whole sign-ups of {len(SIGNUP)} turns, C = {args.c} at a time, "
+                      f"across the demo's {len(hoods)} neighborhoods")
+                contacts = BareContacts(stack)
+                signups = measured(stack, args.signups, args.c, args.rounds, {
+                    "bare Rasa": lambda r: bare_signup(stack, f"{run}-{r}", hoods, contacts),
+                    "full path": lambda r: full_signup(stack, tw, AREAS[r % len(AREAS)], hoods, first=r // len(AREAS) * 1000),
+                }, unit="sign-ups")
+                for path, stages in outcomes(stack).items():
+                    print(" " * 11 + f"{path}'s sign-ups ended: " + ", ".join(f"{n} {stage}" for stage, n in sorted(stages.items())))
             if args.profile:
                 wall = full["throughput"] and args.n / full["throughput"]
                 tops = profile(stack, wall + 5, lambda: closed_loop(args.n, args.c, full_path(stack, tw, "347")))
@@ -252,6 +412,9 @@ def main(argv: list[str] | None = None) -> int:
             stack.down()
     print(f"ratio (full path / bare Rasa throughput): {full['throughput'] / bare['throughput']:.2f}x; "
           f"p99 {full['p99'] / bare['p99']:.2f}x bare Rasa's")
+    if args.signups:
+        bare, full = signups["bare Rasa"], signups["full path"]
+        print(f"whole sign-ups, ratio: {full['throughput'] / bare['throughput']:.2f}x; p99 {full['p99'] / bare['p99']:.2f}x bare Rasa's")
     if args.profile:
         for name, places in tops.items():
             (_, cpu), *rest = places

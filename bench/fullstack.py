@@ -195,24 +195,25 @@ def full_signup(stack: Stack, fake, area: str, neighborhoods: list[str], first: 
     # The worker records an offer's choices once the provider has accepted the message (the
     # person cannot answer what they were not shown). The bench answers within milliseconds of
     # the fake's receipt, sooner than that record, which no person's phone does: it waits for it.
+    # (whichever offer the team's shifts made: several, one as yes/no, or the nearest alternatives)
     offered = sa.text("select count(*) from open_offers o join identities i on i.id = o.identity_id "
-                      "join outbox r on r.id = o.outbox_id where i.phone = :phone and r.key = 'shift_offers'")
+                      "join outbox r on r.id = o.outbox_id where i.phone = :phone "
+                      "and r.key in ('shift_offers', 'shift_offer', 'shift_alternatives', 'shift_offer_none')")
 
     def one(i: int) -> None:
         phone = f"+1{area}556{first + i:04d}"
         expected = 0
         for said, replies in SIGNUP:
             if said is FIRST_CHOICE:
+                deadline = time.monotonic() + 60
                 with engine.connect() as connection:
                     while not connection.execute(offered, {"phone": phone}).scalar():
                         connection.rollback()
+                        if time.monotonic() > deadline:
+                            raise TimeoutError(f"{phone}: the shift offer was sent but never recorded")
                         time.sleep(0.01)
             said = _text(said, neighborhoods, i)
-            sid = "SM" + uuid.uuid4().hex
-            params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": SECRETS["TWILIO_ACCOUNT_SID"], "From": phone,
-                      "To": SECRETS["TWILIO_SMS_FROM"], "Body": said, "NumMedia": "0", "ApiVersion": "2010-04-01"}
-            body, headers = signing.twilio(SECRETS["TWILIO_AUTH_TOKEN"], f"{PUBLIC}/webhooks/twilio", params)
-            http.post(f"{stack.api_url}/webhooks/twilio", content=body, headers=headers).raise_for_status()
+            sms(http, stack, phone, said)
             expected += replies
             if not fake.recorder.wait_sent(phone, expected, timeout=300):
                 raise TimeoutError(f"{phone}: no answer to {said!r}")
@@ -243,16 +244,21 @@ def outcomes(stack: Stack) -> dict[str, collections.Counter]:
 AREAS = ("646", "212", "332", "718", "929", "516", "631", "914")
 
 
+def sms(http: httpx.Client, stack: Stack, phone: str, text: str) -> None:
+    """One inbound SMS, as Twilio posts and signs it."""
+    sid = "SM" + uuid.uuid4().hex
+    params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": SECRETS["TWILIO_ACCOUNT_SID"], "From": phone,
+              "To": SECRETS["TWILIO_SMS_FROM"], "Body": text, "NumMedia": "0", "ApiVersion": "2010-04-01"}
+    body, headers = signing.twilio(SECRETS["TWILIO_AUTH_TOKEN"], f"{PUBLIC}/webhooks/twilio", params)
+    http.post(f"{stack.api_url}/webhooks/twilio", content=body, headers=headers).raise_for_status()
+
+
 def full_path(stack: Stack, fake, area: str, first: int = 0):
     http = httpx.Client(timeout=30)
 
     def one(i: int) -> None:
         phone = f"+1{area}555{first + i:04d}"
-        sid = "SM" + uuid.uuid4().hex
-        params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": SECRETS["TWILIO_ACCOUNT_SID"], "From": phone,
-                  "To": SECRETS["TWILIO_SMS_FROM"], "Body": FIRST_MESSAGE, "NumMedia": "0", "ApiVersion": "2010-04-01"}
-        body, headers = signing.twilio(SECRETS["TWILIO_AUTH_TOKEN"], f"{PUBLIC}/webhooks/twilio", params)
-        http.post(f"{stack.api_url}/webhooks/twilio", content=body, headers=headers).raise_for_status()
+        sms(http, stack, phone, FIRST_MESSAGE)
         # woken by the fake as each message arrives: a client that polled the fake's record would
         # spend the CPU (and the fake's GIL) that the stack under measurement needs
         if not fake.recorder.wait_sent(phone, REPLIES, timeout=300):

@@ -22,8 +22,10 @@ _SCRIPTS = [
     (re.compile(r"[\u0980-\u09ff]"), ["bn"]),
     (re.compile(r"[\u0900-\u097f]"), ["hi"]),
     (re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"), ["zh"]),
-    # letters only Urdu uses (ٹ ڈ ڑ ں ے ہ ھ ک گ ی) tell Urdu from Arabic
-    (re.compile(r"[\u0679\u0688\u0691\u06ba\u06d2\u06c1\u06be\u06a9\u06af\u06cc]"), ["ur"]),
+    # letters of Urdu's alphabet that Arabic's has not (ٹ ڈ ڑ ں ے ہ ھ ک گ ی, پ چ ژ, ۂ ۃ ۓ) tell
+    # Urdu from Arabic
+    (re.compile(r"[\u0679\u0688\u0691\u06ba\u06d2\u06c1\u06be\u06a9\u06af\u06cc\u067e\u0686\u0698\u06c2\u06c3\u06d3]"),
+     ["ur"]),
     (re.compile(r"[\u0600-\u06ff\u0750-\u077f]"), ["ar", "ur"]),
 ]
 

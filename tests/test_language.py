@@ -24,6 +24,13 @@ def test_letters_only_urdu_uses_decide_urdu():
     assert identify("ٹھیک ہے").detected == "ur"
 
 
+@pytest.mark.parametrize("text", ["پانی", "چاول", "پر", "ژالہ"])
+def test_pe_che_and_zhe_are_urdus_letters_not_arabics(text):
+    # the Arabic alphabet has no پ چ ژ: a word holding one is Urdu, however short
+    found = identify(text)
+    assert found.detected == "ur" and found.confidence == 1.0
+
+
 @pytest.mark.parametrize("text, expected", [
     ("hola", "es"), ("bonjour", "fr"), ("namaste", "hi"), ("c'est quoi ?", "fr"), ("gracias!", "es"),
     ("dhonnobad", "bn"), ("who is this", "en"), ("ধন্যবাদ", "bn"), ("谢谢", "zh"),

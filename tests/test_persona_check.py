@@ -29,3 +29,17 @@ def test_an_arabic_question_is_not_urdu_even_though_both_use_the_arabic_script()
 def test_a_template_that_is_mostly_placeholders_does_not_make_any_text_french():
     assert not _in_language("Sat, December 5, 10:00 AM à Restoration Plaza", "fr")
     assert not _in_language("English? Reply 2", "fr")
+
+
+def test_the_suite_meets_its_target_with_one_failure_in_ten_but_not_two():
+    from tests.personas.suite import Persona, Result, summary, target_met
+
+    def results(language, failing):
+        return [Result(Persona(f"{language}-{i}", ["hi"], {"language": language}), ["wrong team"] if i < failing else [])
+                for i in range(10)]
+
+    assert target_met(results("ur", 1) + results("en", 0))
+    assert not target_met(results("ur", 2) + results("en", 0))
+    report = summary(results("ur", 2))
+    assert "| ur | 8/10 | 0.80 |" in report and "NOT met" in report
+    assert report.splitlines()[-1] == "personas passed: 8/10"

@@ -154,16 +154,17 @@ def _in_domain(text: str, languages: list[str]) -> dict[str, float]:
     return {language: probabilities.get(language, 0.0) for language in languages}
 
 
-def _known(text: str, language: str) -> float:
-    """How much of the text is words the chat data holds in this language, or in a romanized
-    language (lingua has never seen romanized Hindi or Arabic: such a word is the in-domain
-    model's to read whichever language it leans to). A word seen only in another language's
-    chats does not count: the model leaning to French on a word it saw only in English chats is
-    reading letters, and lingua reads the word better."""
+def _known(text: str, language: str, in_domain: dict[str, float]) -> float:
+    """How much of the text is words the chat data holds in this language. A word seen only in
+    another language's chats does not count: the model leaning to French on a word it saw only in
+    English chats is reading letters, and lingua reads the word better. Romanized Hindi, Urdu or
+    Arabic, which lingua has never seen, is the exception: when the in-domain model reads the text
+    as romanized (most of its own probability there), a word seen in any romanized language's
+    chats counts ("theek" leans English once blended, and lingua would call it English)."""
     from bot.langid_model import model
 
     languages = {language}
-    if _LATIN_LETTER.search(text):
+    if _LATIN_LETTER.search(text) and sum(in_domain.get(code, 0.0) for code in ROMANIZED) >= 0.5:
         languages.update(ROMANIZED)
     return model().known(text, languages)
 
@@ -232,7 +233,7 @@ def identify(text: str, languages: list[str], hint: str | None = None, backend: 
         # view counts as much as the text is made of words it has seen (or chat spellings of
         # words seen in the language it leans to).
         leader = max(blended, key=blended.get)
-        known = _known(text, leader) if known_share is None else known_share
+        known = _known(text, leader, scores) if known_share is None else known_share
         total = sum(blended.values()) or 1.0
         if (leader in ROMANIZED and _LATIN_LETTER.search(text) and len(text.split()) >= ROMANIZED_MIN_WORDS
                 and blended[leader] / total >= ROMANIZED_KEEP):

@@ -153,6 +153,9 @@ def test_a_word_seen_only_in_another_languages_chats_does_not_keep_the_in_domain
 def test_romanized_words_stay_the_in_domain_models_whichever_language_it_leans_to():
     from bot import langid_model
 
-    # English chats never held "theek hai", yet lingua has never seen romanized Hindi either
+    # English chats never held "theek hai", yet lingua has never seen romanized Hindi either: when
+    # the in-domain model reads the text as romanized, its words stay its own
     assert langid_model.model().known("theek hai", {"en"}) < 1.0
-    assert language._known("theek hai", "en") == 1.0
+    assert language._known("theek hai", "en", {"hi": 0.4, "ur": 0.3, "en": 0.3}) == 1.0
+    # an English word the romanized chats happen to hold is lingua's when the model reads English
+    assert language._known("please", "fr", {"en": 0.8, "fr": 0.1, "hi": 0.1}) == 0.0

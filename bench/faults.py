@@ -32,8 +32,15 @@ def main() -> int:
             print("   " + line)
     base, hit = results["baseline (no fault)"], results["with faults"]
     print(f"wall time with faults / without: {hit.seconds / base.seconds:.2f}")
-    ok = (hit.duplicated, hit.lost, hit.unexpected) == (0, 0, 0) and all(u["call_started"] for u in hit.unknown)
-    print("OK: nothing lost, nothing twice, unknown only where a call had started" if ok else "FAILED")
+    # With several calls under way, a kill -9 may cut a long SMS between its parts: that row is
+    # `unknown` (its call had started, and it is never sent again, so nothing doubles) and the
+    # part never sent is not lost by the outbox but the price of not sending twice. Lost is a
+    # part missing from a row that is not unknown (the same rule as tests/e2e/test_faults.py).
+    unknown = {u["id"] for u in hit.unknown}
+    ok = ((hit.duplicated, hit.unexpected) == (0, 0) and hit.short <= unknown
+          and all(u["call_started"] for u in hit.unknown))
+    print("OK: nothing lost, nothing twice, unknown only where a call had started "
+          f"({len(hit.short)} of the unknown rows cut between their parts)" if ok else "FAILED")
     return 0 if ok else 1
 
 

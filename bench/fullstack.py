@@ -11,10 +11,11 @@ previous one is answered):
 
 Prints throughput and p50/p99 for both, and the ratio of the full path's throughput to bare
 Rasa's. A second scenario runs whole five-turn sign-ups the same way (hello, name, neighborhood,
-availability, "1" for the first shift offered), done when the last reply arrived; each sign-up names the next of the demo's neighborhoods, so teams and
-shifts fill as a campaign's would, and the full path's bookings are counted in the database. The sender's SMS rate is lifted (OUTBOX_SEND_RATES=sms=off): at its default of 10 a
-second, two replies a conversation cap the full path at 5 conversations a second, a limit of
-the campaign's number and not of the stack; `--sms-rate 10/second` measures with it.
+availability, the first shift offered), done when the last reply arrived; each sign-up names the
+next of the demo's neighborhoods, so teams and shifts fill as a campaign's would, and where each
+path's sign-ups ended is read from the database. The sender's SMS rate is lifted
+(OUTBOX_SEND_RATES=sms=off): at its default of 10 a second, two replies a conversation cap the
+full path at 5 conversations a second, a limit of the campaign's number and not of the stack; `--sms-rate 10/second` measures with it.
 
     python -m bench.fullstack [-n 200] [-c 20] [--signups 100] [--rounds 4] [--sms-rate off] [--profile]
 
@@ -60,7 +61,9 @@ SIGNUP = [(FIRST_MESSAGE, 2), ("Maria", 1), ("{neighborhood}", 1), ("weekends", 
 def demo_neighborhoods() -> list[str]:
     import yaml
 
-    demo = yaml.safe_load((Path(__file__).resolve().parent.parent / "campaign/demo/nyc.yml").read_text(encoding="utf-8"))
+    from campaign.demo.load import NYC
+
+    demo = yaml.safe_load(NYC.read_text(encoding="utf-8"))
     return [place["neighborhood"] for team in demo["teams"] for place in team.get("turf", [])]
 
 
@@ -169,10 +172,10 @@ def bare_signup(stack: Stack, run: str, neighborhoods: list[str], contacts: Bare
                 if not choices:
                     raise RuntimeError(f"bare Rasa offered no shift: {replies}")
                 said = choices[0]["payload"]
-            message_id, metadata = contacts.turn(volunteer_id, identity_id, _text(said, neighborhoods, i))
+            text = _text(said, neighborhoods, i)
+            message_id, metadata = contacts.turn(volunteer_id, identity_id, text)
             response = http.post(f"{stack.rasa_url}/webhooks/rest/webhook",
-                                 json={"sender": f"signup-{run}-{i}", "message": _text(said, neighborhoods, i),
-                                       "metadata": metadata})
+                                 json={"sender": f"signup-{run}-{i}", "message": text, "metadata": metadata})
             response.raise_for_status()
             replies = response.json()
             contacts.done(message_id)

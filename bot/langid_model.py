@@ -53,15 +53,21 @@ class Model:
         words = [w for w in fold(text).split() if any(ch.isalpha() for ch in w)]
         return bool(words) and all(w in self.shared for w in words)
 
-    def known(self, text: str, languages: Collection[str] | None = None) -> float:
+    def known(self, text: str, languages: Collection[str] | None = None,
+              loosely_spelled: Collection[str] = ()) -> float:
         """The share of the text's words that the training messages hold (1.0: all of them). With
         `languages`, a word counts only when it was seen in one of them (the model leaning to French
-        on a word it saw only in English chats is reading letters, not knowing the word), and a
-        chat spelling one letter off a word seen in one of them counts too."""
-        words = [w for w in fold(text).split() if any(ch.isalpha() for ch in w)]
-        return sum(self._known_word(w, languages) for w in words) / len(words) if words else 0.0
+        on a word it saw only in English chats is reading letters, not knowing the word).
 
-    def _known_word(self, word: str, languages: Collection[str] | None) -> bool:
+        A word one letter off a word seen in one of them counts too, in two ways. In the
+        `loosely_spelled` languages, written without a standard spelling, any one letter: a chat
+        spelling ("dhanyavad", "dhanyavaad"). In the others only a last letter more or less: the
+        same word inflected ("machines", "machine"); a letter changed inside is another word,
+        often a sibling language's ("continuar" is not French "continuer")."""
+        words = [w for w in fold(text).split() if any(ch.isalpha() for ch in w)]
+        return sum(self._known_word(w, languages, loosely_spelled) for w in words) / len(words) if words else 0.0
+
+    def _known_word(self, word: str, languages: Collection[str] | None, loosely_spelled: Collection[str]) -> bool:
         if word in self.vocabulary:
             return languages is None or not self.vocabulary[word].isdisjoint(languages)
         if languages is None or len(word) < FUZZY_MIN_LETTERS:
@@ -71,8 +77,12 @@ class Model:
 
         if self._sorted is None:
             self._sorted = sorted(self.vocabulary)
-        near = process.extract(word, self._sorted, scorer=Levenshtein.distance, score_cutoff=1, limit=10)
-        return any(not self.vocabulary[other].isdisjoint(languages) for other, _, _ in near)
+        loose = set(languages) & set(loosely_spelled)
+        for other, _, _ in process.extract(word, self._sorted, scorer=Levenshtein.distance, score_cutoff=1, limit=10):
+            seen_in = self.vocabulary[other] & set(languages)
+            if seen_in & loose or (seen_in and _inflected(word, other)):
+                return True
+        return False
 
     def probabilities(self, text: str) -> dict[str, float]:
         if self._linear is None:
@@ -123,6 +133,12 @@ class Linear:
         proba = np.divide(proba, total, out=np.full_like(proba, 1 / self.classes), where=total != 0)
         proba[(1.0 < proba) & (proba <= 1.0 + 1e-5)] = 1.0
         return proba.mean(axis=0)
+
+
+def _inflected(word: str, other: str) -> bool:
+    """One of the two is the other with one more letter at the end."""
+    shorter, longer = sorted((word, other), key=len)
+    return len(longer) == len(shorter) + 1 and longer.startswith(shorter)
 
 
 def _language_files(folder: Path) -> list[Path]:

@@ -166,7 +166,7 @@ def _known(text: str, language: str, in_domain: dict[str, float]) -> float:
     languages = {language}
     if _LATIN_LETTER.search(text) and sum(in_domain.get(code, 0.0) for code in ROMANIZED) >= 0.5:
         languages.update(ROMANIZED)
-    return model().known(text, languages)
+    return model().known(text, languages, loosely_spelled=ROMANIZED)
 
 
 def _only_shared(text: str) -> bool:

@@ -150,6 +150,29 @@ def test_a_word_seen_only_in_another_languages_chats_does_not_keep_the_in_domain
     assert seen.known("theek hai", None) == 1.0  # without a language: any chat at all
 
 
+def test_one_letter_off_is_the_same_word_only_where_spelling_is_loose_or_the_ending_inflects():
+    from bot.langid_model import Model
+
+    seen = Model(pipeline=None, languages=["es", "fr", "hi"],
+                 vocabulary={"continuer": frozenset({"fr"}), "machine": frozenset({"fr"}),
+                             "dhanyavad": frozenset({"hi"})})
+    # a letter changed inside a word of a language with a spelling is another word: Spanish
+    # "continuar" is not a French chat spelling, and lingua decides it
+    assert seen.known("continuar", {"fr"}, loosely_spelled={"hi"}) == 0.0
+    # a last letter more is the same word inflected
+    assert seen.known("machines", {"fr"}, loosely_spelled={"hi"}) == 1.0
+    # romanized Hindi has no standard spelling: any one letter off is a chat spelling
+    assert seen.known("dhanyavaad", {"hi"}, loosely_spelled={"hi"}) == 1.0
+    assert seen.known("dhanyavaad", {"hi"}) == 0.0
+
+
+def test_a_sibling_languages_cognate_is_not_taken_for_a_chat_spelling():
+    languages = ["ar", "bn", "en", "es", "fr", "hi", "ur", "zh"]
+    # one letter off French chat words ("continuer", "autres"): Spanish all the same
+    assert language.identify("continuar", languages).language == "es"
+    assert language.identify("autores", languages).language == "es"
+
+
 def test_romanized_words_stay_the_in_domain_models_whichever_language_it_leans_to():
     from bot import langid_model
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaign import handoffs, outbox
-from campaign.booking_status import HOLDING
+from campaign.booking_status import HOLDING, BookingStatus
 from campaign.leads import ensure_lead_contact
 from campaign.models import Booking, OutboxRow, Shift, Team, Volunteer, utcnow
 from campaign.models.outbox import AUTOMATED_KINDS, OutboxKind
@@ -24,6 +24,7 @@ from campaign.volunteers import reach
 DAY_BEFORE, TWO_HOURS, POST_SHIFT = "reminder_day_before", "reminder_two_hours", "post_shift_check"
 NO_SHOW, ATTENDED, SIGNUP_NUDGE = "follow_up_no_show", "follow_up_attended", "signup_nudge"
 LEAD_DIGEST, SHIFT_CHANGED, SHIFT_CANCELLED = "lead_shift_digest", "shift_changed", "shift_cancelled_notice"
+WAITLIST_SHIFT_CHANGED = "waitlist_shift_changed"  # the shift someone waits for moved: they may no longer want it
 FOLLOW_UPS = (NO_SHOW, ATTENDED)
 # Which automated message goes first when the daily cap is reached (lower goes first); shift
 # changes are notifications and are never held by the cap.
@@ -240,6 +241,8 @@ def _cause_gone(session: Session, row: OutboxRow) -> str | None:
     if row.booking_id is None:
         return None
     booking = session.get(Booking, row.booking_id)
+    if row.key == WAITLIST_SHIFT_CHANGED:  # told only while still waiting: a place or a cancellation says more
+        return None if booking is not None and booking.status == BookingStatus.WAITLISTED else "no_longer_waiting"
     if booking is None or booking.status not in HOLDING:
         return "booking_cancelled"
     shift = session.get(Shift, booking.shift_id)

@@ -261,8 +261,10 @@ def change_shift(session: Session, shift: Shift, cadence: Cadence, starts_at: da
     A new time or place re-plans the rows of everyone holding a place, and each is told, in
     their language. Fewer places than people booked: the latest go to the waitlist
     (waitlist_over_capacity). More places: the waitlist moves up, first come first, and each
-    promoted person is told. A value equal to the shift's own changes nothing, so the same
-    change made twice tells nobody twice. Returns the bookings whose people were told."""
+    promoted person is told. Whoever is still waiting after that is told of a new time or place
+    too (they asked for the old one), once: one message each, whatever else changed. A value
+    equal to the shift's own changes nothing, so the same change made twice tells nobody twice.
+    Returns the bookings whose people were told."""
     lock_for_update(session, Shift, shift.id)  # one decision about this shift's places at a time, as in book()
     new_start = starts_at if starts_at is not None else shift.starts_at
     if starts_at is not None and ends_at is None:
@@ -295,6 +297,24 @@ def change_shift(session: Session, shift: Shift, cadence: Cadence, starts_at: da
         if promoted is None:
             break
         told.append(promoted)
+    if moved:
+        told += _tell_waiting(session, shift, already=told)
+    return told
+
+
+def _tell_waiting(session: Session, shift: Shift, already: list[Booking]) -> list[Booking]:
+    """Tell the people still on the shift's waitlist its new time or place."""
+    told_ids = {booking.id for booking in already}
+    told = []
+    waiting = session.scalars(select(Booking).where(Booking.shift_id == shift.id, Booking.status == BookingStatus.WAITLISTED)
+                              .order_by(Booking.created_at, Booking.id))
+    for booking in waiting:
+        identity = None if booking.id in told_ids else reach(session, booking.volunteer_id)
+        if identity is not None:
+            outbox.enqueue(session, identity, key=reminders.WAITLIST_SHIFT_CHANGED, kind=OutboxKind.NOTIFICATION,
+                           params=reminders.shift_params(shift), deadline=shift.starts_at,
+                           booking_id=booking.id, shift_id=shift.id)
+            told.append(booking)
     return told
 
 

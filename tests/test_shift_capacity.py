@@ -126,3 +126,48 @@ def test_the_capacity_of_a_shift_that_has_started_moves_nobody(three_booked):
         told = shifts.change_shift(session, session.get(Shift, ids["shift"]), CADENCE, capacity=1)
     assert told == []
     assert set(_statuses(ids["shift"]).values()) == {"booked"}
+
+
+def test_a_shift_moved_tells_who_waits_for_it_its_new_time_and_place_in_their_language_once(three_booked):
+    ids = three_booked
+    with time_machine.travel(CHANGED_AT, tick=False), session_scope() as session:
+        shifts.change_shift(session, session.get(Shift, ids["shift"]), CADENCE, capacity=2)  # cy waits
+    _send_due(local(2026, 12, 2, 12, 1))
+    assert len(_told(ids["cy"])) == 1
+    with time_machine.travel(local(2026, 12, 2, 13, 0)), _api() as client:
+        response = client.patch(f"/v1/shifts/{ids['shift']}", json={"starts_at": "2026-12-06T11:00:00-05:00",
+                                                                     "place": "Astoria Library"})
+        assert response.status_code == 200, response.text
+    _send_due(local(2026, 12, 2, 13, 1))
+    assert _told(ids["cy"])[-1] == ("Le créneau pour lequel vous êtes sur liste d'attente a changé : c'est maintenant "
+                                    "dim. 6 décembre, 11:00 à Astoria Library. Vous restez sur sa liste d'attente ; "
+                                    "si cela ne vous convient plus, dites-le-nous.")
+    assert _told(ids["bea"])[-1].startswith("Tu turno cambió") and len(_told(ids["bea"])) == 1
+    assert _statuses(ids["shift"])[ids["cy"]] == "waitlisted"  # still waiting: told, not moved up nor dropped
+
+
+def test_fewer_places_and_a_new_time_at_once_tell_each_person_one_message(three_booked):
+    ids = three_booked
+    with time_machine.travel(CHANGED_AT, tick=False), session_scope() as session:
+        shifts.change_shift(session, session.get(Shift, ids["shift"]), CADENCE, capacity=1,
+                            starts_at=local(2026, 12, 6, 11, 0))
+    _send_due(local(2026, 12, 2, 12, 1))
+    told = {name: _told(ids[name]) for name in ("ana", "bea", "cy")}
+    assert [len(messages) for messages in told.values()] == [1, 1, 1]
+    assert told["ana"][0].startswith("Your shift has changed")
+    assert told["bea"][0].startswith("El turno del dom, 6 de diciembre, 11:00")  # the waitlist, at the new time
+
+
+def test_a_waiting_notice_not_yet_sent_is_dropped_when_a_place_comes_first(three_booked):
+    ids = three_booked
+    with time_machine.travel(CHANGED_AT, tick=False), session_scope() as session:
+        shifts.change_shift(session, session.get(Shift, ids["shift"]), CADENCE, capacity=2)  # cy waits
+    _send_due(local(2026, 12, 2, 12, 1))
+    with time_machine.travel(local(2026, 12, 2, 13, 0), tick=False), session_scope() as session:
+        shifts.change_shift(session, session.get(Shift, ids["shift"]), CADENCE, place="Astoria Library")
+    with time_machine.travel(local(2026, 12, 2, 13, 0), tick=False), session_scope() as session:
+        shifts.change_shift(session, session.get(Shift, ids["shift"]), CADENCE, capacity=3)  # cy gets a place
+    _send_due(local(2026, 12, 2, 13, 1))
+    assert _told(ids["cy"])[-1].startswith("Bonne nouvelle") and len(_told(ids["cy"])) == 2
+    [dropped] = [r for r in _rows(ids["cy"]) if r.key == "waitlist_shift_changed"]
+    assert dropped.status == "cancelled"  # the place re-planned what this booking is told

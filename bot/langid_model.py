@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import pickle
+import re
 import threading
 from collections import Counter
 from collections.abc import Collection
@@ -68,8 +69,9 @@ class Model:
         return sum(self._known_word(w, languages, loosely_spelled) for w in words) / len(words) if words else 0.0
 
     def _known_word(self, word: str, languages: Collection[str] | None, loosely_spelled: Collection[str]) -> bool:
-        if word in self.vocabulary:
-            return languages is None or not self.vocabulary[word].isdisjoint(languages)
+        for spelling in _unstretched(word):
+            if spelling in self.vocabulary:
+                return languages is None or not self.vocabulary[spelling].isdisjoint(languages)
         if languages is None or len(word) < FUZZY_MIN_LETTERS:
             return False
         from rapidfuzz import process
@@ -133,6 +135,17 @@ class Linear:
         proba = np.divide(proba, total, out=np.full_like(proba, 1 / self.classes), where=total != 0)
         proba[(1.0 < proba) & (proba <= 1.0 + 1e-5)] = 1.0
         return proba.mean(axis=0)
+
+
+_STRETCHED = re.compile(r"(\w)\1{2,}")
+
+
+def _unstretched(word: str) -> list[str]:
+    """The word, and when a letter is held in it ("helllo", "holaaaa", "merciii": chat in every
+    language), the word with that letter written twice and once."""
+    if not _STRETCHED.search(word):
+        return [word]
+    return [word, _STRETCHED.sub(r"\1\1", word), _STRETCHED.sub(r"\1", word)]
 
 
 def _inflected(word: str, other: str) -> bool:

@@ -166,6 +166,23 @@ def test_one_letter_off_is_the_same_word_only_where_spelling_is_loose_or_the_end
     assert seen.known("dhanyavaad", {"hi"}) == 0.0
 
 
+def test_a_letter_held_in_chat_is_the_word_the_chats_hold():
+    from bot.langid_model import Model
+
+    seen = Model(pipeline=None, languages=["en", "fr"],
+                 vocabulary={"hello": frozenset({"en"}), "merci": frozenset({"fr"})})
+    assert seen.known("helllo", {"en"}) == 1.0  # held to two letters
+    assert seen.known("merciiiii", {"fr"}) == 1.0  # held to one
+    assert seen.known("merciiiii", {"en"}) == 0.0
+
+
+def test_stretched_chat_words_are_read_in_their_language_not_by_their_letters():
+    languages = ["ar", "bn", "en", "es", "fr", "hi", "ur", "zh"]
+    assert language.identify("merciiiii", languages).language == "fr"
+    assert language.identify("shukriyaaa", languages).language in {"ur", "hi"}
+    assert language.identify("namasteee", languages).language == "hi"
+
+
 def test_a_sibling_languages_cognate_is_not_taken_for_a_chat_spelling():
     languages = ["ar", "bn", "en", "es", "fr", "hi", "ur", "zh"]
     # one letter off French chat words ("continuer", "autres"): Spanish all the same

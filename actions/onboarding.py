@@ -34,8 +34,11 @@ STRONG_PREFIXES = (r"my name is|my name's|name's|call me|me llamo|mi nombre es|j
 WEAK_PREFIXES = (r"i am|i'm|im|it's|its|this is|soy|je suis|moi c'est|c'est|আমি|انا|أنا|میں|मैं|我是|我係")
 _BOUNDARY = r"(?:^|(?<=[\s,.!?،؛。，！]))"
 STRONG = re.compile(_BOUNDARY + rf"(?:{STRONG_PREFIXES})\s*", re.IGNORECASE)
-# ...after a greeting too ("Hi, I'm Dave", "Bonjour, je suis Aïcha")
-WEAK = re.compile(rf"^(?:[^\s,.!?،]+\s*[,.!?،]\s*)?(?:{WEAK_PREFIXES})(?:\s+|(?=[\u3400-\u9fff]))", re.IGNORECASE)
+# ...after a first word too, with or without a comma: a greeting ("Hi, I'm Dave", "Hola soy
+# Ramón", "مرحبا انا أحمد", "你好我是王芳") or "yo" ("Yo soy Lupe"). What follows the prefix is
+# a name only up to the words that start a place or a time (NAME_STOPS: "Hi I'm in Astoria").
+WEAK = re.compile(rf"^(?:[^\s,.!?،]+(?:\s*[,.!?،]\s*|\s+)|[\u3400-\u9fff]{{1,3}}?)?(?:{WEAK_PREFIXES})"
+                  rf"(?:\s+|(?=[\u3400-\u9fff]))", re.IGNORECASE)
 NAME_PREFIXES = re.compile(rf"^(?:{STRONG_PREFIXES}|{WEAK_PREFIXES})\s*", re.IGNORECASE)
 # ...what some languages put after the name ("mera naam Ravi hai", "میں عمران ہوں", "मैं राहुल हूँ")
 NAME_SUFFIXES = re.compile(r"\s+(hai|he|hoon|hun|hu|है|हूँ|हूं|ہے|ہوں|হয়|বলে)$", re.IGNORECASE)
@@ -43,7 +46,7 @@ NAME_SUFFIXES = re.compile(r"\s+(hai|he|hoon|hun|hu|है|हूँ|हूं|�
 NAME_END = re.compile(r"[,.;:!?،؛۔।。，、！？\n]| - ")
 NAME_STOPS = {
     # en, es, fr
-    "from", "in", "and", "free", "available", "living", "live", "near", "at", "on", "i", "i'm", "im", "here",
+    "from", "in", "and", "free", "available", "living", "live", "near", "at", "on", "i", "i'm", "im", "here", "me",
     "de", "del", "y", "en", "vivo", "libre", "disponible", "puedo", "desde",
     "du", "des", "et", "à", "j'habite", "habite", "dispo", "je", "au",
     # ar, ur, hi, bn: the place's preposition, the conjunction, the verb of living or being free

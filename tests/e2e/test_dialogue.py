@@ -136,3 +136,11 @@ def test_a_chinese_name_whose_character_the_model_reads_as_a_word_is_taken_as_th
     other = Chat(stack.api_url, stack.db_url, language_hint="zh")
     other.say("你好")
     assert "ask_neighborhood" not in other.keys(other.say("谢谢"), "zh"), other.transcript
+
+
+def test_a_self_introduction_after_a_greeting_without_a_comma_gives_the_name_not_the_greeting(stack, api):
+    chat = _chat(stack)
+    offers = chat.say("Hola soy Ramón, vivo en el Bronx, en Hunts Point, y puedo los sábados")
+    assert chat.keys(offers, "es")[-1] == "shift_offers", chat.transcript
+    volunteer = api.get(f"/v1/volunteers/{chat.volunteer_id}").json()
+    assert (volunteer["name"], volunteer["neighborhood"]) == ("Ramón", "Hunts Point")

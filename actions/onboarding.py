@@ -24,7 +24,8 @@ REQUESTS = {"ask_human", "opt_out", "change_language", "help", "ask_what", "canc
 # would carry on and the request would go unheard.
 ENDS_THE_FORM = {"ask_human", "opt_out"}
 # A name is more easily confused with small talk ("yes", "hi"), so those are not names either.
-NOT_A_NAME = REQUESTS | {"greet", "affirm", "deny", "volunteer"}
+SMALL_TALK = {"greet", "affirm", "deny", "volunteer"}
+NOT_A_NAME = REQUESTS | SMALL_TALK
 # How people introduce themselves, in each language. The unambiguous ones ("my name is") are
 # read wherever they stand ("Hola, me llamo Ana"); the others ("I'm", "میں") say a name only at
 # the start of a self-introduction or an answer to "what's your name?" ("I'm free on Sundays").
@@ -34,11 +35,12 @@ STRONG_PREFIXES = (r"my name is|my name's|name's|call me|me llamo|mi nombre es|j
 WEAK_PREFIXES = (r"i am|i'm|im|it's|its|this is|soy|je suis|moi c'est|c'est|আমি|انا|أنا|میں|मैं|我是|我係")
 _BOUNDARY = r"(?:^|(?<=[\s,.!?،؛。，！]))"
 STRONG = re.compile(_BOUNDARY + rf"(?:{STRONG_PREFIXES})\s*", re.IGNORECASE)
-# ...after a first word too, with or without a comma: a greeting ("Hi, I'm Dave", "Hola soy
-# Ramón", "مرحبا انا أحمد", "你好我是王芳") or "yo" ("Yo soy Lupe"). What follows the prefix is
-# a name only up to the words that start a place or a time (NAME_STOPS: "Hi I'm in Astoria").
-WEAK = re.compile(rf"^(?:[^\s,.!?،]+(?:\s*[,.!?،]\s*|\s+)|[\u3400-\u9fff]{{1,3}}?)?(?:{WEAK_PREFIXES})"
-                  rf"(?:\s+|(?=[\u3400-\u9fff]))", re.IGNORECASE)
+# ...after a greeting too: one word, with or without a comma ("Hola soy Ramón", "مرحبا انا أحمد",
+# "你好我是王芳", "Yo soy Lupe"), or up to three and a comma ("Good morning, I'm Dave", "السلام
+# علیکم، میں زینب ہوں"). What follows the prefix is a name only up to the words that start a place
+# or a time (NAME_STOPS: "Hi I'm in Astoria").
+_GREETING = r"(?:(?:[^\s,.!?،]+\s+){0,2}[^\s,.!?،]+\s*[,.!?،]\s*|[^\s,.!?،]+\s+|[\u3400-\u9fff]{1,3}?)"
+WEAK = re.compile(rf"^{_GREETING}?(?:{WEAK_PREFIXES})(?:\s+|(?=[\u3400-\u9fff]))", re.IGNORECASE)
 NAME_PREFIXES = re.compile(rf"^(?:{STRONG_PREFIXES}|{WEAK_PREFIXES})\s*", re.IGNORECASE)
 # ...what some languages put after the name ("mera naam Ravi hai", "میں عمران ہوں", "मैं राहुल हूँ")
 NAME_SUFFIXES = re.compile(r"\s+(hai|he|hoon|hun|hu|है|हूँ|हूं|ہے|ہوں|হয়|বলে)$", re.IGNORECASE)
@@ -166,6 +168,10 @@ class ValidateOnboardingForm(FormValidationAction):
                 if name and await _place_or_time(tracker, text):
                     name = None
         if name is None:
+            if asked and intent in SMALL_TALK and not text.startswith("/"):
+                # "yes", "hi" when we asked the name: no name, but an answer to the question, so
+                # the form asks again instead of the fallback's "I didn't understand"
+                return {"volunteer_name": None}
             return {}
         await call("PATCH", f"/v1/volunteers/{volunteer_id(tracker)}", json={"name": name})
         return {"volunteer_name": name}

@@ -144,3 +144,20 @@ def test_a_self_introduction_after_a_greeting_without_a_comma_gives_the_name_not
     assert chat.keys(offers, "es")[-1] == "shift_offers", chat.transcript
     volunteer = api.get(f"/v1/volunteers/{chat.volunteer_id}").json()
     assert (volunteer["name"], volunteer["neighborhood"]) == ("Ramón", "Hunts Point")
+
+
+def test_a_yes_when_the_name_was_asked_asks_the_name_again_and_never_says_it_did_not_understand(stack, api):
+    chat = _chat(stack)
+    asked = chat.say("السلام علیکم، زپ کوڈ ۱۱۳۷۲، اتوار کو فارغ ہوں")  # the place and the time, no name
+    assert chat.keys(asked, "ur")[-1] == "ask_name", chat.transcript
+    assert chat.keys(chat.say("جی"), "ur") == ["ask_name"], chat.transcript
+    assert chat.keys(chat.say("زینب"), "ur")[-1] == "shift_offers", chat.transcript
+    volunteer = api.get(f"/v1/volunteers/{chat.volunteer_id}").json()
+    assert (volunteer["name"], volunteer["zip_code"]) == ("زینب", "11372")
+
+
+def test_a_long_greeting_and_a_comma_before_the_self_introduction_gives_the_name(stack, api):
+    chat = _chat(stack)
+    offers = chat.say("السلام علیکم، میں زینب ہوں، زپ کوڈ ۱۱۳۷۲، اتوار کو فارغ ہوں")
+    assert chat.keys(offers, "ur")[-1] == "shift_offers", chat.transcript
+    assert api.get(f"/v1/volunteers/{chat.volunteer_id}").json()["name"] == "زینب"

@@ -180,12 +180,18 @@ class ValidateOnboardingForm(FormValidationAction):
                                    domain: DomainDict) -> dict[str, Any]:
         text = _text(tracker)
         asked = tracker.get_slot("requested_slot") == "neighborhood"
-        if not text or text.startswith("/") or not (asked or not tracker.get_slot("neighborhood")):
-            return {}
-        if not _is_answer(tracker, ENDS_THE_FORM):
+        given = tracker.get_slot("neighborhood")
+        if not text or text.startswith("/") or not _is_answer(tracker, ENDS_THE_FORM):
             return {}
         found = await _locate(tracker, text)
         place = found.get("match")
+        if given and not asked:
+            # the place was given: another one named when we ask the time is a correction ("sorry,
+            # I meant Astoria"), said back so the person sees it was heard. (When the name is asked,
+            # "Chelsea" is a name or nothing: extract_volunteer_name decides.)
+            if tracker.get_slot("requested_slot") != "availability" or place is None or place["neighborhood"] == given:
+                return {}
+            say(dispatcher, "place_changed", place=place["neighborhood"])
         if place is not None:
             await call("PATCH", f"/v1/volunteers/{volunteer_id(tracker)}",
                        json={"neighborhood_id": place["neighborhood_id"], "zip_code": place["zip_code"]})
@@ -206,13 +212,20 @@ class ValidateOnboardingForm(FormValidationAction):
                                    domain: DomainDict) -> dict[str, Any]:
         text = _text(tracker)
         asked = tracker.get_slot("requested_slot") == "availability"
-        if not text or text.startswith("/") or not (asked or not tracker.get_slot("availability")):
+        given = tracker.get_slot("availability")
+        # every slot filled and nothing asked: the form runs again on a later message, and times in
+        # it are new times ("لا آسف، الخميس مساء" after the offers): kept, and the shifts offered again
+        again = bool(given) and tracker.get_slot("requested_slot") is None and bool(tracker.get_slot("neighborhood"))
+        if not text or text.startswith("/") or not (asked or not given or again):
             return {}
         if not _is_answer(tracker, ENDS_THE_FORM):
             return {}
         slots = await _slots(tracker, text)
+        if again and (not slots or sorted(slots) == sorted(given)):
+            return {}
         if not slots:
-            if asked and _is_answer(tracker):
+            # a place named instead is an answer to the place question (extract_neighborhood keeps it)
+            if asked and _is_answer(tracker) and not (await _locate(tracker, text)).get("match"):
                 misses = int(tracker.get_slot("availability_misses") or 0) + 1
                 if misses < MISSES_BEFORE_CHOICES:
                     say(dispatcher, "availability_not_understood")

@@ -8,12 +8,20 @@ from campaign.outbox import CONVERSATION_KINDS, enqueue
 
 # Carriers expect the first message to a new SMS contact to name the sender and say how to stop.
 FIRST_SMS_NOTICE = "first_sms_notice"
+# Said once to a contact: a later "hi" (or a message the model reads as one) from someone who was
+# welcomed goes on from where they are, without the greeting of a first contact again.
+ONCE = ("welcome",)
 
 
 def _first_to_this_contact(session: Session, identity: Identity) -> bool:
     """No reply was queued to this contact before (planned reminders and nudges do not count)."""
     return session.scalar(select(OutboxRow.id).where(OutboxRow.identity_id == identity.id,
                                                      OutboxRow.kind.in_(CONVERSATION_KINDS)).limit(1)) is None
+
+
+def _said_before(session: Session, identity: Identity, key: str) -> bool:
+    return session.scalar(select(OutboxRow.id).where(OutboxRow.identity_id == identity.id, OutboxRow.key == key,
+                                                     OutboxRow.kind.in_(CONVERSATION_KINDS)).limit(1)) is not None
 
 
 def to_outbox(session: Session, identity: Identity, source_message_id: int, replies: list[dict]) -> int:
@@ -24,6 +32,8 @@ def to_outbox(session: Session, identity: Identity, source_message_id: int, repl
         custom = reply.get("custom") or {}
         key = custom.get("key")
         if key is None and not reply.get("text"):
+            continue
+        if key in ONCE and _said_before(session, identity, key):
             continue
         kind = "compliance" if custom.get("kind") == "compliance" else "reply"
         subject = custom.get("subject") or {}

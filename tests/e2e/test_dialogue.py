@@ -161,3 +161,27 @@ def test_a_long_greeting_and_a_comma_before_the_self_introduction_gives_the_name
     offers = chat.say("السلام علیکم، میں زینب ہوں، زپ کوڈ ۱۱۳۷۲، اتوار کو فارغ ہوں")
     assert chat.keys(offers, "ur")[-1] == "shift_offers", chat.transcript
     assert api.get(f"/v1/volunteers/{chat.volunteer_id}").json()["name"] == "زینب"
+
+
+def test_another_place_named_when_the_time_is_asked_is_a_correction_said_back(stack, api):
+    chat = _chat(stack)
+    chat.say("hi I want to volunteer")
+    chat.say("Ana")
+    assert chat.keys(chat.say("Corona"), "en") == ["ask_availability"], chat.transcript
+    corrected = chat.say("sorry, I meant Astoria")
+    assert chat.keys(corrected, "en") == ["place_changed", "ask_availability"], chat.transcript
+    assert "Astoria" in corrected[0]["text"]
+    assert api.get(f"/v1/volunteers/{chat.volunteer_id}").json()["neighborhood"] == "Astoria"
+
+
+def test_new_times_after_the_offers_are_kept_and_offered_again_without_a_second_welcome(stack, api):
+    chat = _chat(stack)
+    replies = chat.say("I'm Priya from Astoria, free friday evenings")  # no team has a Friday shift
+    assert chat.keys(replies, "en")[-1] == "shift_alternatives", chat.transcript
+    again = chat.say("oh sorry, thursday evenings actually")
+    keys = chat.keys(again, "en")
+    assert keys == ["shift_offers"], chat.transcript  # no welcome, no "welcome to the team" again
+    assert api.get(f"/v1/volunteers/{chat.volunteer_id}").json()["availability"] == ["thu:evening"]
+    thursday = again[-1]["choices"][0]
+    assert chat.keys(chat.say("yes"), "en") == ["shift_booked"], chat.transcript
+    assert _booked_shift(chat) == int(thursday["payload"].split(":")[1].strip(" }"))

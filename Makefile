@@ -73,5 +73,5 @@ bench: setup
 	$(VENV)/bin/python -m bench.outbox
 	@echo "== reliability: 500 messages across 100 contacts with faults injected (poison row, stall, 503 mid-SMS, Redis down, kill -9)"
 	$(VENV)/bin/python -m bench.faults
-	@echo "== the persona suite: 128 scripted supporters through the real stack (tests/personas)"
+	@echo "== the persona suite: 136 scripted supporters through the real stack (tests/personas)"
 	$(VENV)/bin/onramp personas run

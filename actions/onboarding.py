@@ -7,7 +7,11 @@ asked), and after two answers that do not fit, the question comes as choices wit
 talk to: never the same re-ask a third time.
 """
 import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
@@ -86,6 +90,7 @@ def _intent(tracker: Tracker) -> tuple[str | None, float]:
     return intent.get("name"), float(intent.get("confidence") or 0.0)
 
 
+NLU_DATA = Path(__file__).resolve().parents[1] / "data" / "nlu"
 # The languages a change_language request can name (entity values, see data/nlu).
 LANGUAGE_CODES = {"en", "es", "fr", "zh", "bn", "ar", "ur", "hi"}
 
@@ -99,6 +104,25 @@ def _is_answer(tracker: Tracker, not_answers: set[str] = REQUESTS, sure: float =
 
 def _text(tracker: Tracker) -> str:
     return ((tracker.latest_message or {}).get("text") or "").strip()
+
+
+@lru_cache
+def _greeting_words() -> frozenset[str]:
+    """Every one-word greeting of the NLU data, in every language ("hey", "hola", "salam", "آداب")."""
+    words = set()
+    for path in sorted(NLU_DATA.glob("*.yml")):
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:
+            if block.get("intent") != "greet":
+                continue
+            for line in str(block.get("examples") or "").splitlines():
+                example = line.strip()[2:].strip(" !?.,،。！").casefold() if line.strip().startswith("- ") else ""
+                if example and len(example.split()) == 1:
+                    words.add(example)
+    return frozenset(words)
+
+
+def _greeting(text: str) -> bool:
+    return text.strip(" !?.,،。！").casefold() in _greeting_words()
 
 
 def clean_name(text: str) -> str | None:
@@ -159,7 +183,8 @@ class ValidateOnboardingForm(FormValidationAction):
         introducing = intent == "inform" or answers
         name = introduced_name(text, weak_too=introducing) if not text.startswith("/") else None
         if name is None:
-            entity = next(tracker.get_latest_entity_values("name"), None)
+            # the model may tag the greeting too ("Hey! Jess here": "Hey" and "Jess")
+            entity = next((e for e in tracker.get_latest_entity_values("name") if not _greeting(e)), None)
             if entity and introducing:
                 name = clean_name(entity)
             elif answers:

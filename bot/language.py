@@ -198,6 +198,11 @@ def combine(text: str, in_domain: dict[str, float], lingua_latin, languages: lis
     return {**in_domain, **{language: mass * value / total for language, value in blended.items()}}
 
 
+def decided_by_script(text: str, languages: list[str]) -> bool:
+    """The script alone tells the language (Bengali, Devanagari, Han, a letter only Urdu uses)."""
+    return _script_candidates(text, languages)[1]
+
+
 def _script_candidates(text: str, languages: list[str]) -> tuple[list[str], bool]:
     """The candidates the script allows, and whether the script alone decides."""
     for pattern, script_languages in _SCRIPTS:

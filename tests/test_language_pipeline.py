@@ -82,3 +82,29 @@ def test_a_later_clear_message_settles_a_guessed_language(db):
     texted("hola, quiero ser voluntaria", n=2)
     run_until_idle(FakeRasa())
     assert volunteer() == ("es", "detected")
+
+
+class AsksTheName(FakeRasa):
+    def reply_for(self, text: str) -> list[dict]:
+        return [{"custom": {"key": "welcome"}}, {"custom": {"key": "ask_name"}}]
+
+
+def test_a_name_given_when_the_name_was_asked_does_not_settle_a_guessed_language(db):
+    texted("Assalam-o-Alaikum bhai")
+    rasa = AsksTheName()
+    run_until_idle(rasa)
+    guessed = volunteer()
+    assert guessed[1] == LANGUAGE_GUESSED
+    texted("Hassan", n=2)  # a name: read alone it looks French
+    run_until_idle(rasa)
+    assert volunteer() == guessed
+    assert {reply.language for reply in rendered_replies()} == {guessed[0]}
+
+
+def test_a_name_in_a_letter_only_urdu_uses_still_settles_the_language(db):
+    texted("سلام")
+    rasa = AsksTheName()
+    run_until_idle(rasa)
+    texted("فاطمہ", n=2)  # ہ: Urdu's alphabet, not Arabic's
+    run_until_idle(rasa)
+    assert volunteer() == ("ur", "detected")

@@ -14,13 +14,16 @@ from bot.rasa_client import RasaClient, Turn
 from campaign import consent, handoffs, inbox, leads, offers, reminder_replies, turf
 from campaign.db import session_scope
 from campaign.schedule import cadence_from
-from campaign.models import Identity, Message, Volunteer, utcnow
-from campaign.outbox import enqueue
+from campaign.models import Identity, Message, OutboxRow, Volunteer, utcnow
+from campaign.outbox import CONVERSATION_KINDS, enqueue
 from onramp.settings import Settings
 
 log = logging.getLogger(__name__)
 # A detected language changes only on a message at least this long, and this sure.
 SWITCH_MIN_WORDS = 3
+# An answer to "what's your name?" this short is taken for a name, and a name tells no language;
+# longer ones carry words of the language too ("me llamo Ana").
+ASK_NAME, NAME_ANSWER_WORDS = "ask_name", 2
 SWITCH_CONFIDENCE = 0.8
 
 
@@ -109,6 +112,9 @@ def _language(session: Session, volunteer: Volunteer, message: Message, settings
         text = _without_places(locate, message.body.strip())
         found = None
         if volunteer.language is None or volunteer.language_source == language.LANGUAGE_GUESSED:
+            if (volunteer.language is not None and not language.decided_by_script(text, settings.languages)
+                    and _answers_the_name_question(session, message, text)):
+                text = ""  # a name is no evidence of a language ("Hassan" read as French); its script is ("فاطمہ")
             found = language.identify(text, settings.languages, hint=hint, backend=settings.language_detector)
             detected = found.detected
         elif len(text.split()) >= SWITCH_MIN_WORDS:
@@ -124,6 +130,16 @@ def _language(session: Session, volunteer: Volunteer, message: Message, settings
             volunteer.language, volunteer.language_source = guess, language.LANGUAGE_GUESSED
             message.payload = {**message.payload, langid_offer.OFFER: langid_offer.offer_for(found, guess, settings.languages)}
     return volunteer.language or settings.default_language
+
+
+def _answers_the_name_question(session: Session, message: Message, text: str) -> bool:
+    """A reply of a name's length ("Hassan", "Marcus Reed") right after we asked the name."""
+    if len(text.split()) > NAME_ANSWER_WORDS:
+        return False
+    last = session.scalar(select(OutboxRow.key).where(OutboxRow.identity_id == message.identity_id,
+                                                      OutboxRow.kind.in_(CONVERSATION_KINDS))
+                          .order_by(OutboxRow.id.desc()).limit(1))
+    return last == ASK_NAME
 
 
 def _picked_from_offer(session: Session, volunteer: Volunteer, message: Message, settings: Settings) -> bool:

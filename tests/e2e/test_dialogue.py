@@ -185,3 +185,10 @@ def test_new_times_after_the_offers_are_kept_and_offered_again_without_a_second_
     thursday = again[-1]["choices"][0]
     assert chat.keys(chat.say("yes"), "en") == ["shift_booked"], chat.transcript
     assert _booked_shift(chat) == int(thursday["payload"].split(":")[1].strip(" }"))
+
+
+def test_a_greeting_the_model_tags_as_a_name_is_not_taken_for_the_name(stack, api):
+    chat = _chat(stack)
+    offers = chat.say("Hey! Jess here. I'm by Prospect Park in Park Slope, can do Sunday mornings")
+    assert chat.keys(offers, "en")[-1] == "shift_offers", chat.transcript
+    assert api.get(f"/v1/volunteers/{chat.volunteer_id}").json()["name"] == "Jess"

@@ -115,14 +115,18 @@ def _greeting_words() -> frozenset[str]:
             if block.get("intent") != "greet":
                 continue
             for line in str(block.get("examples") or "").splitlines():
-                example = line.strip()[2:].strip(" !?.,،。！").casefold() if line.strip().startswith("- ") else ""
+                example = _bare(line.strip()[2:]) if line.strip().startswith("- ") else ""
                 if example and len(example.split()) == 1:
                     words.add(example)
     return frozenset(words)
 
 
+def _bare(text: str) -> str:
+    return text.strip(" !?.,،。！").casefold()
+
+
 def _greeting(text: str) -> bool:
-    return text.strip(" !?.,،。！").casefold() in _greeting_words()
+    return _bare(text) in _greeting_words()
 
 
 def clean_name(text: str) -> str | None:

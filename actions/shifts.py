@@ -61,10 +61,9 @@ class JoinTeam(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain) -> list[dict[str, Any]]:
         vid = volunteer_id(tracker)
-        before = (await call("GET", f"/v1/volunteers/{vid}")).get("team") or {}
         assigned = await call("POST", f"/v1/volunteers/{vid}/assignment", json={})
         team = assigned["team"]
-        if team.get("id") != before.get("id"):  # the form run again (new times) keeps the team: not announced twice
+        if assigned.get("joined", True):  # the form run again (new times) keeps the team: not announced twice
             say(dispatcher, "team_joined", team=team["name"], name=tracker.get_slot("volunteer_name") or "",
                 lead=team.get("lead_name") or "")
         return await offer_fitting(dispatcher, vid)

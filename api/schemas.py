@@ -101,6 +101,7 @@ class AssignmentOut(BaseModel):
     team: TeamOut
     reason: str
     code: str
+    joined: bool = False  # the volunteer was not on this team before this call
 
 
 class PlaceOut(BaseModel):

@@ -78,8 +78,10 @@ def assign_team(session: SessionDep, settings: SettingsDep, volunteer_id: PathId
         team = session.get(Team, body.team_id)
         if team is None:
             raise HTTPException(422, f"team_id {body.team_id} does not exist")
+    before = volunteer.team_id
     result = assignment.assign(session, volunteer, cadence_from(settings), team=team, reason=body.reason if body else None)
-    return AssignmentOut(team=TeamOut.model_validate(result.team), reason=result.reason, code=result.code)
+    return AssignmentOut(team=TeamOut.model_validate(result.team), reason=result.reason, code=result.code,
+                         joined=result.team.id != before)
 
 
 @router.get("/{volunteer_id}/shift-offers", response_model=list[ShiftOut])

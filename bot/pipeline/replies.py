@@ -13,21 +13,19 @@ FIRST_SMS_NOTICE = "first_sms_notice"
 ONCE = ("welcome",)
 
 
-def _first_to_this_contact(session: Session, identity: Identity) -> bool:
-    """No reply was queued to this contact before (planned reminders and nudges do not count)."""
-    return session.scalar(select(OutboxRow.id).where(OutboxRow.identity_id == identity.id,
-                                                     OutboxRow.kind.in_(CONVERSATION_KINDS)).limit(1)) is None
-
-
-def _said_before(session: Session, identity: Identity, key: str) -> bool:
-    return session.scalar(select(OutboxRow.id).where(OutboxRow.identity_id == identity.id, OutboxRow.key == key,
-                                                     OutboxRow.kind.in_(CONVERSATION_KINDS)).limit(1)) is not None
+def _said_before(session: Session, identity: Identity, key: str | None = None) -> bool:
+    """A reply (with this key, or any) was queued to this contact before; planned reminders and
+    nudges do not count."""
+    said = select(OutboxRow.id).where(OutboxRow.identity_id == identity.id, OutboxRow.kind.in_(CONVERSATION_KINDS))
+    if key is not None:
+        said = said.where(OutboxRow.key == key)
+    return session.scalar(said.limit(1)) is not None
 
 
 def to_outbox(session: Session, identity: Identity, source_message_id: int, replies: list[dict]) -> int:
     """Queue each reply once: (source message, position) is unique in the outbox."""
     queued = 0
-    notice = identity.channel == "sms" and _first_to_this_contact(session, identity)
+    notice = identity.channel == "sms" and not _said_before(session, identity)
     for seq, reply in enumerate(replies):
         custom = reply.get("custom") or {}
         key = custom.get("key")

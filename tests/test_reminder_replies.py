@@ -141,7 +141,9 @@ def test_did_you_make_it_stores_attendance_and_plans_the_follow_up_a_leads_marki
             assert "post_shift_check" in _sent_keys(session, identity.volunteer_id)
         rasa = _process(_inbound(identity, "yes I made it, it was great"))
     assert rasa.received == []
-    with session_scope() as session:
+    # the lead marks attendance that same evening: the product reads the one clock, so this
+    # block must travel too (it ran on the real date and failed once that was past 6 December)
+    with time_machine.travel(local(2026, 12, 5, 19, 0), tick=False), session_scope() as session:
         booking = session.get(Booking, booking_id)
         assert (booking.attendance, booking.attendance_source) == ("attended", "supporter")
         follow = session.scalars(select(OutboxRow).where(OutboxRow.booking_id == booking_id,

@@ -7,6 +7,8 @@ import pytest
 
 from tests.support import databases
 
+pytest_plugins = ["tests.support.clock_ahead"]
+
 
 def pytest_report_header(config):
     return f"PostgreSQL: {databases.pg_status()}"

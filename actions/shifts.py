@@ -97,7 +97,8 @@ class BookShift(Action):
             return await offer_fitting(dispatcher, vid)  # a "yes" to nothing: offer again, never a dead end
         try:
             booking = await call("POST", f"/v1/volunteers/{vid}/bookings", json={"shift_id": int(offered)})
-        except ApiError:  # started meanwhile, or not this person's to book: offer what is open now
+        except ApiError:  # cancelled or started since it was offered, or not theirs: say so, offer what is open
+            say(dispatcher, "shift_unavailable")
             return [SlotSet("offered_shift_id", None), *await offer_fitting(dispatcher, vid)]
         shift = booking["shift"]
         key = "shift_booked" if booking["status"] == "booked" else "shift_waitlisted"

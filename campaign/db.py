@@ -126,7 +126,9 @@ def lock_for_update(session: Session, model, row_id: int):
     from sqlalchemy import select, update
 
     if is_postgres(session.get_bind()):
-        return session.scalars(select(model).where(model.id == row_id).with_for_update()).one_or_none()
+        # populate_existing: a row this session loaded before the lock is read again, not trusted
+        query = select(model).where(model.id == row_id).with_for_update().execution_options(populate_existing=True)
+        return session.scalars(query).one_or_none()
     session.execute(update(model).where(model.id == row_id).values(id=model.id))
     return session.get(model, row_id, populate_existing=True)
 

@@ -22,6 +22,13 @@ class OfferStatus(StrEnum):
     OPEN = "open"
     TAKEN = "taken"  # the person answered it
     SUPERSEDED = "superseded"  # a newer offer from the same source replaced it
+    CLOSED = "closed"  # what it offered is gone (a cancelled shift)
+
+
+# A choice's mark when what it offered is gone: it stays in its place (so "2" still names the
+# second choice shown, and the assistant says that shift is no longer open) but a tap on it is
+# not an answer any more.
+WITHDRAWN = "withdrawn"
 
 
 def record(session: Session, *, identity_id: int, volunteer_id: int | None, choices: list[dict], source: str,
@@ -58,16 +65,30 @@ def latest(session: Session, identity_id: int) -> OpenOffer | None:
 
 
 def match_payload(session: Session, identity_id: int, payload: str) -> tuple[OpenOffer, dict] | None:
-    """The open offer and the choice that carry exactly this payload; None when it was never offered."""
+    """The open offer and the choice that carry exactly this payload; None when it was never offered
+    (or was withdrawn)."""
     for offer in session.scalars(_open(identity_id).limit(20)):
         for choice in offer.choices or []:
-            if choice.get("payload") == payload:
+            if choice.get("payload") == payload and not choice.get(WITHDRAWN):
                 return offer, choice
     return None
 
 
 def take(offer: OpenOffer) -> None:
     offer.status = OfferStatus.TAKEN
+
+
+def shift_of(choice: dict) -> int | None:
+    """The shift a choice books (`/affirm{"shift_id": 7}`), if any."""
+    payload = choice.get("payload") or ""
+    if "{" not in payload:
+        return None
+    try:
+        entities = json.loads(payload[payload.index("{"):])
+    except ValueError:
+        return None
+    shift_id = entities.get("shift_id") if isinstance(entities, dict) else None
+    return shift_id if isinstance(shift_id, int) else None
 
 
 def offered_shift_ids(session: Session, volunteer_id: int) -> set[int]:
@@ -78,13 +99,24 @@ def offered_shift_ids(session: Session, volunteer_id: int) -> set[int]:
     for offer in offers:
         if offer.subject_kind == "shift" and offer.subject_id is not None:
             ids.add(offer.subject_id)
-        for choice in offer.choices or []:
-            payload = choice.get("payload") or ""
-            if "{" in payload:
-                try:
-                    entities = json.loads(payload[payload.index("{"):])
-                except ValueError:
-                    continue
-                if isinstance(entities, dict) and isinstance(entities.get("shift_id"), int):
-                    ids.add(entities["shift_id"])
+        ids.update(shift_id for choice in offer.choices or [] if (shift_id := shift_of(choice)) is not None)
     return ids
+
+
+def withdraw_shift(session: Session, shift_id: int) -> int:
+    """A cancelled shift leaves every open offer, in the caller's transaction: an offer about it
+    alone is closed; in an offer of several, its choice is withdrawn and the others still stand.
+    Returns how many offers changed."""
+    changed = 0
+    for offer in session.scalars(select(OpenOffer).where(OpenOffer.status == OfferStatus.OPEN,
+                                                         OpenOffer.expires_at > utcnow())):
+        choices = [{**c, WITHDRAWN: True} if shift_of(c) == shift_id else c for c in offer.choices or []]
+        about_it = offer.subject_kind == "shift" and offer.subject_id == shift_id
+        if choices == offer.choices and not about_it:
+            continue
+        offer.choices = choices  # a new list, so that the JSON column is written
+        if about_it or all(c.get(WITHDRAWN) for c in choices):
+            offer.status = OfferStatus.CLOSED
+        changed += 1
+    session.flush()
+    return changed

@@ -29,6 +29,12 @@ def booked_count(session: Session, shift_id: int) -> int:
     return session.scalar(query) or 0
 
 
+def open_shifts(after: datetime | None = None):
+    """The shifts that may still be offered: not cancelled and not started (book() refuses the
+    others). Every query that offers shifts starts here."""
+    return select(Shift).where(Shift.cancelled_at.is_(None), Shift.starts_at > (after or utcnow()))
+
+
 def upcoming_fitting(session: Session, volunteer: Volunteer, timezone: str, limit: int = 3,
                      after: datetime | None = None) -> list[Shift]:
     """The next shifts of the volunteer's team whose time fits their availability."""
@@ -36,12 +42,7 @@ def upcoming_fitting(session: Session, volunteer: Volunteer, timezone: str, limi
         return []
     slots = set(volunteer.availability or [])
     taken = select(Booking.shift_id).where(Booking.volunteer_id == volunteer.id, Booking.status != BookingStatus.CANCELLED)
-    query = (
-        select(Shift)
-        .where(Shift.team_id == volunteer.team_id, Shift.starts_at > (after or utcnow()), Shift.id.not_in(taken),
-               Shift.cancelled_at.is_(None))
-        .order_by(Shift.starts_at)
-    )
+    query = open_shifts(after).where(Shift.team_id == volunteer.team_id, Shift.id.not_in(taken)).order_by(Shift.starts_at)
     found = []
     for shift in session.scalars(query):
         if slots and slot_of(shift.starts_at, timezone) not in slots:
@@ -86,8 +87,7 @@ def alternatives(session: Session, volunteer: Volunteer, timezone: str, limit: i
     until = utcnow() + timedelta(days=ALTERNATIVES_DAYS)
     slots = set(volunteer.availability or [])
     taken = select(Booking.shift_id).where(Booking.volunteer_id == volunteer.id, Booking.status != BookingStatus.CANCELLED)
-    upcoming = (select(Shift).where(Shift.starts_at > utcnow(), Shift.starts_at <= until, Shift.id.not_in(taken))
-                .order_by(Shift.starts_at))
+    upcoming = open_shifts().where(Shift.starts_at <= until, Shift.id.not_in(taken)).order_by(Shift.starts_at)
     nearby = sorted((km, team_id) for team_id, km in _team_distances(session, volunteer).items() if km <= NEARBY_TEAM_KM)
     fitting: list[Shift] = []
     for _, team_id in nearby:  # one per team, nearest team first: several places, not one calendar
@@ -112,22 +112,37 @@ def wish_for_shift(session: Session, volunteer: Volunteer, cadence: Cadence) -> 
 
 
 class NotBookable(ValueError):
-    """This person may not book this shift: it has started, or it was never theirs to book."""
+    """This person may not book this shift; `reason` says why in a few words (the API's 409)."""
+
+    def __init__(self, shift_id: int, reason: str):
+        super().__init__(f"shift {shift_id} cannot be booked: {reason}")
+        self.reason = reason
+
+
+class ShiftUnavailable(NotBookable):
+    """Nobody may book this shift any more."""
+
+    CANCELLED, STARTED = "shift cancelled", "shift already started"
 
 
 def book(session: Session, volunteer: Volunteer, shift_id: int, cadence: Cadence) -> Booking:
     """Book a place, or the waitlist when the shift is full. Safe under concurrent bookings.
     A place booked plans its reminders (booking.planned says which, for the confirmation).
 
-    Only a shift of the person's own team, or one they were offered, and only before it starts:
-    a forged payload must not put anyone on another team's shift."""
-    shift = lock_for_update(session, Shift, shift_id)  # one booking decision per shift at a time
+    Only a shift of the person's own team, or one they were offered, and only while it is open
+    (not cancelled, not started): a forged payload or an old offer must not put anyone on it.
+    Every way of booking (the API, so the chat, and anything else) comes here for that check."""
+    # One booking decision per shift at a time, and the same lock as cancel_shift(): a booking
+    # either commits first (and the cancellation then cancels it) or sees the shift cancelled.
+    shift = lock_for_update(session, Shift, shift_id)
     if shift is None:
         raise LookupError(f"shift {shift_id} does not exist")
+    if shift.cancelled_at is not None:
+        raise ShiftUnavailable(shift_id, ShiftUnavailable.CANCELLED)
     if shift.starts_at <= utcnow():
-        raise NotBookable(f"shift {shift_id} has already started")
+        raise ShiftUnavailable(shift_id, ShiftUnavailable.STARTED)
     if shift.team_id != volunteer.team_id and shift_id not in offers.offered_shift_ids(session, volunteer.id):
-        raise NotBookable(f"shift {shift_id} is not of this volunteer's team and was never offered to them")
+        raise NotBookable(shift_id, "not of this volunteer's team and never offered to them")
     existing = session.scalars(
         select(Booking).where(Booking.shift_id == shift_id, Booking.volunteer_id == volunteer.id)
     ).one_or_none()
@@ -319,11 +334,15 @@ def _tell_waiting(session: Session, shift: Shift, already: list[Booking]) -> lis
 
 
 def cancel_shift(session: Session, shift: Shift, cadence: Cadence) -> list[Booking]:
-    """Cancel a shift: its rows are cancelled, and everyone booked or waiting is told and
-    offered other shifts."""
+    """Cancel a shift: its rows (reminders, the lead's digest) are cancelled, it leaves every open
+    offer, and everyone booked or waiting is told and offered other shifts. One transaction."""
+    # book()'s lock: a booking that got in first is read below and cancelled; one that waited
+    # finds the shift cancelled. Without it, a booking committing meanwhile kept its place.
+    lock_for_update(session, Shift, shift.id)
     bookings = list(session.scalars(select(Booking).where(Booking.shift_id == shift.id, Booking.status.in_(ACTIVE))))
     shift.cancelled_at = utcnow()
     outbox.cancel_for(session, "shift_cancelled", shift_id=shift.id)
+    offers.withdraw_shift(session, shift.id)  # a tap on an offer shown before is no answer any more
     for booking in bookings:
         move(booking, BookingStatus.CANCELLED)
         volunteer = session.get(Volunteer, booking.volunteer_id)

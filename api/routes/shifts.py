@@ -5,7 +5,7 @@ from api.deps import SessionDep
 from api.routes.volunteers import shift_out
 from api.schemas import PathId, ShiftOut, ShiftPatch
 from campaign import shifts
-from campaign.models import Shift
+from campaign.models import Shift, utcnow
 from campaign.schedule import cadence_from
 from onramp.settings import get_settings
 
@@ -42,5 +42,7 @@ def change_shift(session: SessionDep, shift_id: PathId, patch: ShiftPatch):
 def cancel_shift(session: SessionDep, shift_id: PathId):
     """Cancel the shift: its reminders are cancelled, and everyone booked is told and offered others."""
     shift = _shift(session, shift_id)
+    if shift.starts_at <= utcnow():  # as the dashboard: what has started is past changing
+        raise HTTPException(409, f"shift {shift_id} has already started")
     shifts.cancel_shift(session, shift, cadence_from(get_settings()))
     return shift_out(session, shift)

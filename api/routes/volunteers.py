@@ -1,5 +1,6 @@
 """Volunteers: read, update what the bot learned, assign a team, offer and book shifts."""
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
 from api.schemas import PathId, QueryId, QueryOffset
@@ -107,15 +108,22 @@ def shift_wish(session: SessionDep, settings: SettingsDep, volunteer_id: PathId)
     return ShiftWishOut(lead_told=shifts.wish_for_shift(session, _volunteer(session, volunteer_id), cadence_from(settings)))
 
 
-@router.post("/{volunteer_id}/bookings", response_model=BookingOut, status_code=201, dependencies=[StampChecked])
+NOT_BOOKABLE = {409: {"description": "The shift cannot be booked; `reason` says why: \"shift cancelled\", "
+                                     "\"shift already started\", or not this volunteer's to book.",
+                      "content": {"application/json": {"example": {"error": "shift 1 cannot be booked: shift cancelled",
+                                                                   "reason": "shift cancelled"}}}}}
+
+
+@router.post("/{volunteer_id}/bookings", response_model=BookingOut, status_code=201, dependencies=[StampChecked],
+             responses=NOT_BOOKABLE)
 def book_shift(session: SessionDep, settings: SettingsDep, volunteer_id: PathId, body: BookingIn):
     volunteer = _volunteer(session, volunteer_id)
     try:
         booking = shifts.book(session, volunteer, body.shift_id, cadence_from(settings))
     except LookupError as error:
         raise HTTPException(404, str(error)) from error
-    except shifts.NotBookable as error:
-        raise HTTPException(409, str(error)) from error
+    except shifts.NotBookable as error:  # the domain decides (cancelled, started, not theirs); we say why
+        return JSONResponse(status_code=409, content={"error": str(error), "reason": error.reason})
     note = reminders.note_for(session, booking) if booking.status in reminders.HOLDING else None
     return BookingOut(id=booking.id, status=booking.status, shift=shift_out(session, booking.shift), reminders=note)
 

@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from api import dashboard, errors, metrics
+from api.body_limit import BodyLimit
 from api.deps import require_service_token
 from api.routes import outbox, places, shifts, teams, volunteers, webchat, webhooks
 from bot.pipeline.runner import InboundRunner
@@ -45,5 +46,8 @@ def create_app(run_pipeline: bool = True) -> FastAPI:
     app.include_router(webhooks.router(settings))
     dashboard.install(app)
     app.include_router(metrics.router)  # /healthz and /metrics
+    # Before everything else: a body over api/bodies.py MAX_BODY, too slow or too deeply nested
+    # is refused before any route, token, sign-in or signature check runs (api/body_limit.py).
+    app.add_middleware(BodyLimit, seconds=settings.request_read_seconds)
 
     return app

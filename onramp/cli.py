@@ -447,6 +447,7 @@ def api(processes: int = typer.Option(1, help="api processes sharing the port (u
     """Serve the api process (webhooks, REST API, web chat) and its inbound runner."""
     import uvicorn
 
+    from api.serving import uvicorn_options
     from onramp import logs
 
     _logging()
@@ -454,9 +455,11 @@ def api(processes: int = typer.Option(1, help="api processes sharing the port (u
     # Our logging config (redaction, levels) for uvicorn's loggers, applied in every worker process
     # too; the environment carries the warning filters to them.
     os.environ.setdefault("PYTHONWARNINGS", logs.quiet_environment()["PYTHONWARNINGS"])
+    # uvicorn_options: the limits on slow and greedy clients (h11 head limit and deadline,
+    # keep-alive, connections per process)
     uvicorn.run("api.main:create_app", factory=True, host=settings.api_host, port=settings.api_port,
                 log_config=logs.dict_config(), log_level=None, workers=processes if processes > 1 else None,
-                proxy_headers=True, forwarded_allow_ips=settings.trusted_proxies)
+                proxy_headers=True, forwarded_allow_ips=settings.trusted_proxies, **uvicorn_options(settings))
 
 
 @app.command()

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     public_base_url: str = ""  # defaults to http://api_host:api_port
+    # slow clients: a request's head, and then its body, must arrive within this many seconds, or
+    # the api gives it up (408) and closes the connection
+    request_read_seconds: float = Field(20.0, gt=0)
+    # connections one api process holds at once; a request beyond them is answered 503
+    api_max_connections: int = Field(1000, ge=1)
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_port: int = 5005
     actions_port: int = 5055

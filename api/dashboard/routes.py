@@ -4,8 +4,9 @@ import io
 import secrets
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, or_, select
@@ -14,6 +15,7 @@ from api.dashboard import charts, shift_form, transcript
 from api.dashboard.auth import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, FormDep, Viewer, ViewerDep, admins_only, client_address,
                                 organizers_only, set_cookie)
 from api.deps import SessionDep, SettingsDep
+from api.schemas import MAX_ID, PathId, QueryId
 from bot import catalog, handoff_sync
 from bot.channels import sms_text
 from bot.rasa_client import RasaClient, RasaUnavailable
@@ -152,7 +154,7 @@ def _canned(language: str) -> list[tuple[str, str]]:
 
 
 @router.get("/conversations/{handoff_id}")
-def conversation_page(request: Request, session: SessionDep, who: ViewerDep, handoff_id: int, notice: str | None = None):
+def conversation_page(request: Request, session: SessionDep, who: ViewerDep, handoff_id: PathId, notice: str | None = None):
     return conversation(request, session, who, handoff_id, notice)
 
 
@@ -176,18 +178,30 @@ def conversation(request: Request, session, who: Viewer, handoff_id: int, notice
                 whatsapp=identity is not None and identity.channel in handoffs.WHATSAPP_CHANNELS)
 
 
+def _account_id(session, value) -> int | None:
+    """An account id posted by a form: 0 for nobody, else an account that exists (422 otherwise)."""
+    text = str(value).strip()
+    if not text.isdigit() or int(text) > MAX_ID:
+        raise HTTPException(422, f"account_id must be an account's id, not {text[:40]!r}")
+    if int(text) == 0:
+        return None
+    if session.get(Account, int(text)) is None:
+        raise HTTPException(422, f"there is no account {text}")
+    return int(text)
+
+
 @router.post("/conversations/{handoff_id}/claim")
-def claim(session: SessionDep, who: ViewerDep, form: FormDep, handoff_id: int):
+def claim(session: SessionDep, who: ViewerDep, form: FormDep, handoff_id: PathId):
     handoff, _ = _handoff(session, who, handoff_id)
     account_id = who.account.id
     if form.get("account_id") and who.sees_everything:
-        account_id = int(form["account_id"]) or None
+        account_id = _account_id(session, form["account_id"])
     handoffs.assign(session, handoff, account_id)
     return RedirectResponse(f"/dashboard/conversations/{handoff_id}", status_code=303)
 
 
 @router.post("/conversations/{handoff_id}/reply")
-def send_reply(request: Request, session: SessionDep, who: ViewerDep, form: FormDep, handoff_id: int):
+def send_reply(request: Request, session: SessionDep, who: ViewerDep, form: FormDep, handoff_id: PathId):
     handoff, _ = _handoff(session, who, handoff_id)
     key = form.get("key") or None
     if key is not None and not key.startswith(CANNED_PREFIX):
@@ -201,7 +215,7 @@ def send_reply(request: Request, session: SessionDep, who: ViewerDep, form: Form
 
 
 @router.post("/conversations/{handoff_id}/close")
-async def close(request: Request, session: SessionDep, who: ViewerDep, form: FormDep, handoff_id: int):
+async def close(request: Request, session: SessionDep, who: ViewerDep, form: FormDep, handoff_id: PathId):
     handoff, volunteer = _handoff(session, who, handoff_id)
     outcome = form.get("outcome") if form.get("outcome") in handoffs.OUTCOMES else "resolved"
     mode = form.get("resume_mode") or handoffs.ResumeMode.quiet
@@ -264,7 +278,7 @@ def volunteers(request: Request, session: SessionDep, who: ViewerDep, q: str = "
 
 @router.get("/volunteers.csv")
 def volunteers_csv(session: SessionDep, who: ViewerDep, q: str = "", language: str = "", team: str = "", stage: str = "",
-                   id: int | None = None):
+                   id: QueryId | None = None):
     query = _volunteer_query(who, q, language, team, stage)
     if id is not None:
         query = query.where(Volunteer.id == id)
@@ -285,7 +299,7 @@ def volunteers_csv(session: SessionDep, who: ViewerDep, q: str = "", language: s
 
 
 @router.get("/volunteers/{volunteer_id}")
-def person(request: Request, session: SessionDep, who: ViewerDep, volunteer_id: int):
+def person(request: Request, session: SessionDep, who: ViewerDep, volunteer_id: PathId):
     volunteer = session.scalars(select(Volunteer).where(Volunteer.id == volunteer_id, who.people())).one_or_none()
     if volunteer is None:
         raise HTTPException(404, "no such volunteer")
@@ -372,14 +386,14 @@ def create_shift(request: Request, session: SessionDep, who: ViewerDep, form: Fo
 
 
 @router.get("/shifts/{shift_id}/edit")
-def edit_shift_page(request: Request, session: SessionDep, who: ViewerDep, shift_id: int):
+def edit_shift_page(request: Request, session: SessionDep, who: ViewerDep, shift_id: PathId):
     shift, team, refused = _to_change(request, session, who, shift_id)
     return refused or _shift_form(
         request, session, who, shift_form.of_shift(shift, get_settings().campaign_timezone), shift=shift, team=team)
 
 
 @router.post("/shifts/{shift_id}/edit")
-def edit_shift(request: Request, session: SessionDep, who: ViewerDep, form: FormDep, shift_id: int):
+def edit_shift(request: Request, session: SessionDep, who: ViewerDep, form: FormDep, shift_id: PathId):
     shift, team, refused = _to_change(request, session, who, shift_id)
     if refused is not None:
         return refused
@@ -403,7 +417,7 @@ def edit_shift(request: Request, session: SessionDep, who: ViewerDep, form: Form
 
 
 @router.post("/shifts/{shift_id}/cancel")
-def cancel_shift(request: Request, session: SessionDep, who: ViewerDep, form: FormDep, shift_id: int):
+def cancel_shift(request: Request, session: SessionDep, who: ViewerDep, form: FormDep, shift_id: PathId):
     shift, team, refused = _to_change(request, session, who, shift_id)
     if refused is not None:
         return refused
@@ -413,7 +427,7 @@ def cancel_shift(request: Request, session: SessionDep, who: ViewerDep, form: Fo
 
 
 @router.get("/shifts/{shift_id}")
-def shift_page(request: Request, session: SessionDep, who: ViewerDep, shift_id: int, notice: str = "", told: int = 0):
+def shift_page(request: Request, session: SessionDep, who: ViewerDep, shift_id: PathId, notice: str = "", told: int = 0):
     shift, team = _own_shift(session, who, shift_id)
     roster = session.execute(select(Booking, Volunteer).join(Volunteer, Volunteer.id == Booking.volunteer_id)
                              .where(Booking.shift_id == shift_id).order_by(Booking.status, Booking.created_at)).all()
@@ -425,7 +439,7 @@ def shift_page(request: Request, session: SessionDep, who: ViewerDep, shift_id: 
 
 
 @router.post("/bookings/{booking_id}/attendance")
-def attendance(session: SessionDep, who: ViewerDep, form: FormDep, booking_id: int):
+def attendance(session: SessionDep, who: ViewerDep, form: FormDep, booking_id: PathId):
     row = session.execute(select(Booking, Shift).join(Shift, Shift.id == Booking.shift_id)
                           .where(Booking.id == booking_id, who.team(Shift.team_id))).first()
     if row is None:
@@ -442,9 +456,14 @@ def attendance(session: SessionDep, who: ViewerDep, form: FormDep, booking_id: i
 
 # --- funnel ---------------------------------------------------------------------------------------
 
+# a funnel's dates: within them, the day after the end and the default start (30 days before the
+# end) are dates too (9999-12-31 + 1 day is not), and the database can compare them
+FunnelDate = Annotated[date, Query(ge=date(1970, 1, 31), le=date(9999, 12, 30))]
+
+
 @router.get("/funnel")
-def funnel_page(request: Request, session: SessionDep, who: ViewerDep, start: date | None = None, end: date | None = None,
-                split: str = ""):
+def funnel_page(request: Request, session: SessionDep, who: ViewerDep, start: FunnelDate | None = None,
+                end: FunnelDate | None = None, split: str = ""):
     end = end or utcnow().date()
     start = start or end - timedelta(days=30)
     split = split if split in funnel.SPLITS else ""
@@ -501,7 +520,7 @@ def _outbox_row(session, row_id: int) -> OutboxRow:
 
 
 @router.post("/outbox/{row_id}/retry")
-def outbox_retry(request: Request, session: SessionDep, form: FormDep, row_id: int, who: Viewer = Depends(organizers_only)):
+def outbox_retry(request: Request, session: SessionDep, form: FormDep, row_id: PathId, who: Viewer = Depends(organizers_only)):
     row = _outbox_row(session, row_id)
     if row.status not in RETRYABLE:
         return _refused(request, session, who, row, "retried")
@@ -520,7 +539,7 @@ def outbox_retry(request: Request, session: SessionDep, form: FormDep, row_id: i
 
 
 @router.post("/outbox/{row_id}/cancel")
-def outbox_cancel(request: Request, session: SessionDep, form: FormDep, row_id: int, who: Viewer = Depends(organizers_only)):
+def outbox_cancel(request: Request, session: SessionDep, form: FormDep, row_id: PathId, who: Viewer = Depends(organizers_only)):
     row = _outbox_row(session, row_id)
     if row.status not in CANCELLABLE:
         return _refused(request, session, who, row, "cancelled")
@@ -543,7 +562,7 @@ def accounts_page(request: Request, session: SessionDep, who: Viewer = Depends(a
 
 
 @router.post("/accounts/{account_id}/disable")
-def account_disable(session: SessionDep, form: FormDep, account_id: int, who: Viewer = Depends(admins_only)):
+def account_disable(session: SessionDep, form: FormDep, account_id: PathId, who: Viewer = Depends(admins_only)):
     account = session.get(Account, account_id)
     if account is None:
         raise HTTPException(404, "no such account")

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 from babel import negotiate_locale
-from fastapi import APIRouter, Cookie, Depends, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Cookie, Depends, Header, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
@@ -23,6 +23,7 @@ from sqlalchemy import select
 from api.bodies import read_limited
 from api.deps import SessionDep
 from api.ratelimit import per_address
+from api.schemas import QueryOffset
 from bot import catalog
 from bot.channels import webchat
 from bot.channels.base import ParseError
@@ -146,7 +147,7 @@ async def post_message(request: Request, contact: Contact):
 
 
 @router.get("/chat/api/messages")
-def poll_messages(session: SessionDep, contact: Contact, after: int = Query(0, ge=0)):
+def poll_messages(session: SessionDep, contact: Contact, after: QueryOffset = 0):
     """The conversation since message `after`, both directions, oldest first."""
     identity = find_identity(session, "webchat", contact)
     if identity is None:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar, Protocol
 
+import aiohttp
+import httpx
 from sqlalchemy.orm import Session
 
 from bot.channels.received import Inbound
@@ -83,6 +85,35 @@ class Failure:
 
 RETRY = Failure(retry=True)
 FINAL = Failure()
+
+
+# Errors that leave no doubt the request never reached the provider: no connection was made, or
+# none was free. Anything else that breaks a call (a read timeout, a reset after the request was
+# written) may have delivered it: such a send is ambiguous, and the worker marks its row
+# `unknown`, never sending it again, rather than risk a second message to a person.
+NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout,
+              aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError, ConnectionRefusedError)
+
+
+def _chain(error: BaseException | None):
+    """The error and those it wraps (python-telegram-bot's NetworkError around httpx's)."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        yield error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+
+
+def never_sent(error: BaseException) -> bool:
+    """Whether the call surely never reached the provider."""
+    return any(isinstance(e, NEVER_SENT) for e in _chain(error))
+
+
+def may_have_arrived(error: BaseException) -> bool:
+    """Whether the transport broke after the request went out (a read timeout, a reset): the
+    provider may have taken it. An answer it gave (a 5xx a client library raises) is not that."""
+    broken = any(isinstance(e, (httpx.TransportError, aiohttp.ClientError, OSError, TimeoutError)) for e in _chain(error))
+    return broken and not never_sent(error)
 
 
 class Channel(Protocol):

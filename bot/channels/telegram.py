@@ -9,7 +9,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.request import HTTPXRequest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.channels.base import (FINAL, RETRY, Adapter, Failure, Parsed, ParseError, Rendered, Route, RouteKind,
+from bot.channels.base import (FINAL, RETRY, Adapter, may_have_arrived, Failure, Parsed, ParseError, Rendered, Route, RouteKind,
                                WebhookRequest)
 from bot.phones import e164
 from bot.channels.received import Inbound, MediaKind
@@ -23,7 +23,7 @@ ERRORS = {
     Forbidden: Failure(opted_out=True, unreachable=True),  # 403: the person blocked the bot
     RetryAfter: RETRY,  # 429, with how long to wait
     BadRequest: FINAL,
-    NetworkError: RETRY,
+    NetworkError: RETRY,  # only when no connection was made (send): otherwise the send is unknown
     TelegramError: RETRY,
 }
 
@@ -106,6 +106,8 @@ class TelegramChannel:
             await self.bot.initialize()
             sent = await self.bot.send_message(chat_id=int(row.recipient), text=message.text, reply_markup=markup)
         except TelegramError as error:
+            if may_have_arrived(error):
+                raise  # TimedOut on reading, a reset after the request went out: it may have arrived
             failure = next(ERRORS[kind] for kind in type(error).__mro__ if kind in ERRORS)
             seconds = None
             if isinstance(error, RetryAfter):

@@ -20,7 +20,7 @@ from twilio.rest import Client
 
 from bot import catalog
 from bot.channels import sms_text
-from bot.channels.base import (FINAL, RETRY, Adapter, Answer, Delivery, Failure, Parsed, ParseError, Rendered, Route,
+from bot.channels.base import (FINAL, RETRY, Adapter, Answer, never_sent, Delivery, Failure, Parsed, ParseError, Rendered, Route,
                                RouteKind, SendError, WebhookRequest)
 from bot.channels.received import Inbound, media_kind
 from bot.phones import e164, region_language
@@ -200,7 +200,7 @@ class TwilioChannel:
             except TwilioRestException as error:
                 raise _send_error(error) from error
             except OSError as error:
-                if not _never_sent(error):
+                if not never_sent(error):
                     raise  # a read timeout, a reset after the request went out: it may have arrived
                 raise SendError(f"Twilio unreachable: {error!r}", retry=True) from error
             if parts is not None:
@@ -217,12 +217,6 @@ class PartLog(Protocol):
     async def starting(self, part: int) -> None: ...
 
     async def accepted(self, part: int, provider_id: str) -> None: ...
-
-
-def _never_sent(error: OSError) -> bool:
-    """Whether the request surely never reached Twilio (no connection was made), so that
-    sending again cannot make a second message."""
-    return isinstance(error, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError))
 
 
 def _send_error(error: TwilioRestException) -> SendError:

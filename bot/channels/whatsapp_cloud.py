@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy.orm import Session
 
 from bot import catalog
-from bot.channels.base import (FINAL, RETRY, Adapter, Delivery, Failure, Parsed, ParseError, Rendered, Route, RouteKind,
+from bot.channels.base import (FINAL, RETRY, Adapter, may_have_arrived, Delivery, Failure, Parsed, ParseError, Rendered, Route, RouteKind,
                                SendError, WebhookRequest)
 from bot.phones import e164, region_language
 from bot.channels.received import Inbound, MediaKind
@@ -137,6 +137,8 @@ class WhatsAppCloudChannel:
         try:
             response = await self.client.post(self.url, json=body, headers={"Authorization": f"Bearer {self.settings.whatsapp_access_token}"})
         except httpx.HTTPError as error:
+            if may_have_arrived(error):
+                raise  # a read timeout, a reset after the request went out: it may have arrived
             raise SendError(f"Graph API unreachable: {error!r}", retry=True) from error
         if response.status_code < 400:
             return response.json()["messages"][0]["id"]

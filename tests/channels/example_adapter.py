@@ -15,7 +15,7 @@ import json
 import httpx
 
 from bot import catalog
-from bot.channels.base import (FINAL, RETRY, Adapter, Delivery, Failure, Parsed, ParseError, Rendered, Route, RouteKind,
+from bot.channels.base import (FINAL, RETRY, Adapter, may_have_arrived, Delivery, Failure, Parsed, ParseError, Rendered, Route, RouteKind,
                                SendError, WebhookRequest)
 from bot.phones import e164
 from bot.channels.received import Inbound
@@ -51,6 +51,8 @@ class ParrotChannel:
                 response = await client.post(self.url, json={"to": row.recipient, "text": self.layout(message)},
                                              headers={"Authorization": f"Bearer {self.token}"})
         except httpx.HTTPError as error:
+            if may_have_arrived(error):
+                raise  # a read timeout, a reset after the request went out: it may have arrived
             raise SendError(f"Parrot unreachable: {error!r}", retry=True) from error
         if response.status_code < 400:
             return response.json()["id"]

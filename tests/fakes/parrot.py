@@ -5,7 +5,7 @@ import uuid
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from tests.fakes.base import Recorder, Running, control_routes
+from tests.fakes.base import Recorder, Running, control_routes, maybe_slow
 
 ERRORS = {"4001": (400, "unsubscribed"), "4004": (400, "number gone"), "4290": (429, "slow down"), "500": (500, "oops")}
 
@@ -20,6 +20,7 @@ def create_app(recorder: Recorder | None = None) -> FastAPI:
         if not request.headers.get("authorization", "").startswith("Bearer "):
             return JSONResponse({"error": {"code": 4010, "message": "who are you"}}, status_code=401)
         body, mode = await request.json(), recorder.next_mode()
+        await maybe_slow(mode, recorder)
         if mode in ERRORS:
             status, message = ERRORS[mode]
             return JSONResponse({"error": {"code": int(mode), "message": message}}, status_code=status)

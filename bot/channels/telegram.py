@@ -36,11 +36,11 @@ def update_from(data: dict) -> Inbound | None:
         update = Update.de_json(data, None)
     except (KeyError, TypeError, ValueError) as error:
         raise ParseError(f"not a Telegram update: {error}") from error
-    provider_id = str(update.update_id)
     if update.callback_query is not None:  # a tap on an inline keyboard button
         query = update.callback_query
         if query.message is None or not query.data:
             return None
+        provider_id = f"callback:{query.id}"  # see below: a tap's own id, unique for good
         return Inbound(channel="telegram", external_id=str(query.message.chat.id), provider_id=provider_id,
                        text=query.data, payload=query.data,
                        language_hint=query.from_user.language_code)
@@ -48,6 +48,10 @@ def update_from(data: dict) -> Inbound | None:
     if message is None or message.from_user is None:
         return None
     chat, user = str(message.chat.id), message.from_user
+    # A message is the same message by its chat and its id in that chat, whichever update brings
+    # it: Telegram may start a new random update_id sequence after a quiet week, and a repeated
+    # update_id must not make a new message a duplicate of an old one.
+    provider_id = f"{chat}:{message.message_id}"
     hint = (user.language_code or "").split("-")[0] or None
     if message.contact is not None:
         # a phone number is linked only when people share their own contact

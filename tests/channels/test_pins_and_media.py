@@ -23,7 +23,7 @@ def test_a_pin_reaches_the_model_as_the_nearest_neighborhood_and_a_voice_note_is
     run_until_idle(rasa)
     assert [text for _, text in rasa.received] == ["Jackson Heights"]  # the voice note never reaches the model
     with session_scope() as session:
-        voice_id = session.scalars(select(Message.id).where(Message.provider_id == "9101")).one()
+        voice_id = session.scalars(select(Message.id).where(Message.provider_id == "555001:9101")).one()
         [row] = session.scalars(select(OutboxRow).where(OutboxRow.source_message_id == voice_id)).all()
         assert row.key == "media_text_only"
         assert compose(session, row, get_settings()).text == "Por ahora solo puedo leer texto. ¿Me lo escribes?"

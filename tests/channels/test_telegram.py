@@ -6,7 +6,7 @@ from sqlalchemy import select
 from campaign.db import session_scope
 from campaign.models import Identity
 from tests.channels.harness import (SENT_ID, TELEGRAM_SECRET, Between, In, Out, Provider, StartsWith, post, run_in,
-                                    run_out)
+                                    run_out, stored)
 from tests.support import signing
 
 USER = {"id": 555001, "is_bot": False, "first_name": "Ana", "language_code": "es"}
@@ -14,14 +14,14 @@ CHAT = {"id": 555001, "first_name": "Ana", "type": "private"}
 JACKSON_HEIGHTS = (40.7557, -73.8831)  # 82nd St station
 
 
-def text_update(text="hola quiero ayudar", update_id=9001, **message):
-    return {"update_id": update_id, "message": {"message_id": 11, "from": USER, "chat": CHAT, "date": 1764000000,
+def text_update(text="hola quiero ayudar", update_id=9001, message_id=11, **message):
+    return {"update_id": update_id, "message": {"message_id": message_id, "from": USER, "chat": CHAT, "date": 1764000000,
                                                 "text": text, **message}}
 
 
 def content_update(update_id=9100, **content):
     """A message with no text: a pin, a voice note, a photo..."""
-    update = text_update(update_id=update_id)
+    update = text_update(update_id=update_id, message_id=update_id)
     del update["message"]["text"]
     update["message"].update(content)
     return update
@@ -45,7 +45,7 @@ def _secret(value: str | None):
 
 PROVIDER = Provider(
     name="telegram", path="/webhooks/telegram", sign=lambda path, update: signing.telegram(TELEGRAM_SECRET, update),
-    valid=lambda n: text_update(f"hola {n}", update_id=9001 + n),
+    valid=lambda n: text_update(f"hola {n}", update_id=9001 + n, message_id=11 + n),
     forged={"missing": _secret(None), "empty": _secret(""), "wrong": _secret("wrong-secret")},
     malformed=[
         In("not JSON", b"{not json", 400),
@@ -59,12 +59,12 @@ ANA = {"channel": "telegram", "external_id": "555001", "language_hint": "es"}
 
 INCOMING = [
     In("a text", text_update(), answer='{"ok":true}',
-       messages=[{**ANA, "body": "hola quiero ayudar", "provider_id": "9001", "button": None, "event": None}]),
+       messages=[{**ANA, "body": "hola quiero ayudar", "provider_id": "555001:11", "button": None, "event": None}]),
     In("Arabic with an emoji and a ZIP code", text_update("مرحبا 👋 أريد التطوع 11372"),
        messages=[{**ANA, "body": "مرحبا 👋 أريد التطوع 11372", "button": None}]),
     In("a lone surrogate, as JSON can carry it", text_update("ok \ud800 bye"), messages=[{**ANA, "body": "ok \ufffd bye"}]),
     In("a tap on an inline keyboard button", button_update(),
-       messages=[{**ANA, "body": "/affirm", "provider_id": "9002", "button": "/affirm", "event": None}]),
+       messages=[{**ANA, "body": "/affirm", "provider_id": "callback:4382bfdwdsb323b2d9", "button": "/affirm", "event": None}]),
     # the /start deep link is an adapter event, not a payload the person could type
     In("a /start deep link says where the supporter came from", text_update("/start tiktok-video-3"),
        messages=[{**ANA, "body": "/start tiktok-video-3", "button": None, "event": "start",
@@ -159,3 +159,15 @@ def test_set_webhook_registers_our_url_and_secret(fakes):
     webhook = fakes["telegram"].server.config.app.state.webhook
     assert webhook["url"] == "https://onramp.example.org/webhooks/telegram"
     assert webhook["secret_token"] == TELEGRAM_SECRET
+
+
+def test_a_message_is_known_by_its_chat_and_id_not_by_the_update_id(client):
+    """Telegram may restart update_id at a new random value after a quiet week: a new message
+    under an update_id seen before is still new, and the same message brought again by another
+    update is still the same one. A tap is known by its own id."""
+    assert post(client, PROVIDER, text_update("hola", update_id=7, message_id=40)).status_code == 200
+    assert post(client, PROVIDER, text_update("otra cosa", update_id=7, message_id=41)).status_code == 200  # same update_id
+    assert post(client, PROVIDER, text_update("hola", update_id=8, message_id=40)).status_code == 200  # same message again
+    assert post(client, PROVIDER, button_update(update_id=7)).status_code == 200
+    assert post(client, PROVIDER, button_update(update_id=9)).status_code == 200  # the same tap again
+    assert sorted(m["body"] for m in stored()) == ["/affirm", "hola", "otra cosa"]

@@ -119,23 +119,26 @@ class Telegram(ChannelChat):
         super().__init__(*args)
         self.chat_id = int(self.phone[-7:])
 
-    def _update(self, body: dict) -> str:
+    def _update(self, body: dict, provider_id: str) -> str:
         update_id = uuid.uuid4().int % 2**31
         raw, headers = signing.telegram(SECRETS["TELEGRAM_WEBHOOK_SECRET"], {"update_id": update_id, **body})
         httpx.post(f"{self.api_url}/webhooks/telegram", content=raw, headers=headers).raise_for_status()
-        return str(update_id)
+        return provider_id  # what the adapter stores it by: the chat and message id, or the tap's id
 
     def user(self):
         return {"id": self.chat_id, "is_bot": False, "first_name": "Sam"}
 
     def post(self, text: str) -> str:
-        return self._update({"message": {"message_id": 1, "date": 1764000000, "from": self.user(),
-                                         "chat": {"id": self.chat_id, "type": "private"}, "text": text}})
+        self.sent_count = getattr(self, "sent_count", 0) + 1  # each message its own id in the chat, as Telegram numbers them
+        return self._update({"message": {"message_id": self.sent_count, "date": 1764000000, "from": self.user(),
+                                         "chat": {"id": self.chat_id, "type": "private"}, "text": text}},
+                            f"{self.chat_id}:{self.sent_count}")
 
     def tap(self, title: str, payload: str) -> str:
-        return self._update({"callback_query": {"id": uuid.uuid4().hex, "from": self.user(), "chat_instance": "1", "data": payload,
+        tap_id = uuid.uuid4().hex
+        return self._update({"callback_query": {"id": tap_id, "from": self.user(), "chat_instance": "1", "data": payload,
                                                 "message": {"message_id": 2, "date": 1764000000, "chat": {"id": self.chat_id, "type": "private"},
-                                                            "text": "?"}}})
+                                                            "text": "?"}}}, f"callback:{tap_id}")
 
     def mine(self):
         out = []

@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 
 def create_app(run_pipeline: bool = True) -> FastAPI:
     settings = get_settings()
+    # Here, not only in `onramp api`: uvicorn or gunicorn loading api.main:create_app directly
+    # must refuse the README's development token on a public URL just the same.
+    settings.refuse_weak_secrets()
     db.configure(settings.database_url)
 
     @asynccontextmanager

@@ -100,3 +100,19 @@ def test_a_loopback_deployment_starts_with_the_development_token():
 
     Settings(public_base_url="http://127.0.0.1:8000").refuse_weak_secrets()
     Settings(public_base_url="http://localhost:8000").refuse_weak_secrets()
+
+
+def test_the_app_itself_refuses_the_default_token_on_a_public_url(monkeypatch):
+    """A deployment that loads api.main:create_app with uvicorn or gunicorn, not `onramp api`,
+    is refused just the same (before, it started and served /v1 to anyone with the README)."""
+    from api.main import create_app
+    from onramp.settings import DEFAULT_SERVICE_TOKEN, WeakSecret, get_settings
+
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://volunteer.example.org")
+    monkeypatch.setenv("SERVICE_TOKEN", DEFAULT_SERVICE_TOKEN)
+    get_settings.cache_clear()
+    try:
+        with pytest.raises(WeakSecret, match="at least 32 characters"):
+            create_app(run_pipeline=False)
+    finally:
+        get_settings.cache_clear()

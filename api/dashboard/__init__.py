@@ -6,6 +6,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.dashboard.auth import NeedsSignIn
+from api.dashboard.headers import DashboardHeaders
 from api.dashboard.routes import router
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -14,6 +15,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 def install(app: FastAPI) -> None:
     app.include_router(router)
     app.mount("/dashboard/static", StaticFiles(directory=STATIC), name="dashboard-static")
+    app.add_middleware(DashboardHeaders)
 
     @app.exception_handler(NeedsSignIn)
     async def sign_in_first(_: Request, __: NeedsSignIn) -> RedirectResponse:

@@ -1,6 +1,4 @@
 """The dashboard's pages. Every query goes through the viewer's scope (auth.Viewer)."""
-import csv
-import io
 import secrets
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -11,6 +9,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, or_, select
 
+from api import csv_cells
 from api.dashboard import charts, shift_form, transcript
 from api.dashboard.auth import (LOGIN_CSRF_COOKIE, SESSION_COOKIE, FormDep, Viewer, ViewerDep, admins_only, client_address,
                                 organizers_only, set_cookie)
@@ -285,16 +284,14 @@ def volunteers_csv(session: SessionDep, who: ViewerDep, q: str = "", language: s
     rows = session.execute(query).all()
     if id is not None and not rows:
         raise HTTPException(404, "no such volunteer")
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["id", "name", "language", "neighborhood", "zip_code", "team", "stage", "source", "last_message"])
-    for volunteer, team_row, last in rows:
-        writer.writerow([volunteer.id, volunteer.name or "", volunteer.language or "", volunteer.neighborhood_name or "",
-                         volunteer.zip_code or "", team_row.name if team_row else "", volunteer.stage,
-                         volunteer.signup_source or "", last.isoformat() if last else ""])
+    text = csv_cells.table(
+        ["id", "name", "language", "neighborhood", "zip_code", "team", "stage", "source", "last_message"],
+        ([volunteer.id, volunteer.name or "", volunteer.language or "", volunteer.neighborhood_name or "",
+          volunteer.zip_code or "", team_row.name if team_row else "", volunteer.stage,
+          volunteer.signup_source or "", last.isoformat() if last else ""] for volunteer, team_row, last in rows))
     accounts.record_access(session, who.account, "csv_exported",
                            f"{len(rows)} volunteers; filters q={q!r} language={language!r} team={team!r} stage={stage!r} id={id}")
-    return Response(out.getvalue(), media_type="text/csv",
+    return Response(text, media_type="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="volunteers.csv"'})
 
 

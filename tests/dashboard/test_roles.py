@@ -73,3 +73,17 @@ def test_every_person_view_and_export_is_logged_and_an_admin_reads_the_log(organ
         sign_in(admin, "admin@example.org")
         page = admin.get("/dashboard/accounts").text
     assert "person_viewed" in page and f"volunteer {ana}" in page and "csv_exported" in page
+
+
+def test_the_export_never_hands_a_spreadsheet_a_formula(client):
+    """Names and sources come from strangers (OWASP's CSV injection rule): a cell that starts
+    with = + - @, a tab or a carriage return is exported as text, with a leading apostrophe.
+    Before, "=HYPERLINK(...)" went out as it was, and the spreadsheet ran it."""
+    mine = team_slugs()[0]
+    names = ['=HYPERLINK("http://evil.example","click")', "+1 555", "-2+3", "@SUM(A1)", "\tTab", "Ana =ok"]
+    for n, name in enumerate(names):
+        _volunteer(name, mine, f"+1718555020{n}")
+    make_account("org@example.org", "organizer")
+    assert sign_in(client, "org@example.org").status_code == 303
+    assert sorted(_csv_names(client.get("/dashboard/volunteers.csv").text)) == sorted(
+        ["'" + name for name in names[:-1]] + ["Ana =ok"])

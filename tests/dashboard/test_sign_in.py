@@ -34,6 +34,7 @@ def test_the_session_cookie_is_secure_when_the_public_url_is_https(demo, monkeyp
     from onramp.settings import get_settings
 
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://onramp.example.org")
+    monkeypatch.setenv("SERVICE_TOKEN", "sign-in-tests-service-token-" + "t" * 16)  # a public URL needs a real one
     get_settings.cache_clear()
     make_account("sec@example.org", "organizer")
     with TestClient(create_app(run_pipeline=False), base_url="https://testserver") as client:

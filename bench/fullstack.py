@@ -381,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
                              "(the worker's default), to see the provider's limit instead of the stack's")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as workdir, twilio.running() as tw, telegram.running() as tg, graph.running() as gr:
-        stack = Stack(Path(workdir))
+        stack = Stack(Path(workdir), credentials="bench/credentials-rest.yml")
         stack.env.update(SECRETS)
         stack.env.update({"TWILIO_API_BASE": tw.url, "TELEGRAM_API_BASE": tg.url, "GRAPH_API_BASE": gr.url,
                           "LOG_LEVEL": "WARNING"})

@@ -2,6 +2,7 @@
 
 The process's database is set once at start by the edge that read the settings (`configure`:
 api.main.create_app, the CLI, a test's fixture); the rest of the code opens sessions on it."""
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -11,12 +12,23 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
+def _private_file(path: Path) -> None:
+    """The database holds phone numbers and what people wrote: its folder is created 0700 and the
+    file 0600 whatever the umask (SQLite gives its -wal and -shm files the database's mode)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # made by an older version under the umask
+
+
 def make_engine(url: str) -> Engine:
+    # hide_parameters: a database error that reaches a log names the statement, never the values
+    # bound to it (phone numbers, message text).
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            _private_file(Path(path))
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
@@ -30,7 +42,7 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
 
 
 class NotConfigured(RuntimeError):

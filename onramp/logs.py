@@ -56,6 +56,8 @@ PATTERNS = [
                 r"""["']?\s*[:=]\s*)""" + _VALUE, re.I), r"\1" + MASK),
     # credentials in a URL: scheme://user:password@host
     (re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s/]+@", re.I), r"\1" + MASK + "@"),
+    # PostgreSQL's own detail of a constraint error names the values: Key (channel, external_id)=(sms, +1718...)
+    (re.compile(r"(Key \([^)]*\)=\()[^)]*\)"), r"\1" + MASK + ")"),
     # tokens in a query string (Rasa's --auth-token travels as ?token=)
     (re.compile(r"([?&](?:token|auth_token|access_token|hub\.verify_token|password|secret|session)=)[^&\s\"']+", re.I), r"\1" + MASK),
 ]
@@ -188,10 +190,18 @@ def quiet_environment() -> dict[str, str]:
 processed_log = logging.getLogger("onramp.messages")
 
 
+# An intent, or a reason the app gave itself, is a word like these; anything else that comes in
+# its place (a web chat payload is whatever the page sent) may be what a supporter wrote.
+INTENT_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
 def message_processed(message_id: int, channel: str, language: str | None, intent: str | None,
                       seconds: float, outcome: str, confidence: float | None = None) -> None:
     """The one INFO line per processed message; never its text. The intent is Rasa's parse (with
-    its confidence) or what the app decided itself; "-" when neither is known."""
+    its confidence) or what the app decided itself; "-" when neither is known, and "(not a name)"
+    when what stood in its place was not an intent's name."""
+    if intent and not INTENT_NAME.fullmatch(intent):
+        intent = "(not a name)"
     processed_log.info("message %s %s lang=%s intent=%s confidence=%s %s in %.2fs", message_id, channel,
                        language or "-", intent or "-", "-" if confidence is None else f"{confidence:.2f}", outcome,
                        seconds)

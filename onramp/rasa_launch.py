@@ -40,8 +40,18 @@ def main() -> None:
     common._filter_warnings = filters_then_silence
     from rasa.__main__ import main as rasa_main
 
-    sys.argv = ["rasa", *sys.argv[1:]]
+    sys.argv = ["rasa", *sys.argv[1:], *_jwt_secret_from_environment(sys.argv[1:])]
     rasa_main()
+
+
+def _jwt_secret_from_environment(args: list[str]) -> list[str]:
+    """Rasa takes its JWT secret only as --jwt-secret; on the command line `ps` would show it to
+    every local user, so the Procfile leaves it out and it is added here, inside the process,
+    from RASA_JWT_SECRET (which `onramp run` sets), then taken out of the environment."""
+    secret = os.environ.pop("RASA_JWT_SECRET", "")
+    if args[:1] != ["run"] or "--enable-api" not in args or "--jwt-secret" in args or not secret:
+        return []
+    return ["--jwt-secret", secret]
 
 
 if __name__ == "__main__":

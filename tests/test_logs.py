@@ -203,3 +203,15 @@ def test_secrets_from_settings_include_url_passwords_and_tokens():
                         database_url="postgresql://u:dbpass@h/db", telegram_bot_token="1:tokpart")
     found = logs.secrets_from(settings)
     assert {"a-long-service-token-value", "p@ss", "dbpass", "1:tokpart", "tokpart"} <= set(found)
+
+
+def test_the_processed_line_never_carries_what_a_supporter_wrote(caplog):
+    """A web chat payload stood in for the intent when a handoff was open, newlines and all."""
+    import logging
+
+    from onramp import logs
+
+    with caplog.at_level(logging.INFO, logger="onramp.messages"):
+        logs.message_processed(7, "webchat", "en", "my address is 12 Main St\nand my phone", 0.1, "processed")
+        logs.message_processed(8, "webchat", "en", "affirm", 0.1, "processed")
+    assert "Main St" not in caplog.text and "intent=(not a name)" in caplog.text and "intent=affirm" in caplog.text

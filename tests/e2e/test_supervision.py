@@ -89,3 +89,23 @@ def test_the_terminal_shows_the_urls_and_one_line_per_message_but_no_deprecation
     assert "HTTP Request:" not in output and "GET /chat/api/messages" not in output
     # no access log lines from Rasa either: Rasa's --auth-token would travel in their query string
     assert "/webhooks/onramp/message" not in output and "/webhooks/rest/webhook" not in output
+
+
+def test_no_secret_on_any_command_line_and_no_open_rest_channel(supervised):
+    """`ps` shows every local user each process's command line: Rasa's JWT secret reached it as
+    --jwt-secret <value> there (the Procfile), and the service token must never. And Rasa's REST
+    channel, which takes anyone's message with no token, is off."""
+    from pathlib import Path
+
+    from onramp.settings import Settings
+
+    secrets = {Settings(service_token=SECRETS["SERVICE_TOKEN"]).rasa_jwt_secret_value, SECRETS["SERVICE_TOKEN"]}
+    lines = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            lines.append(cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:  # gone meanwhile
+            continue
+    assert any("rasa_launch run --enable-api" in line for line in lines)  # Rasa is among them
+    assert [line for line in lines if any(secret in line for secret in secrets)] == []
+    assert httpx.post(f"{supervised.rasa_url}/webhooks/rest/webhook", json={"sender": "x", "message": "hi"}).status_code == 404

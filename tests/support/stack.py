@@ -76,9 +76,10 @@ class Places:
 
 
 class Stack(Places):
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, credentials: str = "bot/assistant/credentials.yml"):
         super().__init__(workdir, LOG_LEVEL="INFO")
         self.procs: dict[str, subprocess.Popen] = {}
+        self.credentials = credentials  # Rasa's input channels (a bench may add bare Rasa's REST channel)
 
     def onramp(self, *args: str) -> None:
         subprocess.run([str(ROOT / ".venv/bin/onramp"), *args], env=self.env, cwd=ROOT, check=True,
@@ -96,9 +97,11 @@ class Stack(Places):
     def commands(self) -> dict[str, list[str]]:
         rasa = str(ROOT / ".venv-rasa/bin/rasa")
         return {
-            "rasa": [rasa, "run", "--enable-api", "-i", "127.0.0.1", "-p", str(self.ports["rasa"]), "-m",
-                     "models/onramp.tar.gz", "--endpoints", "endpoint.yml", "--credentials", "bot/assistant/credentials.yml",
-                     "--jwt-secret", self.full_env["RASA_JWT_SECRET"], "--jwt-method", "HS256"],
+            # as the Procfile starts it: the JWT secret reaches Rasa through its environment
+            # (onramp/rasa_launch.py), never its command line, where ps shows it to every local user
+            "rasa": [str(ROOT / ".venv-rasa/bin/python"), "-m", "onramp.rasa_launch", "run", "--enable-api", "-i",
+                     "127.0.0.1", "-p", str(self.ports["rasa"]), "-m", "models/onramp.tar.gz", "--endpoints",
+                     "endpoint.yml", "--credentials", self.credentials, "--jwt-method", "HS256"],
             "actions": [rasa, "run", "actions", "--actions", "actions", "-p", str(self.ports["actions"])],
             "api": [str(ROOT / ".venv/bin/onramp"), "api"],
             "worker": [str(ROOT / ".venv/bin/onramp"), "worker"],

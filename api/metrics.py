@@ -7,11 +7,17 @@ process answers for the whole installation, whichever worker did the sending.
 webhooks: that needs the database only. Rasa down or loading, or Redis down, is reported in the
 body (messages wait for them) but is no reason for a load balancer to take the api out.
 It answers 503 when the database cannot be reached.
+
+/metrics tells how much work there is and where it goes: it answers a client on this machine
+(a Prometheus agent beside the api, or a proxy's health check) or one that brings
+`Authorization: Bearer <METRICS_TOKEN>`; anyone else gets 403.
 """
 import asyncio
+import ipaddress
+import secrets
 
 import httpx
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -109,9 +115,23 @@ class _Snapshot:
             yield GaugeMetricFamily("onramp_redis_up", "1 when Redis answers PING", value=int(self.redis_up))
 
 
+def _may_read_metrics(request: Request, settings: Settings) -> bool:
+    host = request.client.host if request.client else ""
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return True
+    except ValueError:
+        pass
+    scheme, _, given = (request.headers.get("authorization") or "").partition(" ")
+    token = settings.metrics_token
+    return bool(token and scheme.lower() == "bearer" and secrets.compare_digest(given.encode(), token.encode()))
+
+
 @router.get("/metrics")
-async def metrics():
+async def metrics(request: Request):
     settings = get_settings()
+    if not _may_read_metrics(request, settings):
+        raise HTTPException(403, "/metrics answers this machine, or a bearer token (METRICS_TOKEN)")
     numbers, rasa, redis_ = await asyncio.gather(run_in_threadpool(backlog), rasa_state(settings), redis_state(settings))
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Snapshot(numbers, rasa == "ok", None if redis_ == "not used" else redis_ == "ok"))

@@ -39,7 +39,7 @@ QUIET = {
 # Settings whose values are secrets, wherever they would appear.
 SECRET_SETTINGS = (
     "service_token", "twilio_auth_token", "telegram_bot_token", "telegram_webhook_secret",
-    "whatsapp_access_token", "whatsapp_app_secret", "whatsapp_verify_token",
+    "whatsapp_access_token", "whatsapp_app_secret", "whatsapp_verify_token", "metrics_token",
     # the key that signs the app's tokens for Rasa's HTTP API (issue #15), where settings have one
     "rasa_jwt_secret", "rasa_jwt_secret_value",
 )

@@ -107,6 +107,8 @@ class Settings(BaseSettings):
     webchat_session_rate: str = "30/minute"
     webchat_message_rate: str = "60/minute"
     trusted_proxies: str = "127.0.0.1"
+    # /metrics answers loopback clients, and others that bring this bearer token (empty: none)
+    metrics_token: str = ""
 
     # outbox worker
     outbox_poll_seconds: float = 0.2

@@ -16,7 +16,7 @@ from tests.support.stack import free_port
 def client_app():
     from api.main import create_app
 
-    return TestClient(create_app(run_pipeline=False))
+    return TestClient(create_app(run_pipeline=False), client=("127.0.0.1", 50000))  # a scraper on this machine
 
 
 @pytest.fixture
@@ -108,3 +108,20 @@ def test_health_is_503_when_the_database_cannot_be_reached(rasa_up, monkeypatch)
     assert response.status_code == 503
     body = response.json()
     assert body["ok"] is False and body["database"].startswith("down") and body["rasa"] == "ok"
+
+
+def test_metrics_answer_only_this_machine_or_a_bearer_token(db, rasa_up, monkeypatch):
+    """Before, anyone who reached the api read the backlog and send counts."""
+    from api.main import create_app
+    from onramp.settings import get_settings
+
+    monkeypatch.setenv("METRICS_TOKEN", "metrics-" + "m" * 32)
+    get_settings.cache_clear()
+    try:
+        outside = TestClient(create_app(run_pipeline=False), client=("203.0.113.9", 40000))
+        assert outside.get("/metrics").status_code == 403
+        assert outside.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
+        assert outside.get("/metrics", headers={"Authorization": "Bearer metrics-" + "m" * 32}).status_code == 200
+        assert outside.get("/healthz").status_code == 200  # a load balancer's check stays open
+    finally:
+        get_settings.cache_clear()

@@ -9,11 +9,12 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from campaign import sign_in_throttle
+from campaign.models import AccessLogEntry, Account, DashboardSession, Role, Team, utcnow
 from onramp.settings import Settings
-from campaign.models import AccessLogEntry, Account, DashboardSession, Role, SignInFailure, Team, utcnow
 
 _hasher = PasswordHasher()
 # A real hash to verify against when the email is unknown, so timing does not tell accounts apart.
@@ -108,21 +109,16 @@ def _existing(session: Session, email: str) -> Account:
     return account
 
 
-def failure_window(settings: Settings) -> timedelta:
-    return timedelta(minutes=settings.sign_in_failure_window_minutes)
-
-
-def _recent_failures(session: Session, column, value: str, settings: Settings) -> int:
-    return session.scalar(select(func.count()).select_from(SignInFailure)
-                          .where(column == value, SignInFailure.at > utcnow() - failure_window(settings)))
+failure_window = sign_in_throttle.window
 
 
 def sign_in(session: Session, email: str, password: str, address: str, settings: Settings) -> SignedIn | None:
     """A new session for the right password; None for a wrong one (the failure is counted).
-    Throttled when this account or this address failed too often lately, right password or not."""
+    Throttled when this address failed too often lately, right password or not
+    (campaign/sign_in_throttle.py says how, and why an owner is never locked out by a stranger)."""
     email = normalize_email(email)
-    if (_recent_failures(session, SignInFailure.email, email, settings) >= settings.sign_in_max_failures_per_account
-            or _recent_failures(session, SignInFailure.address, address, settings) >= settings.sign_in_max_failures_per_address):
+    sign_in_throttle.hold(session, email, address)
+    if sign_in_throttle.throttled(session, email, address, settings):
         raise Throttled("too many failed sign-ins: wait a few minutes and try again")
     account = by_email(session, email)
     try:
@@ -131,7 +127,7 @@ def sign_in(session: Session, email: str, password: str, address: str, settings:
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok:
-        session.add(SignInFailure(email=email, address=address[:64], at=utcnow()))
+        sign_in_throttle.count_failure(session, email, address)
         return None
     if _hasher.check_needs_rehash(account.password_hash):
         account.password_hash = _hasher.hash(password)

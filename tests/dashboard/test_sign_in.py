@@ -97,3 +97,53 @@ def test_one_address_guessing_across_many_accounts_is_throttled(client, monkeypa
     for n in range(4):
         assert sign_in(client, f"nobody{n}@example.org", "wrong password").status_code == 401
     assert sign_in(client, "victim@example.org").status_code == 429
+
+
+def test_a_stranger_who_knows_the_email_cannot_lock_its_owner_out(client):
+    """Before, five wrong passwords from anywhere locked the account for everyone: the owner's
+    right password got 429 for the whole window."""
+    make_account("owner@example.org", "organizer")
+    stranger = TestClient(client.app, client=("198.51.100.7", 40000))
+    with time_machine.travel("2026-12-01 12:00Z", tick=False):
+        for _ in range(12):
+            assert sign_in(stranger, "owner@example.org", "guess").status_code in (401, 429)
+        assert sign_in(stranger, "owner@example.org").status_code == 429  # the stranger's address waits
+        assert sign_in(client, "owner@example.org").status_code == 303  # the owner, elsewhere, gets in
+
+
+def test_a_lock_lasts_minutes_not_the_whole_window(client):
+    make_account("slow@example.org", "organizer")
+    with time_machine.travel("2026-12-01 12:00Z", tick=False) as traveller:
+        for _ in range(5):
+            assert sign_in(client, "slow@example.org", "wrong password").status_code == 401
+        assert sign_in(client, "slow@example.org").status_code == 429
+        traveller.shift(timedelta(seconds=31))  # 30 s after the fifth failure
+        assert sign_in(client, "slow@example.org").status_code == 303
+
+
+def test_sixty_guesses_at_once_evaluate_at_most_the_limit(teams):
+    """The check and the count are one step: before, 60 concurrent guesses all read 'fewer than
+    5 failures' and every one was evaluated."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import func, select
+
+    from campaign.db import session_scope
+    from campaign.models import SignInFailure
+
+    make_account("race@example.org", "organizer")
+    settings = get_settings()
+
+    def guess(n: int) -> str:
+        try:
+            with session_scope() as session:
+                return "ok" if accounts.sign_in(session, "race@example.org", f"guess {n}", "203.0.113.5", settings) else "no"
+        except accounts.Throttled:
+            return "throttled"
+
+    with ThreadPoolExecutor(12) as pool:
+        answers = list(pool.map(guess, range(60)))
+    with session_scope() as session:
+        evaluated = session.scalar(select(func.count()).select_from(SignInFailure))
+    assert evaluated == settings.sign_in_max_failures_per_account == answers.count("no")
+    assert answers.count("throttled") == 60 - evaluated

@@ -75,7 +75,7 @@ def worker_env(db_url: str, fake_url: str) -> dict[str, str]:
 
 def run_worker(ready: str) -> None:
     """A worker process: the real OutboxWorker with every rate limit lifted."""
-    from onramp.cli import _logging, _process
+    from onramp.cli.common import _logging, _process
     from onramp.settings import get_settings
     from worker.sender import RATE_LIMITS, OutboxWorker
 

@@ -15,7 +15,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign import outbox, outbox_status
+from campaign import outbox
 from campaign.models import Account, Handoff, Identity, Message, OutboxRow, Team, Volunteer, utcnow
 from campaign.outbox_status import OutboxStatus
 from campaign.volunteers import reach
@@ -185,8 +185,8 @@ def cancel_alerts(session: Session, handoff: Handoff, why: str) -> int:
             if (row.params or {}).get("handoff") == handoff.id]
     if not rows:
         return 0
-    return outbox_status.move_where(session, OutboxStatus.CANCELLED, OutboxRow.id.in_([r.id for r in rows]),
-                                    reason=why, only_from={OutboxStatus.PENDING, OutboxStatus.WAITING})
+    return outbox.move_where(session, OutboxStatus.CANCELLED, OutboxRow.id.in_([r.id for r in rows]),
+                             reason=why, only_from={OutboxStatus.PENDING, OutboxStatus.WAITING})
 
 
 # --- organizers ------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaign import outbox
-from campaign.outbox_status import OutboxStatus, move_where
+from campaign.outbox import move_where
+from campaign.outbox_status import OutboxStatus
 from campaign.db import is_postgres
 from campaign.models import Booking, OutboxRow, Shift, Team, Volunteer, utcnow
 from campaign.schedule import Cadence

@@ -1,18 +1,19 @@
 """The outbox: every outbound message is a row first; the worker sends due rows at most once.
 
-Statuses and their moves live in campaign/outbox_status.py; this module queues rows, finds the
-due ones and records what happened to each.
+Statuses and their moves live in campaign/outbox_status.py, a table that imports nothing of ours;
+this module queues rows, finds the due ones, claims them and records what happened to each: every
+move that needs the model or a session is here (move_where, claim_many, at the end).
 """
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, exists, or_, select
+from sqlalchemy import bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from campaign import outbox_parts
 from campaign.db import insert_ignore, is_postgres
 from campaign.models import Identity, OutboxRow, Volunteer, utcnow
 from campaign.models.outbox import CONSENT_KINDS, OutboxKind
-from campaign.outbox_status import OPEN, OutboxStatus, SkipReason, move, move_where
+from campaign.outbox_status import MOVES, OPEN, IllegalMove, OutboxStatus, SkipReason, move, sources
 
 # Kinds that are sent even to someone who has opted out: the one confirmation of the opt-out.
 COMPLIANCE_KIND = OutboxKind.COMPLIANCE
@@ -44,7 +45,7 @@ def enqueue(session: Session, identity: Identity, key: str | None = None, params
 
 
 def due_ids(session: Session, limit: int = 20, now: datetime | None = None) -> list[int]:
-    """Due pending rows, oldest first. Nothing is claimed here (outbox_status.claim_many does,
+    """Due pending rows, oldest first. Nothing is claimed here (claim_many below does,
     just before the provider calls), so two workers can share one database.
 
     The replies of a conversation keep their order: one waits while an earlier reply to the same
@@ -173,3 +174,45 @@ def reclaim_stale(session: Session, idempotent_channels: list[str], older_than: 
     unknown = move_where(session, OutboxStatus.UNKNOWN, *stale, only_from={OutboxStatus.SENDING},
                          reason="interrupted while sending; not sent again")
     return again, unknown
+
+
+# --- moves made by a query (the table they obey: campaign/outbox_status.py) ------------------
+
+def move_where(session: Session, to: OutboxStatus, *conditions, reason: str | None = None,
+               only_from: set[OutboxStatus] | None = None, by_hand: bool = False, **values) -> int:
+    """Move every row matching the conditions that may move to `to` (and is in `only_from`),
+    in one UPDATE; returns how many moved. The status condition is part of the UPDATE, so a row
+    that another worker moved meanwhile is left alone. Asking only for moves that are not in
+    the table (only_from holding no legal source) is refused."""
+    allowed_from = [s for s in sources(to, by_hand) if only_from is None or s in only_from]
+    if only_from is not None and not allowed_from:
+        raise IllegalMove(f"outbox rows: {', '.join(sorted(only_from))} -> {to} is not allowed")
+    statement = (update(OutboxRow).where(OutboxRow.status.in_(allowed_from), *conditions)
+                 .values(status=str(to), reason=reason[:200] if reason else None, **values)
+                 .execution_options(synchronize_session=False))
+    return session.execute(statement).rowcount
+
+
+def claim(session: Session, row_id: int, now) -> bool:
+    """claim_many for one row: True if this caller got it."""
+    return row_id in claim_many(session, [row_id], now)
+
+
+def claim_many(session: Session, row_ids: list[int], now) -> dict[int, tuple[dict[int, str], int]]:
+    """pending -> sending for these rows, each only if it is still pending: with two workers
+    (even on SQLite, where there is no SKIP LOCKED) exactly one of them gets each row.
+
+    The claim also records each row's first provider call as starting (campaign/outbox_parts.py),
+    in the same write: a claimed row may have a call in flight until that call is settled.
+    Returns, per claimed row, the parts accepted in earlier attempts and the part starting."""
+    assert OutboxStatus.SENDING in MOVES[OutboxStatus.PENDING]
+    if not row_ids:
+        return {}
+    statement = (update(OutboxRow).where(OutboxRow.id.in_(row_ids), OutboxRow.status == str(OutboxStatus.PENDING))
+                 .values(status=str(OutboxStatus.SENDING), attempts=OutboxRow.attempts + 1, claimed_at=now, reason=None)
+                 .returning(OutboxRow.id, OutboxRow.channel, OutboxRow.attempts)
+                 .execution_options(synchronize_session=False))
+    claimed = session.execute(statement).all()
+    # a first attempt has no part accepted or started before: nothing to look up for it
+    return outbox_parts.start_first_many(session, {row_id: channel for row_id, channel, _ in claimed},
+                                         tried={row_id for row_id, _, attempts in claimed if attempts > 1})

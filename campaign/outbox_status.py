@@ -3,11 +3,12 @@
 A move not in the table is refused (IllegalMove), so no code path can, say, send a row again
 that may already have reached the person. `unknown` means: the provider call started and its
 outcome cannot be known. Such a row is never sent again automatically (at most once).
+
+Only the table and the move of one loaded row live here, importing nothing of ours, so that the
+model (campaign/models/outbox.py) can name its statuses. The moves made by a query (move_where,
+the claims) are in campaign/outbox.py.
 """
 from enum import StrEnum
-
-from sqlalchemy import update
-from sqlalchemy.orm import Session
 
 
 class OutboxStatus(StrEnum):
@@ -85,48 +86,3 @@ def move(row, to: OutboxStatus, reason: str | None = None, by_hand: bool = False
         raise IllegalMove(f"outbox row {row.id}: {row.status} -> {to} is not allowed")
     row.status = str(to)
     row.reason = reason[:200] if reason else None
-
-
-def move_where(session: Session, to: OutboxStatus, *conditions, reason: str | None = None,
-               only_from: set[OutboxStatus] | None = None, by_hand: bool = False, **values) -> int:
-    """Move every row matching the conditions that may move to `to` (and is in `only_from`),
-    in one UPDATE; returns how many moved. The status condition is part of the UPDATE, so a row
-    that another worker moved meanwhile is left alone. Asking only for moves that are not in
-    the table (only_from holding no legal source) is refused."""
-    from campaign.models import OutboxRow
-
-    allowed_from = [s for s in sources(to, by_hand) if only_from is None or s in only_from]
-    if only_from is not None and not allowed_from:
-        raise IllegalMove(f"outbox rows: {', '.join(sorted(only_from))} -> {to} is not allowed")
-    statement = (update(OutboxRow).where(OutboxRow.status.in_(allowed_from), *conditions)
-                 .values(status=str(to), reason=reason[:200] if reason else None, **values)
-                 .execution_options(synchronize_session=False))
-    return session.execute(statement).rowcount
-
-
-def claim(session: Session, row_id: int, now) -> bool:
-    """claim_many for one row: True if this caller got it."""
-    return row_id in claim_many(session, [row_id], now)
-
-
-def claim_many(session: Session, row_ids: list[int], now) -> dict[int, tuple[dict[int, str], int]]:
-    """pending -> sending for these rows, each only if it is still pending: with two workers
-    (even on SQLite, where there is no SKIP LOCKED) exactly one of them gets each row.
-
-    The claim also records each row's first provider call as starting (campaign/outbox_parts.py),
-    in the same write: a claimed row may have a call in flight until that call is settled.
-    Returns, per claimed row, the parts accepted in earlier attempts and the part starting."""
-    from campaign import outbox_parts
-    from campaign.models import OutboxRow
-
-    assert S.SENDING in MOVES[S.PENDING]
-    if not row_ids:
-        return {}
-    statement = (update(OutboxRow).where(OutboxRow.id.in_(row_ids), OutboxRow.status == str(S.PENDING))
-                 .values(status=str(S.SENDING), attempts=OutboxRow.attempts + 1, claimed_at=now, reason=None)
-                 .returning(OutboxRow.id, OutboxRow.channel, OutboxRow.attempts)
-                 .execution_options(synchronize_session=False))
-    claimed = session.execute(statement).all()
-    # a first attempt has no part accepted or started before: nothing to look up for it
-    return outbox_parts.start_first_many(session, {row_id: channel for row_id, channel, _ in claimed},
-                                         tried={row_id for row_id, _, attempts in claimed if attempts > 1})

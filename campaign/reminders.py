@@ -17,6 +17,8 @@ from campaign.booking_status import HOLDING, BookingStatus
 from campaign.leads import ensure_lead_contact
 from campaign.models import Booking, OutboxRow, Shift, Team, Volunteer, utcnow
 from campaign.models.outbox import AUTOMATED_KINDS, OutboxKind
+# the shifts a follow-up offers; when: reminder_replies.py and others still say reminders.when
+from campaign.openings import offer_choices, upcoming_fitting, when
 from campaign.outbox_status import OPEN, OutboxStatus, move
 from campaign.schedule import Cadence, place
 from campaign.volunteers import reach
@@ -42,10 +44,6 @@ DAY_BEFORE_CHOICES = [{"key": "choice_still_coming", "payload": CONFIRM},
 POST_SHIFT_CHOICES = [{"key": "choice_made_it", "payload": WENT}, {"key": "choice_missed_it", "payload": MISSED}]
 MY_SHIFT_CHOICES = [{"key": "choice_cant_make_it", "payload": CANT_MAKE_IT},
                     {"key": "choice_other_time", "payload": OTHER_TIME}]
-
-
-def when(moment: datetime) -> dict:
-    return {"type": "datetime", "value": moment.isoformat()}
 
 
 def shift_params(shift: Shift) -> dict:
@@ -277,8 +275,6 @@ def _over_daily_cap(session: Session, row: OutboxRow, cadence: Cadence, now: dat
 def _refresh(session: Session, row: OutboxRow, cadence: Cadence, now: datetime) -> bool:
     """Contents read when sent: the shifts a follow-up offers, the names in a lead's digest."""
     if row.key in FOLLOW_UPS:
-        from campaign.shifts import offer_choices, upcoming_fitting
-
         volunteer = session.get(Volunteer, row.volunteer_id)
         found = upcoming_fitting(session, volunteer, cadence.timezone, limit=3, after=now)
         if not found:

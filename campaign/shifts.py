@@ -1,104 +1,31 @@
-"""Shifts that fit a volunteer, and booking within capacity (the rest go on a waitlist)."""
+"""Booking within capacity (the rest go on a waitlist), and changing or cancelling a shift.
+
+Which shifts fit a volunteer, and the choices that offer them, are in campaign/openings.py.
+"""
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campaign.availability import DAYS, part_of_day
 from campaign.db import lock_for_update
 from campaign import leads, offers, outbox, reminders
 from campaign.booking_status import ACTIVE, HOLDING, BookingStatus, move
-from campaign.models import Booking, Neighborhood, Shift, Team, Volunteer, ZipCode, utcnow
+from campaign.models import Booking, Shift, Team, Volunteer, utcnow
 from campaign.models.outbox import OutboxKind
+from campaign.openings import offer_choices, upcoming_fitting
+# Callers (api/routes/volunteers.py, tests) still reach these as shifts.alternatives and
+# shifts.slot_of; they moved to campaign/openings.py with the other offering queries.
+from campaign.openings import alternatives, slot_of  # noqa: F401
 from campaign.schedule import Cadence
-from campaign.turf import distance_km
 from campaign.volunteers import reach
 
 # the place the lead must hear about at once when a booking is cancelled this close to the shift
 LEAD_TOLD_WITHIN = timedelta(hours=24)
 
 
-def slot_of(starts_at: datetime, timezone: str) -> str:
-    local = starts_at.astimezone(ZoneInfo(timezone))
-    return f"{DAYS[local.weekday()]}:{part_of_day(local.hour)}"
-
-
 def booked_count(session: Session, shift_id: int) -> int:
     query = select(func.count()).select_from(Booking).where(Booking.shift_id == shift_id, Booking.status.in_(HOLDING))
     return session.scalar(query) or 0
-
-
-def open_shifts(after: datetime | None = None):
-    """The shifts that may still be offered: not cancelled and not started (book() refuses the
-    others). Every query that offers shifts starts here."""
-    return select(Shift).where(Shift.cancelled_at.is_(None), Shift.starts_at > (after or utcnow()))
-
-
-def upcoming_fitting(session: Session, volunteer: Volunteer, timezone: str, limit: int = 3,
-                     after: datetime | None = None) -> list[Shift]:
-    """The next shifts of the volunteer's team whose time fits their availability."""
-    if volunteer.team_id is None:
-        return []
-    slots = set(volunteer.availability or [])
-    taken = select(Booking.shift_id).where(Booking.volunteer_id == volunteer.id, Booking.status != BookingStatus.CANCELLED)
-    query = open_shifts(after).where(Shift.team_id == volunteer.team_id, Shift.id.not_in(taken)).order_by(Shift.starts_at)
-    found = []
-    for shift in session.scalars(query):
-        if slots and slot_of(shift.starts_at, timezone) not in slots:
-            continue
-        found.append(shift)
-        if len(found) == limit:
-            break
-    return found
-
-
-def offer_choices(shifts: list[Shift]) -> list[dict]:
-    """Shifts as choices; a tap books that shift (the assistant's rule for a tapped shift)."""
-    return [{"key": "choice_shift", "params": {"when": reminders.when(s.starts_at)}, "payload": f'/affirm{{"shift_id": {s.id}}}'}
-            for s in shifts]
-
-
-# How far ahead alternatives are looked for, and how near another team must be to be offered.
-ALTERNATIVES_DAYS = 14
-NEARBY_TEAM_KM = 8.0
-
-
-def _team_distances(session: Session, volunteer: Volunteer) -> dict[int, float]:
-    """Each other team's distance from the volunteer's neighborhood (its nearest neighborhood)."""
-    home = session.get(Neighborhood, volunteer.neighborhood_id) if volunteer.neighborhood_id else None
-    if home is None and volunteer.zip_code:
-        home = session.scalars(select(Neighborhood).join(ZipCode).where(ZipCode.zip_code == volunteer.zip_code)).first()
-    if home is None or home.lat is None or home.lon is None:
-        return {}
-    distances: dict[int, float] = {}
-    for hood in session.scalars(select(Neighborhood).where(Neighborhood.team_id != volunteer.team_id)):
-        if hood.lat is not None and hood.lon is not None:
-            km = distance_km(home.lat, home.lon, hood.lat, hood.lon)
-            distances[hood.team_id] = min(km, distances.get(hood.team_id, km))
-    return distances
-
-
-def alternatives(session: Session, volunteer: Volunteer, timezone: str, limit: int = 3) -> list[Shift]:
-    """When no shift of the team fits: the team's own shifts at other times, and nearby teams'
-    shifts that fit, within the next two weeks, soonest first (a plain "yes" takes the first)."""
-    if volunteer.team_id is None:
-        return []
-    until = utcnow() + timedelta(days=ALTERNATIVES_DAYS)
-    slots = set(volunteer.availability or [])
-    taken = select(Booking.shift_id).where(Booking.volunteer_id == volunteer.id, Booking.status != BookingStatus.CANCELLED)
-    upcoming = open_shifts().where(Shift.starts_at <= until, Shift.id.not_in(taken)).order_by(Shift.starts_at)
-    nearby = sorted((km, team_id) for team_id, km in _team_distances(session, volunteer).items() if km <= NEARBY_TEAM_KM)
-    fitting: list[Shift] = []
-    for _, team_id in nearby:  # one per team, nearest team first: several places, not one calendar
-        fitting += [s for s in session.scalars(upcoming.where(Shift.team_id == team_id))
-                    if slot_of(s.starts_at, timezone) in slots][:1]
-        if len(fitting) == limit:
-            break
-    own = list(session.scalars(upcoming.where(Shift.team_id == volunteer.team_id).limit(limit)))
-    # at least one of the team's own times when it has any: the person joined this team
-    mine = min(len(own), max(1, limit - len(fitting)))
-    return sorted(fitting[:limit - mine] + own[:mine], key=lambda s: s.starts_at)
 
 
 def wish_for_shift(session: Session, volunteer: Volunteer, cadence: Cadence) -> bool:

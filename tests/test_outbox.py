@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from campaign import consent, outbox
 from campaign.db import session_scope
 from campaign.models import Message, OutboxRow, utcnow
-from campaign.outbox_status import claim
+from campaign.outbox import claim
 from campaign.volunteers import identify
 from onramp.settings import get_settings
 from worker.sender import OutboxWorker

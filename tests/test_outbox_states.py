@@ -12,7 +12,8 @@ from bot.channels.webchat import WebChat
 from campaign import outbox
 from campaign.db import session_scope
 from campaign.models import Message, OutboxRow, utcnow
-from campaign.outbox_status import MOVES, TERMINAL, IllegalMove, OutboxStatus, allowed, claim, move, move_where
+from campaign.outbox import claim, move_where
+from campaign.outbox_status import MOVES, TERMINAL, IllegalMove, OutboxStatus, allowed, move
 from campaign.volunteers import identify
 from onramp.settings import get_settings
 from worker.sender import OutboxWorker

@@ -52,7 +52,7 @@ def test_production_puts_rasa_on_postgresql_and_the_locks_and_rate_limits_on_red
 
 
 def test_rasa_is_given_every_part_of_the_redis_url(monkeypatch):
-    from onramp.cli import redis_parts
+    from onramp.cli.run import redis_parts
 
     assert redis_parts("redis://:p%40ss@cache.internal:6380/3") == {
         "RASA_LOCK_STORE_URL": "cache.internal", "RASA_LOCK_STORE_PORT": "6380",

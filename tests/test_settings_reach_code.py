@@ -35,7 +35,7 @@ def test_the_action_server_reads_the_environment_in_its_settings_module_only():
 
 
 def test_the_action_server_calls_the_api_that_onramp_run_tells_it_of_with_the_apps_token(monkeypatch):
-    from onramp.cli import rasa_environment
+    from onramp.cli.run import rasa_environment
     from onramp.settings import get_settings
 
     monkeypatch.setenv("API_PORT", "8123")

@@ -31,7 +31,8 @@ from bot.channels.base import Rendered, SendError
 from bot.compose import compose
 from campaign import consent, leads, offers, outbox, outbox_parts, reminders, shifts
 from campaign.db import insert_ignore_many, is_postgres, lock_skip, session_scope, write_lock
-from campaign.outbox_status import OutboxStatus, claim_many, move
+from campaign.outbox import claim_many
+from campaign.outbox_status import OutboxStatus, move
 from campaign.schedule import cadence_from
 from campaign.volunteers import identify
 from campaign.models import Identity, Message, OutboxRow, Volunteer, utcnow

@@ -18,7 +18,7 @@ from api.schemas import MAX_ID, PathId, QueryId
 from bot import catalog, handoff_sync
 from bot.channels import sms_text
 from bot.rasa_client import RasaClient, RasaUnavailable
-from campaign import accounts, funnel, handoffs, outbox_status, reminders, shifts
+from campaign import accounts, funnel, handoffs, outbox, outbox_status, reminders, shifts
 from campaign.models import (Account, Booking, FUNNEL_STAGES, Handoff, Identity, Message, OutboxRow, Shift, Team,
                              Volunteer, utcnow)
 from campaign.outbox_status import OutboxStatus
@@ -525,7 +525,7 @@ def outbox_retry(request: Request, session: SessionDep, form: FormDep, row_id: P
         return page(request, "confirm_retry.html", who, row=row, status_code=409)
     was = row.status
     # only from the status read: a worker that claimed the row meanwhile keeps it
-    moved = outbox_status.move_where(
+    moved = outbox.move_where(
         session, OutboxStatus.PENDING, OutboxRow.id == row.id, only_from={OutboxStatus(was)}, by_hand=True,
         reason=f"retried by {who.account.email}", send_after=utcnow(),
         last_error=f"retried from {was} by {who.account.email}; was: {row.last_error or ''}"[:2000])
@@ -541,9 +541,9 @@ def outbox_cancel(request: Request, session: SessionDep, form: FormDep, row_id: 
     if row.status not in CANCELLABLE:
         return _refused(request, session, who, row, "cancelled")
     was = row.status
-    moved = outbox_status.move_where(session, OutboxStatus.CANCELLED, OutboxRow.id == row.id, only_from={OutboxStatus(was)},
-                                     by_hand=True, reason=f"cancelled by {who.account.email}",
-                                     last_error=f"cancelled by {who.account.email}")
+    moved = outbox.move_where(session, OutboxStatus.CANCELLED, OutboxRow.id == row.id, only_from={OutboxStatus(was)},
+                              by_hand=True, reason=f"cancelled by {who.account.email}",
+                              last_error=f"cancelled by {who.account.email}")
     if not moved:
         return _refused(request, session, who, row, "cancelled")
     accounts.record_access(session, who.account, "outbox_cancelled", f"outbox {row.id} ({was})")

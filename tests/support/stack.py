@@ -87,7 +87,7 @@ class Stack(Places):
 
     def _rasa_env(self) -> dict[str, str]:
         output = subprocess.run(
-            [sys.executable, "-c", "import json; from onramp.cli import rasa_environment; print(json.dumps(rasa_environment()))"],
+            [sys.executable, "-c", "import json; from onramp.cli.run import rasa_environment; print(json.dumps(rasa_environment()))"],
             env=self.env, cwd=ROOT, check=True, capture_output=True, text=True,
         ).stdout
         import json

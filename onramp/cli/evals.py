@@ -138,13 +138,17 @@ personas_app = typer.Typer(help="The persona suite (tests/personas).", no_args_i
 @personas_app.command("run")
 def personas_run(language: list[str] = typer.Option(None, help="only these languages"),
                  only: list[str] = typer.Option(None, help="only the personas with these ids"),
-                 workers: int = typer.Option(3, help="personas talking at the same time")) -> None:
+                 workers: int = typer.Option(3, help="personas talking at the same time"),
+                 round_: list[Path] = typer.Option(None, "--round", exists=True, dir_okay=False,
+                                                   help="a blind round's file (tests/personas/rounds/) instead")) -> None:
     """Drive the scripted supporters through the real stack over the Twilio webhook and check what
     was stored; prints the pass rate per language, each failure with its transcript, and
     `personas passed: N/M`."""
     import subprocess
 
     args = [sys.executable, "-m", "tests.personas.suite", "--workers", str(workers)]
+    for path in round_ or []:
+        args += ["--round", str(path.resolve())]
     for code in language or []:
         args += ["--language", code]
     for persona in only or []:

@@ -35,6 +35,7 @@ class Persona:
     expect: dict
     smoke: bool = False
     about: str = ""
+    unsure: bool = False  # a blind round's author was not sure of the correct reading
 
     @property
     def language(self) -> str:
@@ -55,6 +56,14 @@ class Result:
         lines = [f"FAIL {self.persona.id}: " + "; ".join(self.problems)]
         lines += [f"    {who:>3}: {text}" for who, text in self.transcript]
         return "\n".join(lines)
+
+
+def load_round(path: Path) -> list[Persona]:
+    """A blind round (tests/personas/rounds/): one file, every language in it."""
+    personas = [Persona(**entry) for entry in yaml.safe_load(path.read_text(encoding="utf-8"))]
+    for persona in personas:
+        assert persona.language in LANGUAGES and persona.expect["outcome"] in OUTCOMES, persona.id
+    return personas
 
 
 def load(languages: list[str] | None = None) -> list[Persona]:
@@ -213,8 +222,12 @@ def main() -> int:
     parser.add_argument("--language", action="append", choices=LANGUAGES, help="only these languages")
     parser.add_argument("--only", action="append", help="only the personas with these ids")
     parser.add_argument("--workers", type=int, default=3, help="personas talking at the same time")
+    parser.add_argument("--round", type=Path, action="append",
+                        help="a blind round's file (tests/personas/rounds/) instead of the suite")
     args = parser.parse_args()
-    personas = [p for p in load(args.language) if not args.only or p.id in args.only]
+    pool = [p for path in args.round for p in load_round(path)] if args.round else load(args.language)
+    personas = [p for p in pool if (not args.only or p.id in args.only)
+                and (not args.language or p.language in args.language)]
     with tempfile.TemporaryDirectory() as tmp, twilio.running() as fake:
         stack = Stack(Path(tmp))
         stack.env.update(SECRETS)

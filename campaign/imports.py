@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from campaign import leads, shifts
 from campaign.models import Neighborhood, NeighborhoodAlias, Shift, Team, ZipCode
+from campaign.place_names import normalize
 from campaign.schedule import Cadence
-from campaign.turf import normalize
 
 
 def _split(value: Any) -> list[str]:

@@ -7,13 +7,16 @@ from fastapi.staticfiles import StaticFiles
 
 from api.dashboard.auth import NeedsSignIn
 from api.dashboard.headers import DashboardHeaders
-from api.dashboard.routes import router
+from api.dashboard.pages import accounts, conversations, funnel, inbox, outbox, shifts, sign_in, volunteers
 
 STATIC = Path(__file__).resolve().parent / "static"
+# in this order, as the pages were declared when they shared one router
+PAGES = (sign_in, inbox, conversations, volunteers, shifts, funnel, outbox, accounts)
 
 
 def install(app: FastAPI) -> None:
-    app.include_router(router)
+    for page in PAGES:
+        app.include_router(page.router)
     app.mount("/dashboard/static", StaticFiles(directory=STATIC), name="dashboard-static")
     app.add_middleware(DashboardHeaders)
 

@@ -20,7 +20,7 @@ SHORTEST_CODE = 1000
 # The same letters meaning something else where they stand, each said why.
 ELSEWHERE = {
     ("bot/langid_eval.py", "accepted"): "a language the identifier accepted, not a delivery status",
-    ("api/dashboard/routes.py", "scheduled"): "the dashboard's word for a pending outbox row, not Twilio's status",
+    ("api/dashboard/pages/outbox.py", "scheduled"): "the dashboard's word for a pending outbox row, not Twilio's status",
 }
 
 

@@ -80,7 +80,7 @@ def test_a_sent_row_cannot_be_cancelled_or_retried_and_the_page_says_why(organiz
 
 def test_a_row_a_worker_claimed_after_the_page_loaded_is_left_to_the_worker(organizer, monkeypatch):
     """The organizer's click and the worker's claim race: the claim wins, the cancel says so."""
-    from api.dashboard import routes
+    from api.dashboard.pages import outbox as routes
     from campaign.outbox import claim
 
     pending = _row("pending")

@@ -129,8 +129,38 @@ def _greeting(text: str) -> bool:
     return _bare(text) in _greeting_words()
 
 
+NAME_WORDS = Path(__file__).resolve().parent / "name_words.yml"
+
+
+@lru_cache
+def _titles() -> tuple[frozenset[str], tuple[str, ...]]:
+    """Forms of address said before a name (words) and after it (words, or Chinese endings)."""
+    data = yaml.safe_load(NAME_WORDS.read_text(encoding="utf-8"))
+    before = frozenset(str(w).casefold() for words in data["before"].values() for w in words)
+    after = tuple(sorted({str(w).casefold() for words in data["after"].values() for w in words}, key=len, reverse=True))
+    return before, after
+
+
+def _without_titles(text: str) -> str:
+    """"Mme Awa Koné" is Awa Koné, "王先生" is 王, "Asif bhai" is Asif: the form of address goes
+    when a name remains."""
+    before, after = _titles()
+    words = text.split()
+    while len(words) > 1 and words[0].casefold().rstrip(".") in before:
+        words = words[1:]
+    while len(words) > 1 and words[-1].casefold() in after:
+        words = words[:-1]
+    text = " ".join(words)
+    for ending in after:  # written without a space, as Chinese does
+        if len(text) > len(ending) and text.casefold().endswith(ending) and not text[-len(ending) - 1].isspace():
+            if re.match(r"[\u3400-\u9fff]", ending):
+                return text[:-len(ending)]
+    return text
+
+
 def clean_name(text: str) -> str | None:
     text = NAME_SUFFIXES.sub("", NAME_PREFIXES.sub("", text.strip()).strip(" .!,;:。，！")).strip(" .!,;:。，！")
+    text = _without_titles(text)
     if not text or any(ch.isdigit() for ch in text) or len(text.split()) > MAX_NAME_WORDS:
         return None
     return text.title() if text.islower() else text

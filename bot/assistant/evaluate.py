@@ -127,9 +127,15 @@ def main() -> None:
     parser.add_argument("--frozen", default=str(FROZEN), help="the held-out examples (YAML, per language)")
     parser.add_argument("--out", help="where to write the results (JSON)")
     parser.add_argument("--freeze", metavar="PATH", help="only write today's every-fifth split to PATH (YAML) and stop")
+    parser.add_argument("--blind", metavar="PATH", help="score a blind-written set (language -> [{text, intent}]) "
+                        "with a model trained on all of data/nlu (--model, or trained now with --config)")
+    parser.add_argument("--model", help="with --blind: an existing model to score (e.g. models/onramp.tar.gz)")
     args = parser.parse_args()
     if args.freeze:
         freeze(split(Path(args.nlu)), Path(args.freeze))
+        return
+    if args.blind:
+        score_blind(args)
         return
     if not args.out:
         parser.error("--out is required")
@@ -143,6 +149,34 @@ def main() -> None:
                         "--out", tmp, "--fixed-model-name", "heldout", "--quiet"], check=True)
         results = asyncio.run(parse_all(Path(tmp) / "heldout.tar.gz", held_out))
     Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+
+
+def blind_set(path: Path) -> dict[str, list[Example]]:
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {language: [(item["text"], item["intent"], set()) for item in items] for language, items in data.items()}
+
+
+def score_blind(args) -> None:
+    """A blind set is never trained on: the model is the one that ships (all of data/nlu), or one
+    trained now on all of data/nlu with another config, its training time measured."""
+    import time
+
+    examples = blind_set(Path(args.blind))
+    with tempfile.TemporaryDirectory() as tmp:
+        model, seconds = args.model, None
+        if model is None:
+            started = time.monotonic()
+            subprocess.run([sys.executable, "-m", "rasa", "train", "nlu", "--nlu", args.nlu, "--config", args.config,
+                            "--out", tmp, "--fixed-model-name", "blind", "--quiet"], check=True)
+            seconds, model = time.monotonic() - started, str(Path(tmp) / "blind.tar.gz")
+        results = asyncio.run(parse_all(Path(model), examples))
+    results["_training_seconds"] = seconds
+    Path(args.out).write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+    for language, r in results.items():
+        if not language.startswith("_"):
+            print(f"{language}: accuracy {r['accuracy']:.3f}, macro F1 {r['f1_macro']:.3f} ({r['examples']} examples)")
 
 
 if __name__ == "__main__":

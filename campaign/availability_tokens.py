@@ -24,10 +24,12 @@ GROUPS = {"weekdays": DAYS[:5], "weekend": DAYS[5:], "any": DAYS}
 LEXICON = Path(__file__).resolve().parent / "lexicon" / "availability.yml"
 
 # Which lexicon lists make which tokens. Connectors and markers only mean something next to a
-# day or a number; alone they are ignored.
+# day or a number; alone they are ignored. The words that take days out (except, except_after,
+# busy) and end their reach (break) come last, so a phrase listed as a connector stays one.
 _TOKEN_KINDS = {"and": "and", "range": "range", "until": "until", "after": "after", "before": "before",
                 "between": "between", "hour": "hour", "am": "am", "pm": "pm", "count": "count", "not_time": "not_time",
-                "on_day": "on"}
+                "on_day": "on", "except": "except", "except_after": "except_after", "busy": "busy", "break": "break"}
+EXCEPTING = {"except", "except_after", "busy"}
 MARKERS = {"hour", "am", "pm"}          # stick to a number: "18h", "9am", "৬টার", "6点"
 _SPACELESS = {"zh"}
 _ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ی", "ي": "ی", "ك": "ک",
@@ -70,6 +72,7 @@ class Token:
     parts: tuple = ()         # a day token that says its part too: "weeknights"
     short: bool = False       # an abbreviation that is a day only next to other time words
     spelled: bool = False     # an hour written as a word ("七", "six"): needs more to be a time
+    early: bool = False       # an early-morning word: bare hours near it are am
 
 
 @dataclass
@@ -82,6 +85,14 @@ class _Entry:
     spaceless: bool = False
     short: bool = False
     spelled: bool = False
+    early: bool = False
+
+
+@lru_cache
+def numbered_days() -> tuple[str, ...]:
+    """Words that name a day by its number ("星期" + 五 = Friday), from the lexicon."""
+    blocks = yaml.safe_load(LEXICON.read_text(encoding="utf-8")).values()
+    return tuple(normalize(word) for block in blocks for word in block.get("numbered_days") or [])
 
 
 @lru_cache
@@ -105,7 +116,7 @@ def _lexicon() -> tuple[regex.Pattern, dict[str, _Entry]]:
             variants.setdefault(key + normalize(suffix), "")
         for variant, role in variants.items():
             entries.setdefault(variant, _Entry(entry.kind, entry.value, entry.group, entry.timed, role, entry.spaceless,
-                                               entry.short, entry.spelled))
+                                               entry.short, entry.spelled, entry.early))
 
     for language, block in yaml.safe_load(LEXICON.read_text(encoding="utf-8")).items():
         spaceless = language in _SPACELESS
@@ -118,6 +129,10 @@ def _lexicon() -> tuple[regex.Pattern, dict[str, _Entry]]:
         for value, words in (block.get("parts") or {}).items():
             for word in words:
                 add(word, _Entry("part", PARTS if value == "any" else (value,), spaceless=spaceless), block)
+        for word in block.get("early") or []:
+            add(word, _Entry("part", ("morning",), spaceless=spaceless, early=True), block)
+        for word in block.get("noon") or []:
+            add(word, _Entry("noon", ("afternoon",), spaceless=spaceless), block)
         for value, words in (block.get("slots") or {}).items():
             day, part = value.split(":")
             for word in words:
@@ -173,7 +188,7 @@ def tokens_of(key: str) -> list[Token]:
             found.append(Token(match.start(), match.end(), "day", days, entry.group, joined=entry.joined, parts=parts))
         else:
             found.append(Token(match.start(), match.end(), entry.kind, entry.value, entry.group, entry.timed, entry.joined,
-                                short=entry.short, spelled=entry.spelled))
+                                short=entry.short, spelled=entry.spelled, early=entry.early))
     found.sort(key=lambda t: (t.start, t.end))
     return [t for i, t in enumerate(found) if not t.short or _among_time_words(found, i, key)]
 
@@ -228,13 +243,19 @@ def respelled(key: str) -> str:
     return _LATIN_WORD.sub(nearest, key)
 
 
-_TIME_WORDS = {"day", "part", "range", "until", "num", "and", "am", "pm", "on"}
+_TIME_WORDS = {"day", "part", "range", "until", "num", "and", "am", "pm", "on", "noon"}
 _TOUCHING = regex.compile(r"[\s,/&+\-.]*")
+_CLAUSE_END = regex.compile(r"\s*(?:[,.;!?\n]|$)")
 
 
 def _among_time_words(tokens: list[Token], i: int, key: str) -> bool:
     """"mon-wed", "sat 9am", "dim soir", "free on sat": an abbreviation next to other time
-    words is a day; "après mon travail" (French "my") and "I'm Sam" are not."""
+    words is a day; "après mon travail" (French "my") and "I'm Sam" are not. After an except
+    word it is a day where the clause ends with it ("every day except fri"), not in "c'est pas
+    mon truc"."""
+    if i > 0 and tokens[i - 1].kind == "except" and _TOUCHING.fullmatch(key[tokens[i - 1].end:tokens[i].start]) \
+            and _CLAUSE_END.match(key, tokens[i].end):
+        return True
     for j in (i - 1, i + 1):
         # "on sat", "le dim", but not "ven el domingo" (Spanish "come on Sunday")
         if 0 <= j < len(tokens) and tokens[j].kind in _TIME_WORDS and (j < i or tokens[j].kind != "on"):

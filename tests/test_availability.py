@@ -214,3 +214,166 @@ def test_greetings_and_other_days_name_no_weekly_time(text):
 def test_a_greeting_does_not_hide_the_time_said_after_it():
     assert availability.parse("good evening! free Saturday mornings") == slots(("sat", "morning"))
     assert availability.parse("buenas noches, puedo los martes a las 10 de la mañana") == slots(("tue", "morning"))
+
+
+# Issue #24: what a supporter says they cannot do is taken out, not added.
+ALL_BUT_FRIDAY = slots((("mon", "tue", "wed", "thu", "sat", "sun"), None))
+
+
+@pytest.mark.parametrize("text", [
+    "I'm free every day except Friday",
+    "puedo cualquier día excepto el viernes",
+    "n'importe quel jour sauf le vendredi",
+    "除了星期五，哪天都可以",
+    "শুক্রবার ছাড়া যেকোনো দিন",
+    "أي يوم ما عدا الجمعة",
+    "جمعے کے علاوہ کسی بھی دن",
+    "शुक्रवार को छोड़कर किसी भी दिन",
+])
+def test_except_friday_takes_friday_out_in_every_language(text):
+    assert availability.parse(text) == ALL_BUT_FRIDAY
+
+
+@pytest.mark.parametrize("text, expected", [
+    # the exception is subtracted from what the rest of the text gives
+    ("afternoons, except Tuesday", slots((("mon", "wed", "thu", "fri", "sat", "sun"), "afternoon"))),
+    ("tous les matins sauf le lundi", slots((DAYS[1:], "morning"))),
+    ("cada noche menos los martes", slots((("mon", "wed", "thu", "fri", "sat", "sun"), "evening"))),
+    ("每天下午都行，除了星期二", slots((("mon", "wed", "thu", "fri", "sat", "sun"), "afternoon"))),
+    ("মঙ্গলবার বাদে প্রতিদিন সকালে", slots((("mon", "wed", "thu", "fri", "sat", "sun"), "morning"))),
+    ("منگل کو چھوڑ کر ہر شام", slots((("mon", "wed", "thu", "fri", "sat", "sun"), "evening"))),
+    ("weekends, except Sunday evening", slots(("sat", None), ("sun", ("morning", "afternoon")))),
+    ("weekdays but not Monday or Thursday", slots((("tue", "wed", "fri"), None))),
+    # and with nothing else said, from every day
+    ("not weekends", slots((WEEKDAYS, None))),
+    ("anything but mornings", slots((DAYS, ("afternoon", "evening")))),
+])
+def test_an_exception_is_subtracted_from_the_rest_or_from_every_day(text, expected):
+    assert availability.parse(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Saturdays are fine, just not Sunday", slots(("sat", None))),
+    ("el sábado sí, el domingo no", slots(("sat", None))),
+    ("le week-end, mais pas le samedi soir", slots(("sat", ("morning", "afternoon")), ("sun", None))),
+    ("周末可以，星期天不行", slots(("sat", None))),
+    ("সপ্তাহান্তে পারবো, তবে রবিবার না", slots(("sat", None))),
+    ("الويكند، مش الأحد", slots(("sat", None))),
+    ("ویک اینڈ پر، لیکن اتوار نہیں", slots(("sat", None))),
+    ("वीकेंड पर, पर रविवार नहीं", slots(("sat", None))),
+])
+def test_a_day_said_not_to_suit_is_taken_out_of_the_days_around_it(text, expected):
+    assert availability.parse(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("weekdays I'm at work, Sunday afternoon", slots(("sun", "afternoon"))),
+    ("I work weekdays so Saturday evening", slots(("sat", "evening"))),
+    ("entre semana trabajo, el domingo por la mañana", slots(("sun", "morning"))),
+    ("je bosse en semaine, le samedi après-midi", slots(("sat", "afternoon"))),
+    ("平日要上班，星期天下午", slots(("sun", "afternoon"))),
+    ("সপ্তাহের দিন অফিস থাকে, রবিবার বিকেলে", slots(("sun", "afternoon"))),
+    ("أيام الأسبوع عندي دوام، السبت المسا", slots(("sat", "evening"))),
+    ("ہفتے کے دنوں میں کام ہوتا ہے، اتوار کو شام", slots(("sun", "evening"))),
+    ("Weekdays में office होता है, शनिवार शाम को", slots(("sat", "evening"))),
+    ("I work nights, so mornings", slots((DAYS, "morning"))),
+])
+def test_days_said_to_be_busy_are_removed_not_added(text, expected):
+    assert availability.parse(text) == expected
+
+
+def test_busy_words_alone_or_said_with_not_or_after():
+    assert availability.parse("I work Mondays and Tuesdays") == []                   # nothing left to offer
+    assert availability.parse("no trabajo los sábados") == slots(("sat", None))      # not busy: free
+    assert availability.parse("je ne travaille pas le lundi") == slots(("mon", None))
+    assert availability.parse("मैं रविवार को बिज़ी नहीं हूँ") == slots(("sun", None))
+    assert availability.parse("after my job on Tuesdays") == slots(("tue", "evening"))
+    assert availability.parse("los lunes antes del trabajo") == slots(("mon", "morning"))
+    # a day named by itself stays when a group of days around it is busy
+    assert availability.parse("weekdays I work, but Friday evening is fine") == slots(("fri", "evening"))
+
+
+@pytest.mark.parametrize("before, after", [
+    ("Thursday before noon", "Thursday after noon"),
+    ("el jueves antes del mediodía", "el jueves después del mediodía"),
+    ("jeudi avant midi", "jeudi à partir de midi"),
+    ("星期四中午以前", "星期四中午以后"),
+    ("বৃহস্পতিবার দুপুরের আগে", "বৃহস্পতিবার দুপুরের পরে"),
+    ("الخميس قبل الظهر", "الخميس بعد الظهر"),
+    ("جمعرات کو دوپہر سے پہلے", "جمعرات کو دوپہر کے بعد"),
+    ("गुरुवार को दोपहर से पहले", "गुरुवार को दोपहर के बाद"),
+])
+def test_before_noon_is_the_morning_and_after_noon_the_afternoon_in_every_language(before, after):
+    assert availability.parse(before) == slots(("thu", "morning"))
+    assert availability.parse(after) == slots(("thu", "afternoon"))
+
+
+@pytest.mark.parametrize("text, parts", [
+    ("from 9 till noon", ("morning",)),               # noon ends a range at 12:00
+    ("de 10h à midi", ("morning",)),
+    ("noon to 6", ("afternoon", "evening")),          # and starts one at 12
+    ("at noon", ("afternoon",)),                      # alone, the afternoon
+    ("दोपहर 2 बजे", ("afternoon",)),                  # next to a number it says pm
+    ("سہ پہر", ("afternoon",)),
+])
+def test_noon_in_ranges_and_alone(text, parts):
+    assert availability.parse(text) == slots((DAYS, parts))
+
+
+@pytest.mark.parametrize("text, parts", [
+    ("early mornings, 5 to 7", ("morning",)),         # bare hours near an early-morning word are am
+    ("ভোরবেলা ৫টা থেকে ৭টা", ("morning",)),
+    ("सुबह सुबह 5 से 7 बजे", ("morning",)),
+    ("صبح سویرے ۵ سے ۷", ("morning",)),
+    ("muy temprano, de 5 a 7", ("morning",)),
+    ("一大早，五点到七点", ("morning",)),
+    ("early mornings or after 6", ("morning", "evening")),   # "or" ends its reach
+    ("early evening", ("evening",)),                  # before another part it only qualifies it
+])
+def test_early_morning_makes_bare_hours_am(text, parts):
+    assert availability.parse(text) == slots((DAYS, parts))
+
+
+@pytest.mark.parametrize("text", [
+    "Friday 11 to 3",
+    "el viernes de 11 a 3",
+    "le vendredi de 11h à 15h",
+    "星期五十一点到三点",
+    "শুক্রবার ১১টা থেকে ৩টা",
+    "الجمعة من ١١ إلى ٣",
+    "جمعہ کو ۱۱ سے ۳ بجے تک",
+    "शुक्रवार ११ से ३ बजे तक",
+])
+def test_a_range_of_hours_across_noon_in_any_script_is_morning_and_afternoon(text):
+    assert availability.parse(text) == slots(("fri", ("morning", "afternoon")))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("el lune y el marte por la tarde", slots((("mon", "tue"), "afternoon"))),   # Caribbean Spanish, final s dropped
+    ("Mon n Wed", slots((("mon", "wed"), None))),
+    ("التلات والحد", slots((("tue", "sun"), None))),                             # Egyptian / Levantine
+    ("يوم الاتنين بالليل", slots(("mon", "evening"))),
+    ("হনিবার হকালে", slots(("sat", "morning"))),                                  # Sylheti
+    ("জুমাবার বিকেলে", slots(("fri", "afternoon"))),
+    ("禮拜三朝早同禮拜五下晝", slots(("wed", "morning"), ("fri", "afternoon"))),     # Cantonese
+    ("周二至四晚上", slots((("tue", "wed", "thu"), "evening"))),                   # a range to a bare day number
+])
+def test_dialect_day_and_part_names(text, expected):
+    assert availability.parse(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("not sure, maybe Saturday", slots(("sat", None))),
+    ("I can't wait for Saturday", slots(("sat", None))),
+    ("más o menos los sábados", slots(("sat", None))),
+    ("pas de souci pour samedi", slots(("sat", None))),
+    ("c'est pas mon truc", []),
+    ("能不能改到星期天", slots(("sun", None))),
+    ("الحد الأدنى للأجور", []),                         # "minimum", not Sunday
+    ("कोई बात नहीं, शनिवार", slots(("sat", None))),
+    ("I can come to help on Saturday", slots(("sat", None))),
+    ("no sorry, Tuesday afternoon", slots(("tue", "afternoon"))),       # a refusal of an offer, then a new time
+    ("لا آسف الثلاثاء العصر", slots(("tue", "afternoon"))),
+])
+def test_words_that_only_look_like_exceptions_take_nothing_out(text, expected):
+    assert availability.parse(text) == expected

@@ -77,11 +77,13 @@ def run_worker(ready: str) -> None:
     """A worker process: the real OutboxWorker with every rate limit lifted."""
     from onramp.cli.common import _logging, _process
     from onramp.settings import get_settings
-    from worker.sender import RATE_LIMITS, OutboxWorker
+    from bot.channels import registry
+    from worker.sender import OutboxWorker
 
     _process()
     _logging()
-    worker = OutboxWorker(get_settings(), rate_limits={name: None for name in RATE_LIMITS})
+    settings = get_settings()
+    worker = OutboxWorker(settings, rate_limits=dict.fromkeys(registry(settings)))  # None: no limit
     Path(ready).touch()
     asyncio.run(worker.run_forever())
 
@@ -196,7 +198,7 @@ def adapter_only(fake: psutil.Process, fake_url: str, n: int) -> Result:
     async def run() -> None:
         for i in range(1, n + 1):
             row = SimpleNamespace(id=i, recipient=f"+1718{i:07d}")
-            await channel.send(None, row, Rendered(text=BODY.format(id=i), language="en"))
+            await channel.send(row, Rendered(text=BODY.format(id=i), language="en"))
 
     me, fake_before = psutil.Process(), sum(fake.cpu_times()[:2])
     cpu_before = sum(me.cpu_times()[:2])

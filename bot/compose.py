@@ -1,22 +1,16 @@
 """An outbox row composed as the message its channel sends: the catalog text in its recipient's
 language (looked up at send time: the language can change), its choices, and a WhatsApp template
-when the 24-hour window is closed. (bot/catalog.render turns one catalog key into text.)"""
-from datetime import timedelta
-
+when the channel's reply window is closed. (bot/catalog.render turns one catalog key into text.)"""
 from sqlalchemy.orm import Session
 
 from sqlalchemy import func, select
 
 from bot import catalog, langid_offer
-from bot.channels import numbers_choices
-from bot.channels.base import Choice, Rendered, Template
+from bot.channels import numbers_choices, reply_window
+from bot.channels.base import Choice, Rendered, Sender, Template
 from bot.language import LANGUAGE_GUESSED
 from campaign.models import Identity, Message, OutboxRow, Volunteer, utcnow
 from onramp.settings import Settings
-
-# WhatsApp's customer-service window: free-form messages only this long after the person wrote
-WHATSAPP_WINDOW = timedelta(hours=24)
-WINDOWED_CHANNELS = {"twilio_whatsapp", "whatsapp_cloud"}
 
 
 def compose(session: Session, row: OutboxRow, settings: Settings) -> Rendered:
@@ -36,10 +30,12 @@ def compose(session: Session, row: OutboxRow, settings: Settings) -> Rendered:
     if volunteer is not None and volunteer.language_source == LANGUAGE_GUESSED and row.source_message_id:
         text, choices = _language_offer(session, row, text, choices, language, settings)
     identity = session.get(Identity, row.identity_id) if row.identity_id else None
-    last = identity.last_inbound_at if identity else None
-    window_open = last is not None and utcnow() - last < WHATSAPP_WINDOW
+    last, now, window = identity.last_inbound_at if identity else None, utcnow(), reply_window(row.channel)
+    # an organizer's reply (campaign/handoffs.py) is a human's; everything else the bot's
+    sender = Sender.HUMAN if (row.params or {}).get("organizer") else Sender.BOT
+    window_open = window.open_for(sender, last, now)
     template = None
-    if not window_open and row.channel in WINDOWED_CHANNELS and row.key:
+    if window_open is False and row.key and window.open_for(Sender.TEMPLATE, last, now) is not False:
         # an approved template per message and language (WHATSAPP_TEMPLATES), e.g. reminder_day_before:es
         approved = settings.whatsapp_templates.get(f"{row.key}:{language}")
         if approved:

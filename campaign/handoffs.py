@@ -5,6 +5,7 @@ alert planned when it opens and cancelled once someone answers, claiming and ass
 organizer's reply, and closing with an outcome and a resume mode. Talking to Rasa about it
 (pause, resume) is bot.handoff_sync's job: no network call happens here."""
 import unicodedata
+from collections.abc import Callable
 from datetime import timedelta
 from enum import StrEnum
 from functools import lru_cache
@@ -197,12 +198,41 @@ def assign(session: Session, handoff: Handoff, account_id: int | None) -> None:
     handoff.assigned_account_id = account_id
 
 
-WHATSAPP_CHANNELS = ("twilio_whatsapp", "whatsapp_cloud")
-WINDOW = timedelta(hours=24)
+# How long after a person's last message an organizer may still write to them freely is a fact
+# of their channel (WhatsApp: 24 hours), declared once, on its adapter (bot/channels, Traits.window).
+# campaign/ cannot import bot/, so bot/channels gives this module the way to ask when it loads;
+# asked before that, it is an error, never a guess.
+_human_window: Callable[[str], timedelta | None] | None = None
+
+
+def know_reply_windows(human_window: Callable[[str], timedelta | None]) -> None:
+    """Given by bot/channels: channel name -> an organizer's window there (None: any time)."""
+    global _human_window
+    _human_window = human_window
+
+
+def human_window(channel: str) -> timedelta | None:
+    if _human_window is None:
+        raise RuntimeError("the channels' reply windows are unknown: import bot.channels, whose adapters declare them")
+    return _human_window(channel)
+
+
+class _Windowed:
+    """The channels where an organizer's free text has a window, asked of the adapters."""
+
+    def __contains__(self, channel: object) -> bool:
+        return isinstance(channel, str) and human_window(channel) is not None
+
+
+WINDOWED = WHATSAPP_CHANNELS = _Windowed()  # (the second name is the one api/dashboard/routes.py reads)
 
 
 def window_open(identity: Identity) -> bool:
-    return identity.last_inbound_at is not None and utcnow() - identity.last_inbound_at < WINDOW
+    """Whether an organizer may write freely to this identity now (always, on a channel without a window)."""
+    window = human_window(identity.channel)
+    if window is None:
+        return True
+    return identity.last_inbound_at is not None and utcnow() - identity.last_inbound_at < window
 
 
 def reply_block(session: Session, volunteer: Volunteer, identity: Identity | None) -> tuple[str | None, bool]:
@@ -212,7 +242,7 @@ def reply_block(session: Session, volunteer: Volunteer, identity: Identity | Non
                 "until they text START."), False
     if identity is None:
         return "No channel reaches this person.", False
-    if identity.channel in WHATSAPP_CHANNELS and not window_open(identity):
+    if not window_open(identity):
         return None, True
     return None, False
 
@@ -228,7 +258,8 @@ def reply(session: Session, handoff: Handoff, account: Account, text: str | None
     if text is not None and not text.strip():
         raise HandoffError("the reply is empty")
     if template_only and key is None:
-        raise HandoffError("outside WhatsApp's 24-hour window only a template (a saved reply) can be sent")
+        hours = human_window(identity.channel) / timedelta(hours=1)
+        raise HandoffError(f"outside the {hours:g}-hour window of {identity.channel} only a template (a saved reply) can be sent")
     row_id = outbox.enqueue(session, identity, key=key, text=None if key else text.strip(), kind="reply",
                             params={"organizer": account.email, "name": volunteer.name or ""})
     if handoff.answered_at is None:

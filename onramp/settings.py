@@ -118,8 +118,9 @@ class Settings(BaseSettings):
     # channels, otherwise marked unknown. Longer than a provider call can take.
     outbox_visibility_timeout_seconds: float = 120.0
     # sends per channel and sender, where the provider's limit for your number differs from the
-    # defaults (worker/sender.py RATE_LIMITS): "sms=100/second,twilio_whatsapp=80/second" (a
-    # short code, a higher WhatsApp tier); "off" lifts a channel's limit (against a local fake)
+    # rate the channel's adapter declares (bot/channels, Traits.rate; worker/send_rates.py):
+    # "sms=100/second,twilio_whatsapp=80/second" (a short code, a higher WhatsApp tier); "off"
+    # lifts a channel's limit (against a local fake)
     outbox_send_rates: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     # provider calls one worker keeps under way (each claimed just before it starts): a worker
     # killed at any moment leaves at most this many rows `unknown`

@@ -85,8 +85,7 @@ class Flaky(WebChat):
     def __init__(self, poison: str, error: Exception):
         self.poison, self.error, self.sent = poison, error, []
 
-    async def send(self, session, row, message):
-        assert session is None  # no transaction is open during a provider call
+    async def send(self, row, message):
         if row.recipient == self.poison:
             raise self.error
         self.sent.append(row.recipient)
@@ -244,7 +243,7 @@ class SlowFirst(WebChat):
     def __init__(self):
         self.ended = []
 
-    async def send(self, session, row, message):
+    async def send(self, row, message):
         await asyncio.sleep(0.05 if not self.ended and row.key == "ask_name" else 0)
         self.ended.append(row.key)
         return f"outbox-{row.id}"

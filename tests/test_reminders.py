@@ -291,7 +291,7 @@ def test_the_team_lead_gets_one_digest_the_evening_before_with_who_confirmed_who
     class Recorder(WebChat):
         name, idempotent, sent = "sms", False, []
 
-        async def send(self, session, row, message):
+        async def send(self, row, message):
             self.sent.append(message.text)
             return f"SM{row.id}"
 

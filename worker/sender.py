@@ -12,7 +12,8 @@ Whatever fails touches only its own row: when the batch's transaction fails (a d
 error, a bug one row triggers), the batch is done again row by row, each in its own
 transaction. A missing catalog key fails its row alone; a database that refuses the record
 after the provider accepted leaves that row `sending` (then `unknown`), never sent twice.
-Rate-limit storage that is down is no row's fault: sending waits until it is back.
+Rate-limit storage that is down is no row's fault: sending waits until it is back
+(worker/send_rates.py).
 """
 import asyncio
 import logging
@@ -20,9 +21,6 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from limits import parse as parse_limit
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -37,15 +35,13 @@ from campaign.schedule import cadence_from
 from campaign.volunteers import identify
 from campaign.models import Identity, Message, OutboxRow, Volunteer, utcnow
 from onramp.settings import Settings
+from worker import send_rates
+from worker.part_log import Parts
+from worker.send_rates import LimiterDown
 
 log = logging.getLogger(__name__)
 
 
-# Sends per second per channel, kept below what each provider allows for one sender.
-RATE_LIMITS = {name: parse_limit(rate) for name, rate in {
-    "sms": "10/second", "twilio_whatsapp": "20/second", "telegram": "25/second", "whatsapp_cloud": "50/second",
-    "webchat": "1000/second"}.items()}
-DEFAULT_RATE = parse_limit("10/second")
 # (A pass looks at OUTBOX_CONCURRENT_CALLS due rows and claims those the send-time rules let go;
 # their calls start at once, one person's one after the other. So a claimed row is a call in
 # flight, and a worker killed at any moment leaves at most that many rows `unknown`.)
@@ -82,11 +78,6 @@ def consented_on_sms(session: Session, volunteer_id: int | None) -> bool:
     return any(i.channel == "sms" and i.last_inbound_at is not None for i in volunteer.identities)
 
 
-class LimiterDown(Exception):
-    """The rate limit's storage (Redis, shared by the workers) cannot be reached. No row is at
-    fault: the pass stops and the rows wait, their attempts untouched."""
-
-
 @dataclass
 class Job:
     """A claimed row and what to send, read before the provider call."""
@@ -96,46 +87,6 @@ class Job:
     channel: Channel
     sent: dict[int, str]  # parts the provider accepted in earlier attempts: not sent again
     first: int  # the part whose call the claim recorded as starting
-
-
-class Parts:
-    """The part log a channel that sends in several calls reports to (bot/channels/twilio.py).
-
-    Accepted parts are written before the next call starts, and the next call's start in a
-    transaction of its own: a worker killed between two calls leaves no call in flight, and
-    the retry sends only the rest. Nothing is written while a call runs."""
-
-    def __init__(self, row_id: int, channel: str, sent: dict[int, str], first: int):
-        self.row_id, self.channel = row_id, channel
-        self.sent = dict(sent)
-        self.unsaved: dict[int, str] = {}
-        self._started = {first}
-
-    async def starting(self, part: int) -> None:
-        if part in self._started:
-            return
-        self._started.add(part)
-        await asyncio.to_thread(self._save_then_start, part)
-
-    async def accepted(self, part: int, provider_id: str) -> None:
-        self.sent[part] = self.unsaved[part] = provider_id
-
-    def save(self, session: Session) -> None:
-        """Write the accepted parts not written yet, in the caller's transaction (written twice
-        is harmless)."""
-        for part, provider_id in sorted(self.unsaved.items()):
-            outbox_parts.accept(session, self.row_id, part, self.channel, provider_id)
-
-    def _save_then_start(self, part: int) -> None:
-        with session_scope() as session:
-            self.save(session)
-        self.unsaved.clear()
-        with session_scope() as session:
-            outbox_parts.starting(session, self.row_id, part, self.channel)
-
-    @property
-    def first_id(self) -> str | None:
-        return self.sent[min(self.sent)] if self.sent else None
 
 
 @dataclass
@@ -177,14 +128,12 @@ class OutboxWorker:
     def __init__(self, settings: Settings, channels: dict[str, Channel] | None = None,
                  rate_limits: dict | None = None):
         self.settings = settings
-        # per channel: the defaults, then OUTBOX_SEND_RATES; None lifts a channel's limit
-        configured = {name: None if rate == "off" else parse_limit(rate) for name, rate in settings.outbox_send_rates.items()}
-        self.rate_limits = {**RATE_LIMITS, **configured} if rate_limits is None else rate_limits
         self.cadence = cadence_from(settings)
         self.channels = channels or registry(settings)
-        # shared by every worker through Redis in production; in memory for one worker
-        storage = storage_from_string(settings.redis_url if settings.rate_limit_storage == "redis" else "memory://")
-        self.limiter = MovingWindowRateLimiter(storage)
+        # per channel: its adapter's rate, or OUTBOX_SEND_RATES's (None: no limit); an undeclared
+        # channel stops the worker here. `rate_limits` replaces them all (a benchmark lifts them).
+        self.rate_limits = send_rates.send_rates(settings, self.channels) if rate_limits is None else rate_limits
+        self.limiter = send_rates.limiter(settings)
         self._stopping = False
 
     @property
@@ -313,12 +262,7 @@ class OutboxWorker:
             row.last_error = f"the {row.channel} channel is not configured"
             move(row, OutboxStatus.FAILED, "channel_not_configured")
             return None
-        limit = self.rate_limits.get(row.channel, DEFAULT_RATE)
-        try:
-            within_rate = limit is None or self.limiter.hit(limit, row.channel)
-        except Exception as error:
-            raise LimiterDown(str(error)) from error
-        if not within_rate:
+        if not send_rates.within(self.limiter, self.rate_limits[row.channel], row.channel):
             row.send_after = now + timedelta(seconds=0.5)  # over the provider's rate: a moment later
             return None
         taken = leads.fold_into_digest(session, row)
@@ -363,9 +307,9 @@ class OutboxWorker:
         parts = Parts(job.row.id, job.row.channel, job.sent, job.first)
         try:
             if getattr(job.channel, "sends_parts", False):
-                await job.channel.send(None, job.row, job.message, parts=parts)
+                await job.channel.send(job.row, job.message, parts=parts)
             else:
-                provider_id = await job.channel.send(None, job.row, job.message)
+                provider_id = await job.channel.send(job.row, job.message)
                 if provider_id:
                     await parts.accepted(job.first, provider_id)
         except SendError as error:

@@ -8,18 +8,77 @@ mapping table into the neutral values of campaign/delivery.py and SendError. api
 mounts every enabled adapter's routes; the worker sends through its channels.
 """
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import ClassVar, Protocol
 
 import aiohttp
 import httpx
-from sqlalchemy.orm import Session
 
 from bot.channels.received import Inbound
 from campaign.delivery import ContactEvent, DeliveryStatus
 from campaign.models import OutboxRow
 from onramp.settings import Settings
+
+
+class Sender(StrEnum):
+    """Who writes a message, as far as a channel's reply window is concerned."""
+
+    BOT = "bot"  # the bot and everything automated (replies, reminders, notifications)
+    HUMAN = "human"  # an organizer writing from the dashboard
+    TEMPLATE = "template"  # an approved template (WhatsApp's), standing for the bot outside its window
+
+
+@dataclass(frozen=True)
+class ReplyWindow:
+    """How long after the person's last message each kind of sender may still write to them
+    freely. None: that sender may write any time; timedelta(0): never (a channel without
+    templates). WhatsApp: 24 hours for the bot and for a human, templates any time. Instagram
+    would say 24 hours for the bot and 7 days for a human agent."""
+
+    bot: timedelta | None = None
+    human: timedelta | None = None
+    template: timedelta | None = None
+
+    def open_for(self, sender: Sender, last_inbound: datetime | None, now: datetime) -> bool | None:
+        """Whether `sender` may write freely now, the person having last written at
+        `last_inbound`; None where this sender has no window on the channel."""
+        limit = getattr(self, sender.value)
+        if limit is None:
+            return None
+        return last_inbound is not None and now - last_inbound < limit
+
+
+NO_WINDOW = ReplyWindow()  # anyone may write any time (SMS, Telegram, the web chat)
+WHATSAPP_WINDOW = ReplyWindow(bot=timedelta(hours=24), human=timedelta(hours=24))  # Twilio's and Meta's alike
+
+
+@dataclass(frozen=True, kw_only=True)
+class Traits:
+    """What differs from one channel to another, declared once, on its adapter (`Adapter.channels`),
+    and asked of it everywhere else (bot/channels/__init__.py `traits`): nothing outside an adapter
+    keeps a list of channel names. Every field must be given."""
+
+    rate: int  # messages per second the provider takes from one sender; OUTBOX_SEND_RATES overrides it
+    window: ReplyWindow  # when each kind of sender may write (NO_WINDOW: any time)
+    max_length: int | None  # characters the provider takes in one message (None: no limit of its own)
+    buttons: int | None  # choices that can be buttons (0: none, they are numbered and "2" picks the second; None: no limit)
+    media: bool  # whether a message to the person can carry an image or a file
+
+    def __post_init__(self):
+        if isinstance(self.rate, bool) or not isinstance(self.rate, int) or self.rate < 1:
+            raise ValueError(f"Traits.rate is messages per second, a whole number of at least 1, not {self.rate!r}")
+        if not isinstance(self.window, ReplyWindow):
+            raise ValueError(f"Traits.window is a ReplyWindow (NO_WINDOW where anyone may write any time), not {self.window!r}")
+
+    @property
+    def numbers_choices(self) -> bool:
+        """Choices shown as a numbered list, so that "2" means the second."""
+        return self.buttons == 0
+
+
+TRAITS = tuple(f.name for f in fields(Traits))
 
 
 @dataclass(frozen=True)
@@ -46,8 +105,9 @@ class Rendered:
     text: str
     language: str
     choices: list[Choice] = field(default_factory=list)
-    # WhatsApp's 24-hour customer-service window, decided upstream from the last inbound message
-    # (the adapter gets plain values, not a database session); None where it does not apply
+    # whether the channel's reply window (WhatsApp's 24 hours) is open for this message's sender,
+    # decided upstream from the last inbound message (the adapter gets plain values, not a
+    # database session); None where the channel has no window for that sender
     window_open: bool | None = None
     template: Template | None = None  # chosen upstream when the window is closed and one is configured
 
@@ -122,9 +182,9 @@ class Channel(Protocol):
     # interrupted by a crash may simply be done again.
     idempotent: bool
 
-    async def send(self, session: Session | None, row: OutboxRow, message: Rendered) -> str:
-        """Deliver the message; returns the provider's id for it. Raises SendError. The worker
-        passes no session (None): no transaction is open during a provider call."""
+    async def send(self, row: OutboxRow, message: Rendered) -> str:
+        """Deliver the message; returns the provider's id for it. Raises SendError. It gets plain
+        values, never a database session: no transaction is open during a provider call."""
         ...
 
 
@@ -186,11 +246,11 @@ class Adapter:
     provider has; an adapter that is enabled (its credentials are set) has its routes mounted and
     its channels sent through. Built per request from the settings: keep construction cheap."""
 
-    channels: ClassVar[tuple[str, ...]]
+    # The channels it carries (their names are stored on identities, messages and outbox rows),
+    # each with its traits: send rate, reply window, length limit, buttons, media.
+    channels: ClassVar[Mapping[str, Traits]]
     routes: ClassVar[tuple[Route, ...]] = ()
     signature_header: ClassVar[str] = ""  # named in the 403 answer to a bad signature
-    # Channels without buttons show choices as a numbered list, and "2" means the second choice.
-    numbers_choices: ClassVar[bool] = False
     # The provider's own words, each with its neutral meaning: its delivery statuses, and its
     # errors (codes, or the exception classes of its client library). Nothing outside the
     # adapter names them (tests/channels/test_provider_words.py).

@@ -4,13 +4,12 @@ TELEGRAM_API_BASE (a local fake in tests). Choices are inline keyboards."""
 import json
 import secrets
 
-from sqlalchemy.orm import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.request import HTTPXRequest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.channels.base import (FINAL, RETRY, Adapter, may_have_arrived, Failure, Parsed, ParseError, Rendered, Route, RouteKind,
-                               WebhookRequest)
+from bot.channels.base import (FINAL, NO_WINDOW, RETRY, Adapter, may_have_arrived, Failure, Parsed, ParseError, Rendered, Route,
+                               RouteKind, Traits, WebhookRequest)
 from bot.phones import e164
 from bot.channels.received import Inbound, MediaKind
 from campaign.models import OutboxRow
@@ -102,7 +101,7 @@ class TelegramChannel:
         self.settings = settings
         self.bot = make_bot(settings)
 
-    async def send(self, session: Session | None, row: OutboxRow, message: Rendered) -> str:
+    async def send(self, row: OutboxRow, message: Rendered) -> str:
         markup = None
         if message.choices:
             markup = InlineKeyboardMarkup([[InlineKeyboardButton(c.title, callback_data=c.payload[:64])] for c in message.choices])
@@ -121,7 +120,8 @@ class TelegramChannel:
 
 
 class TelegramAdapter(Adapter):
-    channels = ("telegram",)
+    # the Bot API: 4096 characters a message, up to 100 inline keyboard buttons, photos and files
+    channels = {"telegram": Traits(rate=25, window=NO_WINDOW, max_length=4096, buttons=100, media=True)}
     routes = (Route(RouteKind.RECEIVE, "/telegram"),)
     signature_header = "X-Telegram-Bot-Api-Secret-Token"
     errors = ERRORS

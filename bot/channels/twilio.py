@@ -11,7 +11,6 @@ from typing import Protocol
 from urllib.parse import parse_qsl
 
 import aiohttp
-from sqlalchemy.orm import Session
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.request_validator import RequestValidator
@@ -20,8 +19,8 @@ from twilio.rest import Client
 
 from bot import catalog
 from bot.channels import sms_text
-from bot.channels.base import (FINAL, RETRY, Adapter, Answer, never_sent, Delivery, Failure, Parsed, ParseError, Rendered, Route,
-                               RouteKind, SendError, WebhookRequest)
+from bot.channels.base import (FINAL, NO_WINDOW, RETRY, WHATSAPP_WINDOW, Adapter, Answer, never_sent, Delivery, Failure, Parsed,
+                               ParseError, Rendered, Route, RouteKind, SendError, Traits, WebhookRequest)
 from bot.channels.received import Inbound, media_kind
 from bot.phones import e164, region_language
 from campaign.delivery import ContactEvent, DeliveryStatus
@@ -181,7 +180,7 @@ class TwilioChannel:
     # Sends a long SMS in several calls, each reported to the worker's part log (PartLog).
     sends_parts = True
 
-    async def send(self, session: Session | None, row: OutboxRow, message: Rendered, parts: "PartLog | None" = None) -> str:
+    async def send(self, row: OutboxRow, message: Rendered, parts: "PartLog | None" = None) -> str:
         """Returns the first part's id. With a part log, parts it already holds are not sent
         again, and each accepted part is reported before the next call starts."""
         to, sender = self._addresses(row.recipient)
@@ -226,10 +225,16 @@ def _send_error(error: TwilioRestException) -> SendError:
 
 
 class TwilioAdapter(Adapter):
-    channels = ("sms", WHATSAPP)
+    # Both without buttons (see layout: choices are numbered); a body is at most 1600 characters
+    # (a longer text goes in several calls: sms_text.sends).
+    channels = {
+        # 10 a second: a long code's usual limit (a short code takes 100: OUTBOX_SEND_RATES);
+        # MMS carries media (US and Canadian numbers)
+        "sms": Traits(rate=10, window=NO_WINDOW, max_length=1600, buttons=0, media=True),
+        WHATSAPP: Traits(rate=20, window=WHATSAPP_WINDOW, max_length=1600, buttons=0, media=True),
+    }
     routes = (Route(RouteKind.RECEIVE, "/twilio"), Route(RouteKind.STATUS, "/twilio/status"))
     signature_header = "X-Twilio-Signature"
-    numbers_choices = True  # see layout
     statuses = STATUSES
     errors = ERRORS
 

@@ -10,9 +10,7 @@ import hmac
 import re
 import secrets
 
-from sqlalchemy.orm import Session
-
-from bot.channels.base import Adapter, ParseError, Rendered
+from bot.channels.base import NO_WINDOW, Adapter, ParseError, Rendered, Traits
 from bot.channels.received import Inbound
 from campaign.models import OutboxRow
 
@@ -76,14 +74,15 @@ class WebChat:
     name = "webchat"
     idempotent = True
 
-    async def send(self, session: Session | None, row: OutboxRow, message: Rendered) -> str:
+    async def send(self, row: OutboxRow, message: Rendered) -> str:
         return f"outbox-{row.id}"
 
 
 class WebChatAdapter(Adapter):
     """Always on; its routes are the chat's own (api/routes/webchat.py: sessions, polling), not webhooks."""
 
-    channels = ("webchat",)
+    # our own page: sending is a database write, any length, every choice a button, text only
+    channels = {"webchat": Traits(rate=1000, window=NO_WINDOW, max_length=None, buttons=None, media=False)}
 
     def channel(self, name: str) -> WebChat:
         return WebChat()

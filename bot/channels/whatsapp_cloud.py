@@ -8,11 +8,10 @@ import hmac
 import json
 
 import httpx
-from sqlalchemy.orm import Session
 
 from bot import catalog
-from bot.channels.base import (FINAL, RETRY, Adapter, may_have_arrived, Delivery, Failure, Parsed, ParseError, Rendered, Route, RouteKind,
-                               SendError, WebhookRequest)
+from bot.channels.base import (FINAL, RETRY, WHATSAPP_WINDOW, Adapter, may_have_arrived, Delivery, Failure, Parsed, ParseError,
+                               Rendered, Route, RouteKind, SendError, Traits, WebhookRequest)
 from bot.phones import e164, region_language
 from bot.channels.received import Inbound, MediaKind
 from campaign.delivery import DeliveryStatus
@@ -132,7 +131,7 @@ class WhatsAppCloudChannel:
                 "components": [{"type": "body", "parameters": [{"type": "text", "text": message.text}]}]}}
         raise SendError("outside the 24-hour window and no template configured", retry=False, fallback="sms")
 
-    async def send(self, session: Session | None, row: OutboxRow, message: Rendered) -> str:
+    async def send(self, row: OutboxRow, message: Rendered) -> str:
         body = self.layout(row, message)
         try:
             response = await self.client.post(self.url, json=body, headers={"Authorization": f"Bearer {self.settings.whatsapp_access_token}"})
@@ -154,7 +153,8 @@ class WhatsAppCloudChannel:
 
 
 class WhatsAppCloudAdapter(Adapter):
-    channels = ("whatsapp_cloud",)
+    # a text body of up to 4096 characters; choices as reply buttons (3) or a list (MAX_ROWS)
+    channels = {"whatsapp_cloud": Traits(rate=50, window=WHATSAPP_WINDOW, max_length=4096, buttons=MAX_ROWS, media=True)}
     # /webhooks/whatsapp was its path before Twilio's WhatsApp had a name of its own: kept, so a
     # deployed app's callback URL needs no change
     routes = (Route(RouteKind.HANDSHAKE, "/whatsapp_cloud", method="GET", aliases=("/whatsapp",)),

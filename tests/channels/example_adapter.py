@@ -15,8 +15,8 @@ import json
 import httpx
 
 from bot import catalog
-from bot.channels.base import (FINAL, RETRY, Adapter, may_have_arrived, Delivery, Failure, Parsed, ParseError, Rendered, Route, RouteKind,
-                               SendError, WebhookRequest)
+from bot.channels.base import (FINAL, NO_WINDOW, RETRY, Adapter, may_have_arrived, Delivery, Failure, Parsed, ParseError, Rendered,
+                               Route, RouteKind, SendError, Traits, WebhookRequest)
 from bot.phones import e164
 from bot.channels.received import Inbound
 from campaign.delivery import ContactEvent, DeliveryStatus
@@ -45,7 +45,7 @@ class ParrotChannel:
         prompt = catalog.render("sms_reply_with_number", {}, message.language, self.settings.campaign_timezone)
         return "\n".join([message.text, "", prompt, *(f"{n}. {c.title}" for n, c in enumerate(message.choices, 1))])
 
-    async def send(self, session, row: OutboxRow, message: Rendered) -> str:
+    async def send(self, row: OutboxRow, message: Rendered) -> str:
         try:
             async with httpx.AsyncClient(timeout=self.settings.provider_read_timeout_seconds) as client:
                 response = await client.post(self.url, json={"to": row.recipient, "text": self.layout(message)},
@@ -62,10 +62,12 @@ class ParrotChannel:
 
 
 class ParrotAdapter(Adapter):
-    channels = ("parrot",)
+    # Its one channel and what differs about it: Parrot takes 10 messages a second from one sender,
+    # anyone may write any time, 1000 characters a message, no buttons (choices are numbered, see
+    # layout), text only.
+    channels = {"parrot": Traits(rate=10, window=NO_WINDOW, max_length=1000, buttons=0, media=False)}
     routes = (Route(RouteKind.RECEIVE, "/parrot"), Route(RouteKind.STATUS, "/parrot/status"))
     signature_header = "X-Parrot-Signature"
-    numbers_choices = True
     statuses = STATUSES
     errors = ERRORS
     secret, token, api_base = "", "", ""  # set by the test fixture (a real adapter: from Settings)

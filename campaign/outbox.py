@@ -6,7 +6,7 @@ move that needs the model or a session is here (move_where, claim_many, at the e
 """
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, exists, or_, select, update
+from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from campaign import outbox_parts
@@ -111,11 +111,13 @@ def mark_sent(row: OutboxRow) -> None:
     row.last_error = None
 
 
-def mark_sent_many(session: Session, row_ids: list[int]) -> None:
-    """mark_sent for rows being sent, in one UPDATE."""
-    if row_ids:
-        move_where(session, OutboxStatus.SENT, OutboxRow.id.in_(row_ids), only_from={OutboxStatus.SENDING},
-                   sent_at=utcnow(), last_error=None)
+def mark_sent_many(session: Session, fences: dict[int, int]) -> None:
+    """mark_sent for rows being sent, in one UPDATE; each only under the claim that sent it
+    (row id -> its fencing token, see still_claimed)."""
+    if fences:
+        move_where(session, OutboxStatus.SENT, or_(*(and_(OutboxRow.id == row_id, OutboxRow.attempts == fence)
+                                                      for row_id, fence in fences.items())),
+                   only_from={OutboxStatus.SENDING}, sent_at=utcnow(), last_error=None)
 
 
 def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
@@ -198,13 +200,14 @@ def claim(session: Session, row_id: int, now) -> bool:
     return row_id in claim_many(session, [row_id], now)
 
 
-def claim_many(session: Session, row_ids: list[int], now) -> dict[int, tuple[dict[int, str], int]]:
+def claim_many(session: Session, row_ids: list[int], now) -> dict[int, tuple[dict[int, str], int, int]]:
     """pending -> sending for these rows, each only if it is still pending: with two workers
     (even on SQLite, where there is no SKIP LOCKED) exactly one of them gets each row.
 
     The claim also records each row's first provider call as starting (campaign/outbox_parts.py),
     in the same write: a claimed row may have a call in flight until that call is settled.
-    Returns, per claimed row, the parts accepted in earlier attempts and the part starting."""
+    Returns, per claimed row, the parts accepted in earlier attempts, the part starting, and the
+    claim's fencing token (its attempt number: see still_claimed)."""
     assert OutboxStatus.SENDING in MOVES[OutboxStatus.PENDING]
     if not row_ids:
         return {}
@@ -214,5 +217,21 @@ def claim_many(session: Session, row_ids: list[int], now) -> dict[int, tuple[dic
                  .execution_options(synchronize_session=False))
     claimed = session.execute(statement).all()
     # a first attempt has no part accepted or started before: nothing to look up for it
-    return outbox_parts.start_first_many(session, {row_id: channel for row_id, channel, _ in claimed},
-                                         tried={row_id for row_id, _, attempts in claimed if attempts > 1})
+    parts = outbox_parts.start_first_many(session, {row_id: channel for row_id, channel, _ in claimed},
+                                          tried={row_id for row_id, _, attempts in claimed if attempts > 1})
+    return {row_id: (*parts[row_id], attempts) for row_id, _, attempts in claimed}
+
+
+class Fenced(Exception):
+    """This worker's claim on the row is gone: the row was reclaimed after the worker stalled past
+    its lease, and another worker has it (or had it). Nothing more is sent or written for it."""
+
+
+def still_claimed(session: Session, row_id: int, fence: int, now) -> bool:
+    """The fencing check, and a renewed lease: true, and claimed_at moved to now, only while the
+    row is still `sending` under this claim (each claim adds one to attempts, so a reclaimed row
+    has moved on). A stalled worker that wakes up cannot start another part or complete the row."""
+    statement = (update(OutboxRow).where(OutboxRow.id == row_id, OutboxRow.status == str(OutboxStatus.SENDING),
+                                         OutboxRow.attempts == fence)
+                 .values(claimed_at=now).execution_options(synchronize_session=False))
+    return session.execute(statement).rowcount == 1

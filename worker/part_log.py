@@ -5,8 +5,9 @@ import asyncio
 
 from sqlalchemy.orm import Session
 
-from campaign import outbox_parts
+from campaign import outbox, outbox_parts
 from campaign.db import session_scope
+from campaign.models import utcnow
 
 
 class Parts:
@@ -16,8 +17,8 @@ class Parts:
     transaction of its own: a worker killed between two calls leaves no call in flight, and
     the retry sends only the rest. Nothing is written while a call runs."""
 
-    def __init__(self, row_id: int, channel: str, sent: dict[int, str], first: int):
-        self.row_id, self.channel = row_id, channel
+    def __init__(self, row_id: int, channel: str, sent: dict[int, str], first: int, fence: int):
+        self.row_id, self.channel, self.fence = row_id, channel, fence
         self.sent = dict(sent)
         self.unsaved: dict[int, str] = {}
         self._started = {first}
@@ -26,7 +27,8 @@ class Parts:
         if part in self._started:
             return
         self._started.add(part)
-        await asyncio.to_thread(self._save_then_start, part)
+        await asyncio.to_thread(self._save)
+        await asyncio.to_thread(self._start, part)
 
     async def accepted(self, part: int, provider_id: str) -> None:
         self.sent[part] = self.unsaved[part] = provider_id
@@ -37,11 +39,17 @@ class Parts:
         for part, provider_id in sorted(self.unsaved.items()):
             outbox_parts.accept(session, self.row_id, part, self.channel, provider_id)
 
-    def _save_then_start(self, part: int) -> None:
+    def _save(self) -> None:
         with session_scope() as session:
             self.save(session)
         self.unsaved.clear()
+
+    def _start(self, part: int) -> None:
         with session_scope() as session:
+            # a worker that stalled past its lease may wake up here, after another worker took
+            # the row over: its claim is gone, and the next part is not its to send
+            if not outbox.still_claimed(session, self.row_id, self.fence, utcnow()):
+                raise outbox.Fenced(f"outbox row {self.row_id}: claimed again by another worker")
             outbox_parts.starting(session, self.row_id, part, self.channel)
 
     @property

@@ -87,6 +87,7 @@ class Job:
     channel: Channel
     sent: dict[int, str]  # parts the provider accepted in earlier attempts: not sent again
     first: int  # the part whose call the claim recorded as starting
+    fence: int  # the claim's fencing token (campaign/outbox.py still_claimed)
 
 
 @dataclass
@@ -304,7 +305,7 @@ class OutboxWorker:
         return await self._call(job)
 
     async def _call(self, job: Job) -> "Outcome":
-        parts = Parts(job.row.id, job.row.channel, job.sent, job.first)
+        parts = Parts(job.row.id, job.row.channel, job.sent, job.first, job.fence)
         try:
             if getattr(job.channel, "sends_parts", False):
                 await job.channel.send(job.row, job.message, parts=parts)
@@ -313,6 +314,9 @@ class OutboxWorker:
                 if provider_id:
                     await parts.accepted(job.first, provider_id)
         except SendError as error:
+            return Outcome(job, parts, error)
+        except outbox.Fenced as error:  # stalled past its lease: the row went to another worker
+            log.warning("%s; this worker stops sending it", error)
             return Outcome(job, parts, error)
         except Exception as error:
             # the call started and failed in a way we do not know: it may have reached the person
@@ -353,13 +357,15 @@ class OutboxWorker:
         outbox_parts.accept_many(session, [(o.row_id, part, o.job.row.channel, provider_id)
                                            for o in outcomes for part, provider_id in sorted(o.parts.unsaved.items())])
         outbox_parts.forget_unaccepted(session, *[o.row_id for o in accepted])
-        outbox.mark_sent_many(session, [o.row_id for o in accepted])
+        outbox.mark_sent_many(session, {o.row_id: o.job.fence for o in accepted})
         if full:  # the transcript and the open offers; a last try keeps only the statuses
             record_outbound(session, [(o.job.row, o.job.message, o.parts.first_id) for o in accepted])
         for outcome in outcomes:
             if outcome.error is None:
                 continue
             row, error = session.get(OutboxRow, outcome.row_id), outcome.error
+            if row.status != OutboxStatus.SENDING or row.attempts != outcome.job.fence:
+                continue  # reclaimed from this worker while it stalled: the row is another's now
             if isinstance(error, SendError):
                 self._refused(session, row, error)
             elif outcome.job.channel.idempotent:

@@ -174,3 +174,36 @@ def test_a_delivery_report_finds_its_part_through_the_index(db):
         sql = str(compiled.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
         plan = " ".join(str(r) for r in session.execute(text(("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + sql)))
     assert "ix_provider_messages_channel_provider_id" in plan, plan
+
+
+def test_a_worker_stalled_past_its_lease_sends_no_part_once_another_took_the_row_over(fake, monkeypatch):
+    """Worker A sends part 1, records it, and stalls (a long GC pause, a frozen VM) before part 2.
+    Its lease runs out; worker B reclaims the row (no call in flight: it may) and sends part 2.
+    When A wakes up, its claim is fenced off (each claim has its own attempt number): it sends
+    nothing and writes nothing for the row. Every part reaches Twilio once."""
+    import threading
+
+    from worker.part_log import Parts
+
+    row_id = queue_long()
+    stalled, wake = threading.Event(), threading.Event()
+    real_start = Parts._start
+
+    def stalls_once(self, part):
+        if not stalled.is_set():
+            stalled.set()
+            assert wake.wait(30)
+        real_start(self, part)
+
+    monkeypatch.setattr(Parts, "_start", stalls_once)
+    worker_a = threading.Thread(target=send_due)
+    worker_a.start()
+    assert stalled.wait(30)  # part 1 accepted and recorded; part 2 not started
+    worker_b = OutboxWorker(get_settings())
+    assert worker_b.recover(older_than_seconds=0) == 1  # re-queued: nothing in flight
+    make_due(row_id)
+    send_due(worker_b)
+    wake.set()
+    worker_a.join(30)
+    assert bodies(fake) == sms_text.sends(LONG)  # each part once
+    assert row_state(row_id) == ("sent", [s["sid"] for s in fake.recorder.sent])

@@ -44,6 +44,25 @@ def classify(text: str, opted_out: bool = False) -> str | None:
     return None
 
 
+def affirmative(text: str) -> bool:
+    """A bare "yes" in any language ("YES", "sí", "是", "হ্যাঁ", "نعم", "ہاں", "हाँ"): the answer to a
+    yes-or-no question the bot asked, such as "do you want to stop getting messages?"."""
+    return _key(text or "") in _table()["start_when_opted_out"]
+
+
+@lru_cache
+def _languages() -> dict[str, dict[str, set[str]]]:
+    data = yaml.safe_load(KEYWORDS.read_text(encoding="utf-8"))
+    return {kind: {language: {_key(str(word)) for word in words} for language, words in by_language.items()}
+            for kind, by_language in data.items()}
+
+
+def languages_of(kind: str, text: str) -> set[str]:
+    """The languages whose `kind` keywords ("stop", "start", "help") hold this whole message."""
+    key = _key(text or "")
+    return {language for language, words in _languages().get(kind, {}).items() if key in words}
+
+
 @lru_cache
 def _lead_table() -> dict[str, set[str]]:
     data = yaml.safe_load(LEAD_COMMANDS.read_text(encoding="utf-8"))

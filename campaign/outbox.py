@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from campaign import outbox_parts
+from campaign import consent, outbox_parts
 from campaign.db import insert_ignore, is_postgres
 from campaign.models import Identity, OutboxRow, Volunteer, utcnow
 from campaign.models.outbox import CONSENT_KINDS, OutboxKind
@@ -95,6 +95,8 @@ def blocked_reason(session: Session, row: OutboxRow) -> SkipReason | None:
     volunteer = session.get(Volunteer, row.volunteer_id) if row.volunteer_id is not None else None
     if volunteer is not None and volunteer.opted_out and row.kind != COMPLIANCE_KIND:
         return SkipReason.OPTED_OUT
+    if volunteer is not None and consent.held(volunteer, row.kind):
+        return SkipReason.STOP_ASKED  # we asked "do you want to stop?": nothing automated until they answer
     if row.kind in CONSENT_KINDS and (volunteer is None or volunteer.first_contact_at is None):
         return SkipReason.NO_CONSENT_RECORD
     if row.identity_id is not None:
@@ -133,13 +135,6 @@ def mark_failed(row: OutboxRow, error: str, retry: bool, max_attempts: int, retr
         row.send_after = utcnow() + backoff(row.attempts, retry_after)
     else:
         move(row, OutboxStatus.FAILED, "gave up" if retry else "refused")
-
-
-def skip_pending(session: Session, volunteer_id: int, reason: str) -> int:
-    """A rule now forbids writing to this person (they opted out): what still waits to go to
-    them is skipped with the reason (compliance confirmations excepted)."""
-    return move_where(session, OutboxStatus.SKIPPED, OutboxRow.volunteer_id == volunteer_id,
-                      OutboxRow.kind != COMPLIANCE_KIND, reason=reason, only_from=set(OPEN))
 
 
 def cancel(session: Session, row: OutboxRow, reason: str) -> bool:

@@ -32,6 +32,9 @@ class SkipReason(StrEnum):
     # an automated message (reminder, follow-up, nudge, broadcast) to someone with no record of
     # how they first reached us: carriers expect that consent before anything automated
     NO_CONSENT_RECORD = "no_consent_record"
+    # an automated message while we wait for the answer to "do you want to stop getting messages?"
+    # (a message that may have withdrawn consent, issue #24)
+    STOP_ASKED = "stop_asked"
 
 
 S = OutboxStatus

@@ -36,6 +36,9 @@ class Volunteer(Base):
     consent_at: Mapped[datetime | None]
     consent_source: Mapped[str | None] = mapped_column(String(32))
     opt_out_words: Mapped[str | None] = mapped_column(Text)
+    # a message that may have withdrawn consent ("maybe stop texting me") was asked about: until
+    # the person answers, nothing automated is sent (campaign/consent.py held)
+    stop_asked_at: Mapped[datetime | None]
     # how the person first reached us: the record automated messages rely on
     first_contact_channel: Mapped[str | None] = mapped_column(String(16))
     first_contact_at: Mapped[datetime | None]

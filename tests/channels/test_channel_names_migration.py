@@ -27,7 +27,9 @@ def _stored(engine):
 
 
 def test_the_old_channel_names_are_renamed_and_back(db_url):
-    upgrade(db_url, "0007")  # the revision before this one: the app's models match it
+    # the data is written with today's models (at head, which they match), under the old names,
+    # then the schema goes back to 0007, the revision before this one: what a database of then held
+    upgrade(db_url)
     engine = make_engine(db_url)
     with Session(engine) as session:
         for channel, external_id, source in [("whatsapp", "+17185550123", "whatsapp"), ("whatsapp_cloud", "+17185550124", "whatsapp"),
@@ -39,6 +41,7 @@ def test_the_old_channel_names_are_renamed_and_back(db_url):
             record(session, channel, f"out-{external_id}", "sent")
         identify(session, "whatsapp", "+17185550123").volunteer.consent_source = "whatsapp"
         session.commit()
+    command.downgrade(alembic_config(db_url), "0007")
     before = _stored(engine)
 
     upgrade(db_url)

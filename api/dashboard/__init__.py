@@ -7,7 +7,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.dashboard.auth import NeedsSignIn
 from api.dashboard.headers import DashboardHeaders
-from api.dashboard.pages import accounts, conversations, funnel, inbox, outbox, shifts, sign_in, volunteers
+from api.dashboard.pages import accounts, conversations, funnel, inbox, outbox, security, shifts, sign_in, volunteers
 
 STATIC = Path(__file__).resolve().parent / "static"
 # in this order, as the pages were declared when they shared one router
@@ -17,6 +17,7 @@ PAGES = (sign_in, inbox, conversations, volunteers, shifts, funnel, outbox, acco
 def install(app: FastAPI) -> None:
     for page in PAGES:
         app.include_router(page.router)
+    app.include_router(security.router)  # two-step sign-in (#25)
     app.mount("/dashboard/static", StaticFiles(directory=STATIC), name="dashboard-static")
     app.add_middleware(DashboardHeaders)
 

@@ -1,4 +1,6 @@
-"""Dashboard accounts, their server-side sessions, failed sign-ins and the access log."""
+"""Dashboard accounts, their server-side sessions, failed sign-ins and the access log; the second
+step of signing in (a TOTP secret, recovery codes, sign-ins waiting for a code, roles that must
+have it)."""
 from datetime import datetime
 from enum import StrEnum
 
@@ -28,6 +30,12 @@ class Account(Base):
     telegram: Mapped[str | None] = mapped_column(String(64))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # two-step sign-in (campaign/second_factor.py): the authenticator's secret once confirmed, the
+    # one shown while enrolling, and the last 30 s step whose code was accepted (never twice)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None]
+    totp_enrolled_at: Mapped[datetime | None]
 
     team = relationship("Team")
 
@@ -50,6 +58,45 @@ class DashboardSession(Base):
     ended_at: Mapped[datetime | None]
 
     account: Mapped[Account] = relationship()
+
+
+class SignInStep(Base):
+    """A sign-in whose password was right, waiting for its second step: a code (`code`), or
+    enrolment when the role requires it (`enrol`). Not a session: no page but that step opens."""
+
+    __tablename__ = "sign_in_steps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+    account: Mapped[Account] = relationship()
+
+
+class RecoveryCode(Base):
+    """One of an account's one-time recovery codes, as an argon2 hash; used once, then spent."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+
+
+class SecondFactorRequired(Base):
+    """A role whose accounts must sign in with a second step (`onramp users require-2fa`)."""
+
+    __tablename__ = "second_factor_required"
+
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    since: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SignInFailure(Base):

@@ -179,10 +179,19 @@ def users_list() -> None:
     from rich.table import Table
 
     def rows(session, accounts):
-        return [(a.email, a.role, a.team.slug if a.team else "", "disabled" if a.disabled else "active")
+        from campaign import second_factor
+
+        required = second_factor.required_roles(session)
+
+        def two_step(account) -> str:
+            if account.totp_secret:
+                return "on"
+            return "required: at next sign-in" if account.role in required else "off"
+
+        return [(a.email, a.role, a.team.slug if a.team else "", "disabled" if a.disabled else "active", two_step(a))
                 for a in accounts.list_all(session)]
 
-    table = Table("email", "role", "team", "state")
+    table = Table("email", "role", "team", "state", "2fa")
     for row in _accounts_do(rows):
         table.add_row(*row)
     console.print(table)
@@ -201,6 +210,26 @@ def users_disable(email: str) -> None:
     """Disable an account; its sessions end at once, on every api process."""
     _accounts_do(lambda session, accounts: accounts.disable(session, email))
     console.print(f"account disabled: {email}")
+
+
+@users_app.command("require-2fa")
+def users_require_2fa(role: RoleName = typer.Option(..., help="the role whose accounts must use two-step sign-in"),
+                      off: bool = typer.Option(False, "--off", help="make it optional again for this role")) -> None:
+    """Make two-step sign-in mandatory for a role: those without it are signed out and enrol at their next sign-in."""
+    waiting = _accounts_do(lambda session, accounts: accounts.require_second_factor(session, role.value, not off))
+    if off:
+        console.print(f"two-step sign-in is optional again for {role.value} accounts (those who set it up keep it)")
+        return
+    console.print(f"two-step sign-in required for {role.value} accounts")
+    if waiting:
+        console.print(f"{len(waiting)} without it, signed out now, set it up at their next sign-in: {', '.join(waiting)}")
+
+
+@users_app.command("reset-2fa")
+def users_reset_2fa(email: str) -> None:
+    """Turn off an account's two-step sign-in (a lost phone); its sessions end."""
+    _accounts_do(lambda session, accounts: accounts.reset_second_factor(session, email))
+    console.print(f"two-step sign-in reset: {email} (signed out everywhere)")
 
 
 dashboard_app = typer.Typer(help="The organizer dashboard.", no_args_is_help=True)

@@ -16,7 +16,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaign import outbox
+from campaign import outbox, person_requests
 from campaign.models import Account, Handoff, Identity, Message, OutboxRow, Team, Volunteer, utcnow
 from campaign.outbox_status import OutboxStatus
 from campaign.volunteers import reach
@@ -112,14 +112,21 @@ def sensitive_topic(text: str) -> str | None:
 
 def route_to_organizer(session: Session, message: Message, identity: Identity, volunteer: Volunteer,
                        settings: Settings) -> bool:
-    """True when a person, not the bot, answers this message: a handoff is open, or the message
-    raises a sensitive topic (which opens an urgent one and tells the supporter)."""
+    """True when a person, not the bot, answers this message: a handoff is open, the message
+    raises a sensitive topic (which opens an urgent one), or it asks for a person in its own
+    words ("could somebody phone me?", campaign/person_requests.py); the supporter is told. Before
+    the model and whatever the form was waiting for, so nobody is booked over their request."""
     if open_handoff(session, volunteer.id) is not None:
         return True
-    topic = None if message.payload.get("button") else sensitive_topic(message.body)
-    if topic is None:
+    if message.payload.get("button"):
+        return False  # a tap is an answer the bot offered (its "talk to a person" goes through the model)
+    topic = sensitive_topic(message.body)
+    if topic is not None:
+        open_for(session, volunteer.id, Reason.sensitive, summary=message.body, urgent=True, topic=topic, settings=settings)
+    elif person_requests.asks_for_person(message.body):
+        open_for(session, volunteer.id, Reason.asked, summary=message.body, settings=settings)
+    else:
         return False
-    open_for(session, volunteer.id, Reason.sensitive, summary=message.body, urgent=True, topic=topic, settings=settings)
     outbox.enqueue(session, identity, key="handoff_opened", source_message_id=message.id, seq=TRIGGER_SEQ)
     return True
 

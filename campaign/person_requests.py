@@ -38,8 +38,12 @@ def _lexicon() -> dict[str, _Classes]:
             for language, classes in data.items()}
 
 
+# French elision: "qu'une", "m'appeler", "l'équipe" are two words each ("quelqu'un" stays one)
+_ELIDED = regex.compile(r"(?<![\w'’])(qu|l|d|m|j|n|s|t|c|jusqu|lorsqu|puisqu)['’](?=\w)")
+
+
 def _words(text: str) -> list[str]:
-    return [w.replace("’", "'") for w in _WORDS.findall(text)]
+    return [w.replace("’", "'") for w in _WORDS.findall(_ELIDED.sub(r"\1' ", text))]
 
 
 def _forms(word: str) -> list[str]:

@@ -67,6 +67,32 @@ def test_a_sensitive_word_in_each_language_opens_an_urgent_handoff_and_never_rea
     assert len(rasa.events) == len(SENSITIVE)
 
 
+# Fresh sentences: asking for a person without the words "talk to a person" (blind rounds 1-2
+# had such requests booked on a shift or answered "I didn't understand").
+ASKS = {
+    "en": "before I pick a shift could somebody from your team phone me",
+    "es": "antes de apuntarme prefiero conversar con alguien de ustedes",
+    "fr": "est-ce qu'une vraie personne peut m'appeler demain matin ?",
+    "zh": "可以请你们的人给我打个电话吗",
+    "bn": "আপনাদের কেউ কি আমাকে একটা ফোন দিতে পারবেন",
+    "ar": "ممكن حدا من الحملة يتصل فيني قبل ما سجل",
+    "ur": "کیا آپ میں سے کوئی مجھ سے فون پر بات کر سکتا ہے",
+    "hi": "क्या कोई मुझे फ़ोन कर सकता है, पहले बात करनी है",
+}
+
+
+def test_asking_for_a_person_in_ones_own_words_opens_a_handoff_and_never_reaches_the_bot(chat):
+    for language, text in ASKS.items():
+        assert post(chat, f"asks-{language}", text).status_code == 202
+    rasa = FakeRasa()
+    run_until_idle(rasa)
+    assert rasa.received == []  # the form never read it: nobody is booked over their request
+    opened = _handoffs()
+    assert sorted(h.summary for h in opened) == sorted(ASKS.values())
+    assert all(h.reason == "asked" and not h.urgent for h in opened)
+    assert _reply_keys("").count("handoff_opened") == len(ASKS)
+
+
 def test_ordinary_words_that_look_alike_do_not_open_a_handoff():
     for text in ("I love ice cream", "my policy is to help", "la política local", "je m'arrête là", "politique"):
         assert handoffs.sensitive_topic(text) is None, text

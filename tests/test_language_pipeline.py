@@ -108,3 +108,23 @@ def test_a_name_in_a_letter_only_urdu_uses_still_settles_the_language(db):
     texted("فاطمہ", n=2)  # ہ: Urdu's alphabet, not Arabic's
     run_until_idle(rasa)
     assert volunteer() == ("ur", "detected")
+
+
+def test_a_first_hi_on_telegram_is_answered_in_the_language_of_the_persons_telegram(db):
+    """Blind round: a Bengali user's first "hi" on Telegram (language_code bn) was answered in
+    English: the word's own guess beat the app's language. A message that tells no language by
+    itself now takes the hint the channel gives."""
+    with session_scope() as session:
+        receive(session, Inbound(channel="telegram", external_id="880123", provider_id="880123:1", text="hi",
+                                 language_hint="bn"))
+    run_until_idle(FakeRasa())
+    assert volunteer() == ("bn", LANGUAGE_GUESSED)
+    assert rendered_replies()[0].language == "bn"
+
+
+def test_a_message_that_tells_its_language_is_not_overruled_by_the_hint(db):
+    with session_scope() as session:
+        receive(session, Inbound(channel="telegram", external_id="880124", provider_id="880124:1",
+                                 text="hola, quiero ser voluntaria", language_hint="bn"))
+    run_until_idle(FakeRasa())
+    assert volunteer()[0] == "es"

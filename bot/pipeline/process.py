@@ -125,8 +125,10 @@ def _language(session: Session, volunteer: Volunteer, message: Message, settings
         if detected:
             volunteer.language, volunteer.language_source = detected, language.LANGUAGE_DETECTED
         elif volunteer.language is None:
-            guess = found.language if found.language in settings.languages else None
-            guess = guess or (hint if hint in settings.languages else settings.default_language)
+            # The channel's word (Telegram's language_code, a phone's country) beats the guess
+            # of a message that tells no language by itself: a Bengali user's "hi" is Bengali.
+            guess = hint if hint in settings.languages else None
+            guess = guess or (found.language if found.language in settings.languages else settings.default_language)
             volunteer.language, volunteer.language_source = guess, language.LANGUAGE_GUESSED
             message.payload = {**message.payload, langid_offer.OFFER: langid_offer.offer_for(found, guess, settings.languages)}
     return volunteer.language or settings.default_language

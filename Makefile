@@ -77,3 +77,8 @@ bench: setup
 	$(VENV)/bin/python -m bench.faults
 	@echo "== the persona suite: 136 scripted supporters through the real stack (tests/personas)"
 	$(VENV)/bin/onramp personas run
+	@echo "== the blind persona rounds (tests/personas/rounds): their rates now (the first-contact figures are in docs/benchmarks.md)"
+	-$(VENV)/bin/onramp personas run $(foreach r,$(sort $(wildcard tests/personas/rounds/round-*.yml)),--round $(r))
+	@echo "== natural opt-outs: revocation sets 1 (built against) and 2 (measured once, after the work): missed and false stops per language"
+	-$(VENV)/bin/python -m bot.revocation_eval eval/revocation/set1.yml
+	-$(VENV)/bin/python -m bot.revocation_eval eval/revocation/set2.yml

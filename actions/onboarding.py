@@ -74,8 +74,12 @@ ZH_NAME = re.compile(rf"[{ZH_SURNAMES}][\u4e00-\u9fff]{{1,2}}")
 SURE = 0.9
 MAX_NAME_WORDS = 4
 INTRODUCED_NAME_WORDS = 3  # what follows a self-introduction's name is a place or a time
-# After this many answers that do not fit, the question is asked as choices, with a person.
+# After this many answers that do not fit, the question is asked as choices, with a person (the
+# name: it is left for later).
 MISSES_BEFORE_CHOICES = 2
+# The name slot's value when the name was left for later: the form is done with it, nothing is
+# stored, and nobody is called by it.
+NAME_LATER = "\u2060"  # a word joiner: no one's name, and invisible if ever shown
 # WhatsApp lists hold 10 rows: 8 places, "more" and "talk to a person".
 PLACES_PER_PAGE = 8
 PAGE = re.compile(r"^(.*?)\s*\((\d+)\)$")
@@ -190,7 +194,7 @@ def introduced_name(text: str, weak_too: bool) -> str | None:
 
 
 # Slots the extractors keep beside the form's own (rasa_sdk only returns the form's slots).
-BOOKKEEPING_SLOTS = ("neighborhood_misses", "availability_misses", "picked_borough")
+BOOKKEEPING_SLOTS = ("name_misses", "neighborhood_misses", "availability_misses", "picked_borough")
 
 
 class ValidateOnboardingForm(FormValidationAction):
@@ -227,11 +231,16 @@ class ValidateOnboardingForm(FormValidationAction):
                 if name and await _place_or_time(tracker, text):
                     name = None
         if name is None:
-            if asked and intent in SMALL_TALK and not text.startswith("/"):
-                # "yes", "hi" when we asked the name: no name, but an answer to the question, so
-                # the form asks again instead of the fallback's "I didn't understand"
-                return {"volunteer_name": None}
-            return {}
+            if not asked or text.startswith("/") or not (intent in SMALL_TALK or answers):
+                return {}
+            # "yes", "hi", a place or a time when we asked the name: no name, but an answer, so the
+            # form asks again instead of the fallback's "I didn't understand" -- twice at most: a
+            # third time the name is left for later and the form goes on (never a loop)
+            misses = int(tracker.get_slot("name_misses") or 0) + 1
+            if misses >= MISSES_BEFORE_CHOICES:
+                say(dispatcher, "name_later")
+                return {"volunteer_name": NAME_LATER, "name_misses": misses}
+            return {"volunteer_name": None, "name_misses": misses}
         await call("PATCH", f"/v1/volunteers/{volunteer_id(tracker)}", json={"name": name})
         return {"volunteer_name": name}
 

@@ -64,7 +64,8 @@ class JoinTeam(Action):
         assigned = await call("POST", f"/v1/volunteers/{vid}/assignment", json={})
         team = assigned["team"]
         if assigned.get("joined", True):  # the form run again (new times) keeps the team: not announced twice
-            say(dispatcher, "team_joined", team=team["name"], name=tracker.get_slot("volunteer_name") or "",
+            name = (tracker.get_slot("volunteer_name") or "").strip("\u2060 ")  # left for later: no name
+            say(dispatcher, "team_joined" if name else "team_joined_no_name", team=team["name"], name=name,
                 lead=team.get("lead_name") or "")
         return await offer_fitting(dispatcher, vid)
 

@@ -192,3 +192,17 @@ def test_a_greeting_the_model_tags_as_a_name_is_not_taken_for_the_name(stack, ap
     offers = chat.say("Hey! Jess here. I'm by Prospect Park in Park Slope, can do Sunday mornings")
     assert chat.keys(offers, "en")[-1] == "shift_offers", chat.transcript
     assert api.get(f"/v1/volunteers/{chat.volunteer_id}").json()["name"] == "Jess"
+
+
+def test_the_name_question_is_never_asked_a_third_time_and_a_yes_is_never_a_name(stack, api):
+    """Blind round 1: the name question was asked four times in a row while the person gave a
+    yes, their place and their times. Now two answers that give no name are all it takes: the
+    name is left for later (name_later) and the form goes on to the place."""
+    chat = _chat(stack)
+    assert chat.keys(chat.say("hello"), "en")[-1] == "ask_name", chat.transcript
+    assert chat.keys(chat.say("yes"), "en") == ["ask_name"], chat.transcript  # asked a second time
+    third = chat.keys(chat.say("ok sure"), "en")
+    assert "ask_name" not in third and third[:1] == ["name_later"] and third[-1] == "ask_neighborhood", chat.transcript
+    assert api.get(f"/v1/volunteers/{chat.volunteer_id}").json()["name"] is None  # neither "Yes" nor "Ok Sure"
+    offers = chat.say("Astoria, weekday evenings")
+    assert chat.keys(offers, "en")[0] == "team_joined_no_name", chat.transcript

@@ -10,7 +10,8 @@ twice: as folded Latin letters, and as a consonant key (Metaphone without its vo
 Arabic and Urdu leave short vowels unwritten and Bengali or Devanagari spell English vowels
 their own way. A place word that Spanish, French or Arabic put first ("isla Roosevelt") is also
 read in English order. Chinese names are translations or set renderings, so they come from the
-turf's aliases and the lexicon, never from the sound of pinyin.
+turf's aliases and the lexicon, never from the sound of pinyin. Aliases that are stations, streets
+or landmarks are read by campaign/landmarks.py, with this matcher's two passes.
 """
 import re
 import unicodedata
@@ -232,9 +233,23 @@ def _bare(letters: str) -> str:
     return re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiouwyh]", "", letters))
 
 
+# Aliases of these kinds are landmarks ("station: Church Av (B Q)"), read by campaign/landmarks.py
+LANDMARK_KINDS = ("station", "street", "landmark")
+
+
+def is_landmark(alias: str) -> bool:
+    return ":" in alias and alias.split(":", 1)[0] in LANDMARK_KINDS
+
+
 class Locator:
-    def __init__(self, names: list[tuple[str, int, bool]]):
-        """names: (name or alias, target id, is the primary name); boroughs have negative ids."""
+    def __init__(self, names: list[tuple[str, int, bool]], boroughs: dict[int, int] | None = None, landmarks=None):
+        """names: (name or alias, target id, is the primary name); boroughs have negative ids.
+        Landmark aliases are read by `landmarks` (campaign/landmarks.py, given by campaign/turf.py:
+        it builds a Locator of its own); boroughs: each neighborhood's borough id, which they use."""
+        marks = [(name, target) for name, target, _ in names if is_landmark(name)]
+        names = [entry for entry in names if not is_landmark(entry[0])]
+        self.landmarks = (landmarks(marks, boroughs or {}, {t: n for n, t, _ in names if t < 0})
+                          if marks and landmarks is not None else None)
         self.nlp = spacy.blank("xx")
         self.matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.spaceless: list[tuple[str, int]] = []
@@ -272,32 +287,72 @@ class Locator:
     def find(self, text: str) -> tuple[int, str] | None:
         """The mention in the text, as (target id, matched words). A neighborhood wins over a
         borough (boroughs are negative ids), unless the borough is the better reading of the
-        same words ("کوئنز" is Queens, not "Coney")."""
+        same words ("کوئنز" is Queens, not "Coney") or covers them ("স্টেটেন আইল্যান্ড" is
+        Staten Island, not "East NY"). A landmark, station or cross street decides unless a
+        neighborhood is named outside it; a street named after another place is not that place
+        ("Flushing Av" is in Bushwick)."""
         key = normalize(text)
-        doc = self.nlp.make_doc(key)
+        hits = self._exact(key)
+        readings: dict = {}
+
+        def loose() -> dict[bool, tuple[float, int, int, int]]:
+            if "loose" not in readings:
+                readings["loose"] = self._loose(key)
+            return readings["loose"]
+        streets: list[tuple[int, int, set[int]]] = []
+        if self.landmarks is not None:
+            decided, streets = self.landmarks.read(text, key, hits, loose, self.alike)
+            if decided is not None:
+                return decided
         exact: dict[bool, tuple[int, int, int]] = {}  # borough? -> (target, start, end)
-        hits = [(int(self.nlp.vocab.strings[m]), doc[a].idx, doc[b - 1].idx + len(doc[b - 1])) for m, a, b in self.matcher(doc)]
-        hits += [(target, key.index(alias), key.index(alias) + len(alias)) for alias, target in self.spaceless if alias in key]
         for target, start, end in hits:
             kind = target < 0
+            if not kind and _renamed(streets, target, start, end):
+                continue
             if kind not in exact or end - start > exact[kind][2] - exact[kind][1]:
                 exact[kind] = (target, start, end)
         if False in exact:
             target, start, end = exact[False]
             return target, key[start:end]
-        loose = self._loose(key)
-        hood, borough = loose.get(False), loose.get(True)
+        hood, borough = loose().get(False), loose().get(True)
+        if hood and _renamed(streets, *hood[1:]):
+            hood = None
         if True in exact:
             borough = (101.0, *exact[True])
-        if hood and borough and _overlap(hood, borough) and borough[0] > hood[0]:
+        if hood and borough and _overlap(hood, borough) and (borough[0] > hood[0] or _covers(borough, hood)):
             hood = None
         chosen = hood or borough
         return (chosen[1], key[chosen[2]:chosen[3]]) if chosen else None
 
+    def _exact(self, key: str) -> list[tuple[int, int, int]]:
+        """Every name or alias written as it is, as (target, start, end)."""
+        doc = self.nlp.make_doc(key)
+        hits = [(int(self.nlp.vocab.strings[m]), doc[a].idx, doc[b - 1].idx + len(doc[b - 1])) for m, a, b in self.matcher(doc)]
+        return hits + [(target, key.index(alias), key.index(alias) + len(alias))
+                       for alias, target in self.spaceless if alias in key]
+
+    def alike(self, text: str, target: int) -> float:
+        """How alike the text's letters are to the target's closest name (rapidfuzz ratio)."""
+        letters = lexicon().latin(text)
+        return max((fuzz.ratio(letters, name) for name, t in zip(self.letters, self.targets) if t == target), default=0.0)
+
+    def mentions(self, key: str) -> list[tuple[float, int, int, int]]:
+        """Every reading of the text as a name, exact ones first: (score, target, start, end)."""
+        return [(200.0 + end - start, target, start, end) for target, start, end in self._exact(key)] + self._candidates(key)
+
     def _loose(self, key: str) -> dict[bool, tuple[float, int, int, int]]:
         """The best loose neighborhood and borough readings: borough? -> (score, target, start, end)."""
-        words = [w for w in lexicon().words_of(key) if not w.skip]
         best: dict[bool, tuple[float, int, int, int]] = {}
+        for found in self._candidates(key):
+            kind = found[1] < 0
+            if kind not in best or found[0] > best[kind][0]:
+                best[kind] = found
+        return best
+
+    def _candidates(self, key: str) -> list[tuple[float, int, int, int]]:
+        """Every loose reading of a run of words as a name: (score, target, start, end)."""
+        words = [w for w in lexicon().words_of(key) if not w.skip]
+        found_all: list[tuple[float, int, int, int]] = []
         for first in range(len(words)):
             han = bool(_SPACELESS.match(key[words[first].start]))
             for size in range(1, (MAX_HAN if han else MAX_WORDS) + 1):
@@ -317,10 +372,8 @@ class Locator:
                 for spelling in _spellings(window):
                     for found in self._score(spelling, latin, min_key, 1 if han else size):
                         # on a near tie the longer run of words wins ("Green Point" over "Green")
-                        score, kind = found[0] + WORD_BONUS * size, found[1] < 0
-                        if kind not in best or score > best[kind][0]:
-                            best[kind] = (score, found[1], window[0].start, window[-1].end)
-        return best
+                        found_all.append((found[0] + WORD_BONUS * size, found[1], window[0].start, window[-1].end))
+        return found_all
 
     def _score(self, spelling: tuple[str, str], latin: bool, min_key: int, words: int) -> list[tuple[float, int]]:
         """Every name close enough to these letters, as (score, target)."""
@@ -370,6 +423,16 @@ def _names_enough(window: list[_Word]) -> bool:
 
 def _overlap(a: tuple, b: tuple) -> bool:
     return a[2] < b[3] and b[2] < a[3]
+
+
+def _covers(a: tuple, b: tuple) -> bool:
+    """Reading a spans more of the text than b and all of it."""
+    return a[2] <= b[2] and b[3] <= a[3] and a[3] - a[2] > b[3] - b[2]
+
+
+def _renamed(streets: list[tuple[int, int, set[int]]], target: int, start: int, end: int) -> bool:
+    """The name is part of a street that does not run through that neighborhood."""
+    return any(s <= start and end <= e and target not in owners for s, e, owners in streets)
 
 
 def _spellings(window: list[_Word]) -> list[tuple[str, str]]:

@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 
 from campaign.digits import fold_digits
 from campaign.models import Neighborhood, NeighborhoodAlias, Team, ZipCode
-from campaign.place_names import Locator
+from campaign import landmarks
+from campaign.place_names import Locator as _Locator
+
+
+def Locator(names, boroughs=None) -> _Locator:  # noqa: N802 (what tests and callers build, with landmarks)
+    """The place matcher over the turf's names, landmarks included (campaign/landmarks.py)."""
+    return _Locator(names, boroughs, landmarks=landmarks.Landmarks)
 # bot/pipeline (choices.py, process.py) still reach this as campaign.turf.normalize; it moved to
 # campaign/place_names.py with the rest of the name matching.
 from campaign.place_names import normalize  # noqa: F401
@@ -51,7 +57,7 @@ class Borough:
         return max(1, math.ceil(len(self.neighborhoods) / size))
 
 
-_cache: dict[tuple[str, str], tuple[tuple, Locator]] = {}
+_cache: dict[tuple[str, str], tuple[tuple, _Locator]] = {}
 _lock = threading.Lock()
 
 
@@ -64,14 +70,14 @@ def _fingerprint(session: Session) -> tuple:
     return tuple(session.execute(_FINGERPRINT).one())
 
 
-def _cached(session: Session, kind: str, build) -> Locator:
+def _cached(session: Session, kind: str, build, boroughs) -> _Locator:
     # Rebuilt only when the turf changes (its size or newest row), not per request.
     database = session.get_bind().url.render_as_string()
     fingerprint = _fingerprint(session)
     with _lock:
         cached = _cache.get((database, kind))
         if cached is None or cached[0] != fingerprint:
-            cached = _cache[(database, kind)] = (fingerprint, Locator(build()))
+            cached = _cache[(database, kind)] = (fingerprint, Locator(build(), boroughs()))
         return cached[1]
 
 
@@ -79,12 +85,16 @@ def _boroughs(session: Session) -> list[str]:
     return sorted(b for b in session.scalars(select(Team.borough).distinct()) if b)
 
 
-def _locator(session: Session) -> Locator:
+def _locator(session: Session) -> _Locator:
     def names():
         found = [(n.name, n.id, True) for n in session.scalars(select(Neighborhood))]
         found += [(a.alias, a.neighborhood_id, False) for a in session.scalars(select(NeighborhoodAlias))]
         return found + [(b, -1 - i, True) for i, b in enumerate(_boroughs(session))]
-    return _cached(session, "places", names)
+
+    def boroughs():  # each neighborhood's borough, as the Locator numbers them (a landmark's borough said)
+        ids = {b: -1 - i for i, b in enumerate(_boroughs(session))}
+        return {hood: ids[b] for hood, b in session.execute(select(Neighborhood.id, Team.borough).join(Team)) if b in ids}
+    return _cached(session, "places", names, boroughs)
 
 
 def locate(session: Session, text: str) -> Place | None:

@@ -2,7 +2,7 @@
 import pytest
 import yaml
 
-from campaign import availability, turf
+from campaign import availability, landmarks, turf
 from campaign.db import session_scope
 from campaign.models import Neighborhood
 from onramp.settings import ROOT
@@ -65,9 +65,10 @@ def demo_turf():
     hoods = [(h, t["borough"]) for t in data["teams"] for h in t["turf"]]
     boroughs = sorted({b for _, b in hoods})
     names = [(h["neighborhood"], i, True) for i, (h, _) in enumerate(hoods)]
-    names += [(alias, i, False) for i, (h, _) in enumerate(hoods) for alias in h.get("aliases", [])]
+    # its aliases, and its stations, streets and landmarks as the loader writes them
+    names += [(alias, i, False) for i, (h, _) in enumerate(hoods) for alias in [*h.get("aliases", []), *landmarks.aliases(h)]]
     names += [(b, -1 - i, True) for i, b in enumerate(boroughs)]
-    locator = turf.Locator(names)
+    locator = turf.Locator(names, {i: -1 - boroughs.index(b) for i, (_, b) in enumerate(hoods)})
 
     def read(text: str) -> str | None:
         found = locator.find(text)

@@ -7,7 +7,7 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campaign import leads
+from campaign import landmarks, leads
 from campaign.availability import DAYS
 from campaign.models import Neighborhood, NeighborhoodAlias, Shift, Team, ZipCode
 
@@ -38,7 +38,8 @@ def load(session: Session, path: Path = NYC, start: date | None = None, days: in
             session.add(hood)
             session.flush()
             counts["neighborhoods"] += 1
-            for alias in turf.get("aliases") or []:
+            # its stations, streets and landmarks are aliases too, with their kind (campaign/landmarks.py)
+            for alias in [*(turf.get("aliases") or []), *landmarks.aliases(turf)]:
                 session.add(NeighborhoodAlias(neighborhood_id=hood.id, alias=str(alias)))
                 counts["aliases"] += 1
             for zip_code in turf.get("zips") or []:

@@ -51,8 +51,8 @@ run: setup
 test: setup
 	$(VENV)/bin/onramp catalogs check
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
-	@echo "== the clock guard: tests that pin dates, again on a clock 400 days ahead (README, Tests)"
-	$(VENV)/bin/pytest -q -p no:cacheprovider -m pins_dates -k "not postgresql" --clock-ahead 400
+	@echo "== the clock guard: tests that pin dates, again on a clock 400 days ahead, on both cores (README, Tests)"
+	$(VENV)/bin/pytest -q -p no:cacheprovider -n 2 -m pins_dates -k "not postgresql" --clock-ahead 400
 
 # The trained models and caches only: the database under var/ holds campaign data and stays.
 clean:
